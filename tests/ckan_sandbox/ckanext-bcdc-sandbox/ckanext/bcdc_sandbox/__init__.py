@@ -1,0 +1,1 @@
+"""Sandbox plugin for bcdc-bulk tests."""
