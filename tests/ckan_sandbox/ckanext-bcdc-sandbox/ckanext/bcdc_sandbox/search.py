@@ -18,8 +18,8 @@ from typing import Any
 import ckan.lib.navl.dictization_functions as df
 import ckan.lib.plugins as lib_plugins
 from ckan import model
-from ckan.lib.search.index import PackageSearchIndex
 from ckan.lib.search.common import SearchError
+from ckan.lib.search.index import PackageSearchIndex
 from ckan.lib.search.query import VALID_SOLR_PARAMETERS, PackageSearchQuery, SearchQueryError
 from sqlalchemy import text
 

@@ -19,6 +19,7 @@ from typing import Any
 import ckan.authz as authz
 import ckan.lib.navl.dictization_functions as df
 from ckan.plugins.toolkit import Invalid
+
 from ckanext.scheming import helpers as sh
 from ckanext.scheming.validation import scheming_validator
 

@@ -1,0 +1,135 @@
+"""The catalogue's scheming schema as plain dataclasses.
+
+The schema comes from the server (``scheming_dataset_schema_show``) or from the
+copy shipped in the package, for offline use and for catalogue files.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+DATASET_TYPE = "bcdc_dataset"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One allowed value of a choice field, with the label the web form shows."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of the schema (a dataset field, resource field or subfield)."""
+
+    name: str
+    label: str
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+    choices_helper: str | None = None
+    preset: str | None = None
+    help_text: str = ""
+    validators: tuple[str, ...] = ()
+    subfields: tuple[Field, ...] = ()
+    conditional_field: str | None = None
+    conditional_values: tuple[str, ...] = ()
+
+    @property
+    def is_repeating(self) -> bool:
+        """True for a field whose value is a list of sub-records (contacts, dates...)."""
+        return bool(self.subfields)
+
+    @property
+    def is_single_entry(self) -> bool:
+        """True when the server allows one entry only (single_value_subfield)."""
+        return "single_value_subfield" in self.validators
+
+    @property
+    def is_multiple_choice(self) -> bool:
+        """True when the value is a list of choices (checkboxes, autocomplete)."""
+        return self.preset in ("multiple_checkbox", "autocomplete", "multiple_select")
+
+    @property
+    def has_choices(self) -> bool:
+        """True when the value must come from a list (static or from the server)."""
+        return bool(self.choices) or bool(self.choices_helper) or self.name in ("license_id", "owner_org")
+
+    @property
+    def display_label(self) -> str:
+        """The label as the form shows it, falling back to the field name."""
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The dataset and resource fields of one dataset type."""
+
+    dataset_type: str
+    dataset_fields: tuple[Field, ...]
+    resource_fields: tuple[Field, ...]
+    version: str = ""
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def dataset_field(self, name: str) -> Field | None:
+        """The dataset field called ``name``, if the schema has it."""
+        return next((f for f in self.dataset_fields if f.name == name), None)
+
+    def resource_field(self, name: str) -> Field | None:
+        """The resource field called ``name``, if the schema has it."""
+        return next((f for f in self.resource_fields if f.name == name), None)
+
+
+def _split(value: Any) -> tuple[str, ...]:
+    if not value:
+        return ()
+    if isinstance(value, str):
+        return tuple(value.split())
+    return tuple(value)
+
+
+def _field(raw: dict[str, Any]) -> Field:
+    choices = tuple(Choice(str(c["value"]), str(c.get("label") or c["value"])) for c in raw.get("choices") or [])
+    return Field(
+        name=raw["field_name"],
+        label=raw.get("label") or "",
+        required=bool(raw.get("required")),
+        choices=choices,
+        choices_helper=raw.get("choices_helper"),
+        preset=raw.get("preset"),
+        help_text=raw.get("help_text") or "",
+        validators=_split(raw.get("validators")),
+        subfields=tuple(_field(s) for s in raw.get("repeating_subfields") or []),
+        conditional_field=raw.get("conditional_field"),
+        conditional_values=tuple(str(v) for v in raw.get("conditional_values") or []),
+    )
+
+
+def schema_from_dict(raw: dict[str, Any]) -> Schema:
+    """Build a Schema from a scheming schema dict (as the server or the YAML gives it)."""
+    canonical = json.dumps(
+        {k: raw.get(k) for k in ("dataset_type", "dataset_fields", "resource_fields")},
+        sort_keys=True, ensure_ascii=True,
+    )
+    return Schema(
+        dataset_type=raw.get("dataset_type") or DATASET_TYPE,
+        dataset_fields=tuple(_field(f) for f in raw.get("dataset_fields") or []),
+        resource_fields=tuple(_field(f) for f in raw.get("resource_fields") or []),
+        version=hashlib.sha256(canonical.encode()).hexdigest()[:12],
+        raw=raw,
+    )
+
+
+def shipped_schema() -> Schema:
+    """The bcdc_dataset schema shipped with the package."""
+    text = resources.files("bcdc_bulk.data").joinpath("bcdc_dataset.json").read_text(encoding="utf-8")
+    return schema_from_dict(json.loads(text))
+
+
+def shipped_licenses() -> list[dict[str, Any]]:
+    """The BCDC licence list shipped with the package."""
+    text = resources.files("bcdc_bulk.data").joinpath("bcdc_licenses.json").read_text(encoding="utf-8")
+    return json.loads(text)

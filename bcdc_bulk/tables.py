@@ -1,0 +1,347 @@
+"""How records become sheet rows: the layout (from templates/) and cell text.
+
+One record renders the same text every time, so later steps can re-render the
+snapshot and compare it with what the user's workbook holds, cell by cell.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from bcdc_bulk.schema import Field, Schema
+
+MAX_CELL = 32_767  # Excel's limit, counted in UTF-16 code units
+TRUNCATION_MARK = " …[CUT: this text is longer than an Excel cell holds; the full text is kept. Edit it in the catalogue.]"
+ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+DATASET_KEY = "id"
+PARENT_NAME = "package_name"
+RESOURCE_ID = "resource_id"
+RESOURCE_NAME = "resource_name"
+POSITION = "position"
+DISPLAYED = "displayed"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet: the field it holds and how it looks."""
+
+    field: str
+    label: str
+    width: float = 18
+    wrap: bool = False
+    read_only: bool = False
+    required: bool = False
+    help: str = ""
+    choices: str | None = None  # key of the choice list on the lookup sheet
+    key: bool = False  # identifies the row (never edited)
+
+
+@dataclass
+class SheetSpec:
+    """One record sheet of the workbook."""
+
+    name: str
+    kind: str  # dataset | resource | group
+    columns: list[Column]
+    owner: str | None = None  # dataset | resource, for group sheets
+    group: str | None = None  # the repeating field, for group sheets
+    frozen_columns: int = 1
+
+    def column(self, field_name: str) -> Column | None:
+        """The column holding ``field_name``."""
+        return next((c for c in self.columns if c.field == field_name), None)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """templates/layout.json, parsed."""
+
+    version: int
+    read_only: frozenset[str]
+    sheets: tuple[dict[str, Any], ...]
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+def load_layout() -> Layout:
+    """The workbook layout shipped in templates/."""
+    raw = json.loads(resources.files("bcdc_bulk.templates").joinpath("layout.json").read_text(encoding="utf-8"))
+    return Layout(version=int(raw["layout_version"]), read_only=frozenset(raw["read_only"]),
+                  sheets=tuple(raw["sheets"]), raw=raw)
+
+
+# --- cell text -----------------------------------------------------------------
+
+def utf16_len(text: str) -> int:
+    """Length as Excel counts it."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def display_text(text: str) -> str:
+    """What a cell can hold: XML-illegal characters replaced, over-long text cut and marked.
+
+    Deterministic, so a cell left untouched always compares equal to it.
+    """
+    text = ILLEGAL_XML.sub(REPLACEMENT, text)
+    if utf16_len(text) > MAX_CELL:
+        budget = MAX_CELL - utf16_len(TRUNCATION_MARK)
+        cut, used = [], 0
+        for ch in text:
+            used += 2 if ord(ch) > 0xFFFF else 1
+            if used > budget:
+                break
+            cut.append(ch)
+        text = "".join(cut) + TRUNCATION_MARK
+    return text
+
+
+def is_lossy(value: str) -> bool:
+    """True when the cell shows less than the stored value (cut or with replaced characters)."""
+    return value.endswith(TRUNCATION_MARK) or REPLACEMENT in value
+
+
+def value_text(value: Any, fld: Field | None = None) -> str:
+    """The canonical text of a stored value (before display_text)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return value
+    if fld is not None and fld.is_multiple_choice and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ", ".join(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def normalize_cell(value: Any) -> str:
+    """What a spreadsheet cell reads back as, reduced to comparable text.
+
+    Excel and LibreOffice turn \\r\\n into \\n, keep '' as empty, and may hand back
+    numbers and dates where text was typed.
+    """
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
+
+
+def same_text(exported: str, cell: Any) -> bool:
+    """True when a cell still holds what was exported (cosmetic differences aside)."""
+    return normalize_cell(exported) == normalize_cell(cell)
+
+
+# --- sheets ------------------------------------------------------------------------
+
+def _contact_displayed(contact: dict[str, Any]) -> str:
+    shown = contact.get(DISPLAYED)
+    if isinstance(shown, list):
+        return DISPLAYED if DISPLAYED in shown else ""
+    if isinstance(shown, str):
+        return DISPLAYED if shown else ""
+    return DISPLAYED if str(contact.get("private", "")).lower() == "display" else ""
+
+
+def parse_list(value: Any) -> list[dict[str, Any]]:
+    """A repeating field's entries, whichever era stored it (list, JSON text, single dict)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    if isinstance(value, dict):
+        return [value] if any(v not in ("", None) for v in value.values()) else []
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return []
+
+
+class Renderer:
+    """Renders records into rows of text for a given schema, layout and org list."""
+
+    def __init__(self, schema: Schema, layout: Layout, org_names: dict[str, str],
+                 licence_titles: dict[str, str] | None = None) -> None:
+        self.schema = schema
+        self.layout = layout
+        self.org_names = org_names  # org id -> org name
+        self.licence_titles = licence_titles or {}  # licence id -> title
+
+    def licence_text(self, value: Any) -> str:
+        """A licence shown as 'id - title', so the cell says what it means."""
+        if not isinstance(value, str) or not value:
+            return value_text(value)
+        title = self.licence_titles.get(value)
+        return f"{value} - {title}" if title else value
+
+    def org_text(self, value: Any) -> str:
+        """An organization shown by name."""
+        return self.org_names.get(value, value) if isinstance(value, str) else value_text(value)
+
+    def field_text(self, name: str, value: Any, fld: Field | None) -> str:
+        """Text of one top-level field of a package or resource."""
+        if name == "tags" and isinstance(value, list):
+            return ", ".join(t.get("name", "") if isinstance(t, dict) else str(t) for t in value)
+        if name == "owner_org":
+            return self.org_text(value)
+        if name == "license_id":
+            return self.licence_text(value)
+        if name == "organization" and isinstance(value, dict):
+            return value.get("name", "")
+        if name == "groups" and isinstance(value, list):
+            return ", ".join(g.get("name", "") for g in value if isinstance(g, dict))
+        if fld is not None and fld.is_multiple_choice and isinstance(value, str) and value.startswith("["):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        return value_text(value, fld)
+
+    def dataset_row(self, pkg: dict[str, Any]) -> dict[str, str]:
+        """Datasets sheet cells of one package (text before display_text)."""
+        row = {}
+        for key, value in pkg.items():
+            fld = self.schema.dataset_field(key)
+            if key == "resources" or (fld is not None and fld.is_repeating):
+                continue
+            row[key] = self.field_text(key, value, fld)
+        return row
+
+    def resource_rows(self, pkg: dict[str, Any]) -> list[dict[str, str]]:
+        """Resources sheet cells of one package's resources, in position order."""
+        rows = []
+        for res in pkg.get("resources") or []:
+            row = {PARENT_NAME: pkg.get("name") or ""}
+            for key, value in res.items():
+                fld = self.schema.resource_field(key)
+                if fld is not None and fld.is_repeating:
+                    continue
+                row[key] = self.field_text(key, value, fld)
+            rows.append(row)
+        return rows
+
+    def group_rows(self, pkg: dict[str, Any], spec: SheetSpec) -> list[dict[str, str]]:
+        """Rows of one repeating-group sheet for one package."""
+        assert spec.group is not None
+        rows = []
+        owners: list[tuple[dict[str, str], Any]] = []
+        if spec.owner == "dataset":
+            owners.append(({PARENT_NAME: pkg.get("name") or ""}, pkg.get(spec.group)))
+            fld = self.schema.dataset_field(spec.group)
+        else:
+            fld = self.schema.resource_field(spec.group)
+            for res in pkg.get("resources") or []:
+                owners.append(({PARENT_NAME: pkg.get("name") or "", RESOURCE_ID: res.get("id") or "",
+                                RESOURCE_NAME: res.get("name") or ""}, res.get(spec.group)))
+        subfields = {s.name: s for s in fld.subfields} if fld else {}
+        for keys, value in owners:
+            for position, entry in enumerate(parse_list(value), 1):
+                row = dict(keys, **{POSITION: str(position)})
+                for key, sub_value in entry.items():
+                    if spec.group == "contacts" and key == "org":
+                        row[key] = self.org_text(sub_value)
+                    elif spec.group == "contacts" and key == DISPLAYED:
+                        continue
+                    else:
+                        row[key] = value_text(sub_value, subfields.get(key))
+                if spec.group == "contacts":
+                    row[DISPLAYED] = _contact_displayed(entry)
+                rows.append(row)
+        return rows
+
+    # --- which columns --------------------------------------------------------
+
+    def sheet_specs(self, packages: list[dict[str, Any]]) -> list[SheetSpec]:
+        """The record sheets, with every field the schema or the data has."""
+        specs = []
+        for sheet in self.layout.sheets:
+            kind = sheet["kind"]
+            if kind == "dataset":
+                fields = [f for f in self.schema.dataset_fields if not f.is_repeating]
+                seen_keys = _keys(p for p in packages)
+                key_cols = []
+            elif kind == "resource":
+                fields = [f for f in self.schema.resource_fields if not f.is_repeating]
+                seen_keys = _keys(r for p in packages for r in p.get("resources") or [])
+                key_cols = [Column(PARENT_NAME, "Dataset URL name", 36, required=True, key=True,
+                                   help="The URL name of the dataset this resource belongs to.")]
+            else:
+                owner_schema = self.schema.dataset_field if sheet["owner"] == "dataset" else self.schema.resource_field
+                group_field = owner_schema(sheet["group"])
+                if group_field is None:
+                    continue
+                fields = list(group_field.subfields)
+                entries = []
+                for p in packages:
+                    holders = [p] if sheet["owner"] == "dataset" else (p.get("resources") or [])
+                    for h in holders:
+                        entries.extend(parse_list(h.get(sheet["group"])))
+                seen_keys = _keys(entries) - {DISPLAYED}
+                key_cols = [Column(PARENT_NAME, "Dataset URL name", 36, key=True)]
+                if sheet["owner"] == "resource":
+                    key_cols += [Column(RESOURCE_ID, "Resource id", 38, key=True, read_only=True),
+                                 Column(RESOURCE_NAME, "Resource name", 30, read_only=True)]
+                key_cols.append(Column(POSITION, "#", 6, key=True, help="Order of the entry (1, 2, 3 ...)."))
+            specs.append(self._spec(sheet, kind, key_cols, fields, seen_keys))
+        return specs
+
+    def _spec(self, sheet: dict[str, Any], kind: str, key_cols: list[Column], fields: list[Field],
+              seen: set[str]) -> SheetSpec:
+        by_name = {f.name: f for f in fields}
+        order: list[str] = [c["field"] for c in sheet.get("columns", [])]
+        layout_cols = {c["field"]: c for c in sheet.get("columns", [])}
+        taken = {c.field for c in key_cols}
+        columns = list(key_cols)
+        names = [n for n in order if n not in taken and (n in by_name or n in seen or n == "tags")]
+        names += [f.name for f in fields if f.name not in names and f.name not in taken]
+        extra = sorted(k for k in seen if k not in names and k not in taken and k != "resources")
+        if kind == "dataset":
+            extra = [k for k in extra if k != "tags"]
+        for name in names + extra:
+            fld = by_name.get(name)
+            cfg = layout_cols.get(name, {})
+            group = sheet.get("group")
+            read_only = (name in self.layout.read_only and kind != "group") or (fld is None and name != "tags")
+            if group == "contacts" and name == DISPLAYED:
+                read_only = False
+            label = cfg.get("label") or (fld.display_label if fld else name.replace("_", " ").capitalize())
+            if kind == "group" and group == "contacts" and name == DISPLAYED:
+                label = "Displayed"
+            choices = None
+            if fld is not None and (fld.has_choices or name in ("license_id", "owner_org")):
+                choices = f"{group}.{name}" if kind == "group" else name
+            if name == "owner_org":
+                choices = "owner_org"
+            columns.append(Column(
+                field=name, label=label, width=float(cfg.get("width", 18 if not fld or not fld.is_repeating else 30)),
+                wrap=bool(cfg.get("wrap")), read_only=read_only,
+                required=bool(fld and fld.required) or name == "tags", help=fld.help_text if fld else "",
+                choices=None if read_only else choices, key=name == DATASET_KEY and kind != "group",
+            ))
+        return SheetSpec(name=sheet["name"], kind=kind, columns=columns, owner=sheet.get("owner"),
+                         group=sheet.get("group"), frozen_columns=int(sheet.get("frozen_columns", 1)))
+
+
+def _keys(records: Any) -> set[str]:
+    keys: set[str] = set()
+    for record in records:
+        keys.update(record.keys())
+    return keys

@@ -1,0 +1,176 @@
+"""Reading an exported (and edited) workbook back: the user's rows and the snapshot.
+
+python-calamine reads several times faster than openpyxl and hands back cell
+values as stored; tables.normalize_cell evens out what Excel or LibreOffice did
+to untouched cells.
+"""
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bcdc_bulk.errors import WorkbookError
+from bcdc_bulk.tables import DATASET_KEY, PARENT_NAME, POSITION, RESOURCE_ID, load_layout
+from bcdc_bulk.workbook_write import HEADER_ROWS, PROPERTY_PREFIX, SNAPSHOT_SHEET, checksum
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 27 -> AB."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass
+class SheetRows:
+    """One record sheet as read: where each field's column is, and the data rows."""
+
+    name: str
+    columns: dict[str, int]  # field -> 0-based column index
+    rows: list[tuple[int, dict[str, Any]]]  # (1-based sheet row, field -> raw cell value)
+
+    def letter(self, field_name: str) -> str:
+        """The column letter of a field, as the user sees it."""
+        return column_letter(self.columns[field_name]) if field_name in self.columns else ""
+
+
+@dataclass
+class ReadWorkbook:
+    """Everything a later step needs from a workbook."""
+
+    path: Path
+    provenance: dict[str, Any]
+    schema_raw: dict[str, Any]
+    lookups: dict[str, Any]
+    snapshot: dict[str, dict[str, Any]]  # package id -> package as exported
+    sheets: dict[str, SheetRows] = field(default_factory=dict)
+
+
+def _custom_properties(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as zf:
+        try:
+            xml = zf.read("docProps/custom.xml").decode("utf-8")
+        except KeyError:
+            return {}
+    props = {}
+    for name, body in re.findall(r'<property[^>]*\bname="([^"]+)"[^>]*>(.*?)</property>', xml, re.S):
+        value = re.sub(r"<[^>]+>", "", body)
+        props[name] = value.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+    return props
+
+
+def _open(path: Path) -> Any:
+    from python_calamine import CalamineWorkbook
+
+    if not path.exists():
+        raise WorkbookError(f"{path} does not exist")
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise WorkbookError(f"{path.name} is password-protected or an old .xls file: save it as an "
+                            "unprotected Excel workbook (.xlsx) and try again")
+    if not head.startswith(b"PK"):
+        raise WorkbookError(f"{path.name} is not an Excel workbook (.xlsx); was it saved as CSV or another format?")
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise WorkbookError(f"{path.name} cannot be read as an Excel workbook: {exc}") from None
+
+
+def read_snapshot(book: Any, path: Path) -> tuple[dict, dict, dict, dict[str, dict[str, Any]]]:
+    """(provenance, schema, lookups, packages by id) from the hidden snapshot sheet."""
+    if SNAPSHOT_SHEET not in book.sheet_names:
+        raise WorkbookError("the hidden snapshot sheet is missing, so changes cannot be told apart; "
+                            "export the records again and redo the edits in the new workbook", sheet=SNAPSHOT_SHEET)
+    rows = []
+    for number, row in enumerate(book.get_sheet_by_name(SNAPSHOT_SHEET).to_python(skip_empty_area=False), 1):
+        if not row or all(v in ("", None) for v in row):
+            continue
+        try:
+            kind, key, chunk, text = (row + ["", "", "", ""])[:4]
+            rows.append((str(kind), str(key), int(float(chunk)), "" if text is None else str(text)))
+        except (TypeError, ValueError):
+            raise WorkbookError("the snapshot was edited; export the records again",
+                                sheet=SNAPSHOT_SHEET, row=number) from None
+    props = _custom_properties(path)
+    expected = props.get(f"{PROPERTY_PREFIX}checksum")
+    if not expected or checksum(rows) != expected:
+        raise WorkbookError("the hidden snapshot was changed or damaged, so changes cannot be told apart "
+                            "safely; export the records again", sheet=SNAPSHOT_SHEET)
+    texts: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for kind, key, chunk, text in rows:
+        texts.setdefault((kind, key), []).append((chunk, text))
+    values = {k: json.loads("".join(t for _, t in sorted(v))) for k, v in texts.items()}
+    provenance = values.get(("meta", "provenance"), {})
+    schema = values.get(("schema", "schema"), {})
+    lookups = values.get(("lookups", "lookups"), {})
+    packages = {key: value for (kind, key), value in values.items() if kind == "package"}
+    return provenance, schema, lookups, packages
+
+
+def _sheet(book: Any, name: str) -> SheetRows:
+    data = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    if len(data) < HEADER_ROWS:
+        raise WorkbookError("the header rows are missing", sheet=name, row=HEADER_ROWS)
+    fields = data[HEADER_ROWS - 1]
+    columns: dict[str, int] = {}
+    for index, value in enumerate(fields):
+        if value in (None, ""):
+            continue
+        key = str(value).strip()
+        if key in columns:
+            raise WorkbookError(f"the field name '{key}' appears twice in row {HEADER_ROWS}; each column "
+                                "must keep its own field name", sheet=name, row=HEADER_ROWS,
+                                column=column_letter(index))
+        columns[key] = index
+    rows = []
+    for offset, raw in enumerate(data[HEADER_ROWS:], HEADER_ROWS + 1):
+        if not raw or all(v in (None, "") for v in raw):
+            continue
+        rows.append((offset, {f: (raw[i] if i < len(raw) else None) for f, i in columns.items()}))
+    return SheetRows(name=name, columns=columns, rows=rows)
+
+
+def read_workbook(path: Path) -> ReadWorkbook:
+    """Read a workbook exported by bcdc-bulk; refuse one whose structure is broken."""
+    path = Path(path)
+    book = _open(path)
+    provenance, schema, lookups, snapshot = read_snapshot(book, path)
+    layout = load_layout()
+    if int(provenance.get("layout_version", 0)) != layout.version:
+        raise WorkbookError(f"this workbook has layout version {provenance.get('layout_version')}, this "
+                            f"bcdc-bulk reads version {layout.version}: export the records again")
+    result = ReadWorkbook(path=path, provenance=provenance, schema_raw=schema, lookups=lookups, snapshot=snapshot)
+    for sheet in layout.sheets:
+        name = sheet["name"]
+        if name not in book.sheet_names:
+            if sheet["kind"] in ("dataset", "resource"):
+                raise WorkbookError(f"the '{name}' sheet is missing; it must stay in the workbook", sheet=name)
+            continue
+        rows = _sheet(book, name)
+        required = {"dataset": [DATASET_KEY], "resource": [PARENT_NAME, DATASET_KEY],
+                    "group": [PARENT_NAME, POSITION] + ([RESOURCE_ID] if sheet.get("owner") == "resource" else [])}
+        for key in required[sheet["kind"]]:
+            if key not in rows.columns:
+                raise WorkbookError(f"the column with field name '{key}' (row {HEADER_ROWS}) is missing or was "
+                                    "renamed; put it back as exported", sheet=name, row=HEADER_ROWS)
+        if sheet["kind"] in ("dataset", "resource"):
+            seen: dict[str, int] = {}
+            for number, values in rows.rows:
+                rid = values.get(DATASET_KEY)
+                if rid in (None, ""):
+                    continue
+                rid = str(rid).strip()
+                if rid in seen:
+                    raise WorkbookError(f"id {rid} is on rows {seen[rid]} and {number}; each record may appear "
+                                        "once", sheet=name, row=number, column=rows.letter(DATASET_KEY))
+                seen[rid] = number
+        result.sheets[name] = rows
+    return result

@@ -1,0 +1,238 @@
+"""Writing the export workbook (xlsxwriter: fast, and every value stays literal text)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+
+from bcdc_bulk.tables import Column, Renderer, SheetSpec, display_text
+
+SNAPSHOT_SHEET = "_snapshot"
+LISTS_SHEET = "Lists"
+INSTRUCTIONS_SHEET = "Instructions"
+CHUNK = 30_000  # snapshot JSON is ASCII-escaped, so chars == UTF-16 units
+HEADER_ROWS = 2  # row 1 labels, row 2 field names (what reading uses)
+SPARE_ROWS = 2_000  # rows below the data that keep dropdowns and formats for new records
+PROPERTY_PREFIX = "bcdc_bulk_"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where and when a workbook was exported, shown on the Instructions sheet."""
+
+    site: str
+    organization: str
+    exported_at: str
+    user: str
+    schema_version: str
+    layout_version: int
+    tool_version: str
+    organizations: tuple[str, ...] = ()
+
+
+@dataclass
+class ChoiceList:
+    """One dropdown list on the lookup sheet."""
+
+    key: str
+    values: list[str]
+
+
+def snapshot_rows(provenance: Provenance, schema_raw: dict, packages: list[dict[str, Any]],
+                  lookups: dict[str, Any]) -> list[tuple[str, str, int, str]]:
+    """The hidden snapshot as (kind, key, chunk, text) rows."""
+    rows: list[tuple[str, str, int, str]] = []
+
+    def add(kind: str, key: str, value: Any) -> None:
+        text = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+        for i in range(0, max(len(text), 1), CHUNK):
+            rows.append((kind, key, i // CHUNK, text[i:i + CHUNK]))
+
+    add("meta", "provenance", provenance.__dict__ | {"organizations": list(provenance.organizations)})
+    add("schema", "schema", schema_raw)
+    add("lookups", "lookups", lookups)
+    for pkg in packages:
+        add("package", pkg.get("id") or "", pkg)
+    return rows
+
+
+def checksum(rows: Iterable[tuple[str, str, int, str]]) -> str:
+    """Fingerprint of the snapshot, to tell that nobody edited it."""
+    digest = hashlib.sha256()
+    for kind, key, chunk, text in rows:
+        digest.update(f"{kind}\x1f{key}\x1f{chunk}\x1f{text}\x1e".encode())
+    return digest.hexdigest()
+
+
+def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
+                   packages: list[dict[str, Any]], choice_lists: list[ChoiceList], schema_raw: dict,
+                   lookups: dict[str, Any], progress: Callable[[int], None] | None = None) -> None:
+    """Write the whole workbook to ``path`` (through a temporary file, so a failure
+    never leaves a half-written workbook behind)."""
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=".bcdc-bulk-", suffix=".xlsx", dir=path.parent or ".")
+    os.close(fd)
+    try:
+        _write(Path(tmp_name), provenance, specs, renderer, packages, choice_lists, schema_raw, lookups, progress)
+        os.replace(tmp_name, path)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+
+
+def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
+           packages: list[dict[str, Any]], choice_lists: list[ChoiceList], schema_raw: dict,
+           lookups: dict[str, Any], progress: Callable[[int], None] | None) -> None:
+    wb = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+        "strings_to_urls": False,
+    })
+    fmt = _Formats(wb)
+    _instructions(wb, fmt, provenance, specs)
+
+    list_ranges = {}
+    for spec in specs:
+        _record_sheet(wb, fmt, spec, renderer, packages, list_ranges, choice_lists, progress)
+
+    lists = wb.add_worksheet(LISTS_SHEET)
+    for col, choice in enumerate(choice_lists):
+        lists.write_string(0, col, choice.key, fmt.header)
+        for row, value in enumerate(choice.values, 1):
+            lists.write_string(row, col, display_text(value), fmt.text)
+        letter = xl_col_to_name(col)
+        last = max(len(choice.values), 1) + 1
+        wb.define_name(list_ranges[choice.key], f"='{LISTS_SHEET}'!${letter}$2:${letter}${last}")
+    lists.hide()
+
+    snap = wb.add_worksheet(SNAPSHOT_SHEET)
+    rows = snapshot_rows(provenance, schema_raw, packages, lookups)
+    for r, (kind, key, chunk, text) in enumerate(rows):
+        snap.write_string(r, 0, kind)
+        snap.write_string(r, 1, key)
+        snap.write_number(r, 2, chunk)
+        snap.write_string(r, 3, text)
+    snap.hide()
+    snap.protect()
+
+    props = {f"{PROPERTY_PREFIX}{k}": str(v) for k, v in provenance.__dict__.items() if k != "organizations"}
+    props[f"{PROPERTY_PREFIX}checksum"] = checksum(rows)
+    for name, value in props.items():
+        wb.set_custom_property(name, value)
+    wb.set_properties({"title": f"bcdc-bulk export of {provenance.organization}", "comments": provenance.site})
+    wb.close()
+
+
+class _Formats:
+    def __init__(self, wb: Any) -> None:
+        base = {"num_format": "@", "valign": "top"}
+        self.text = wb.add_format(dict(base, locked=False))
+        self.wrap = wb.add_format(dict(base, locked=False, text_wrap=True))
+        self.ro = wb.add_format(dict(base, locked=True, bg_color="#EDEDED", font_color="#595959"))
+        self.ro_wrap = wb.add_format(dict(base, locked=True, bg_color="#EDEDED", font_color="#595959",
+                                          text_wrap=True))
+        self.header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                                     "valign": "top", "locked": True})
+        self.header_req = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1, "text_wrap": True,
+                                         "valign": "top", "locked": True})
+        self.header_ro = wb.add_format({"bold": True, "bg_color": "#D9D9D9", "font_color": "#595959",
+                                        "border": 1, "text_wrap": True, "valign": "top", "locked": True})
+        self.field = wb.add_format({"italic": True, "font_size": 8, "font_color": "#808080",
+                                    "bg_color": "#F2F2F2", "locked": True})
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.bold = wb.add_format({"bold": True})
+        self.plain = wb.add_format({"text_wrap": True, "valign": "top"})
+
+    def cell(self, col: Column) -> Any:
+        if col.read_only or col.key and col.field == "id":
+            return self.ro_wrap if col.wrap else self.ro
+        return self.wrap if col.wrap else self.text
+
+
+def _record_sheet(wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer, packages: list[dict[str, Any]],
+                  list_ranges: dict[str, str], choice_lists: list[ChoiceList],
+                  progress: Callable[[int], None] | None) -> None:
+    ws = wb.add_worksheet(spec.name)
+    known_lists = {c.key for c in choice_lists}
+    for c, col in enumerate(spec.columns):
+        ws.set_column(c, c, col.width, fmt.cell(col))
+        locked = col.read_only or (col.key and col.field == "id")
+        label = col.label + (" *" if col.required and not locked else "")
+        ws.write_string(0, c, label, fmt.header_ro if locked else fmt.header_req if col.required else fmt.header)
+        ws.write_string(1, c, col.field, fmt.field)
+        note = col.help
+        if locked:
+            note = (note + "\n\n" if note else "") + "Read-only: filled in by the catalogue; changes here are ignored."
+        if note:
+            ws.write_comment(0, c, note, {"x_scale": 2, "y_scale": 1.5})
+    ws.set_row(0, 30)
+    r = HEADER_ROWS
+    for pkg in packages:
+        if spec.kind == "dataset":
+            rows = [renderer.dataset_row(pkg)]
+        elif spec.kind == "resource":
+            rows = renderer.resource_rows(pkg)
+        else:
+            rows = renderer.group_rows(pkg, spec)
+        for row in rows:
+            for c, col in enumerate(spec.columns):
+                text = row.get(col.field)
+                if text:
+                    ws.write_string(r, c, display_text(text), fmt.cell(col))
+            r += 1
+        if progress and spec.kind == "dataset":
+            progress(1)
+    last_row = r + SPARE_ROWS
+    for c, col in enumerate(spec.columns):
+        if col.choices and col.choices in known_lists:
+            name = list_ranges.setdefault(col.choices, f"list_{len(list_ranges) + 1}")
+            ws.data_validation(HEADER_ROWS, c, last_row, c, {
+                "validate": "list", "source": f"={name}", "ignore_blank": True,
+                "error_type": "warning", "error_title": "Not in the list",
+                "error_message": f"{col.label}: pick a value from the list.",
+            })
+    ws.freeze_panes(HEADER_ROWS, spec.frozen_columns)
+    ws.autofilter(1, 0, max(r - 1, 1), len(spec.columns) - 1)
+    ws.protect("", {
+        "format_cells": True, "format_columns": True, "format_rows": True, "insert_rows": True,
+        "delete_rows": True, "sort": True, "autofilter": True, "select_locked_cells": True,
+        "select_unlocked_cells": True, "insert_hyperlinks": True,
+    })
+
+
+def _instructions(wb: Any, fmt: _Formats, prov: Provenance, specs: list[SheetSpec]) -> None:
+    ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 100)
+    ws.write_string(0, 0, "bcdc-bulk workbook", fmt.title)
+    lines = [
+        ("What this is", "An export of catalogue records to edit in Excel or LibreOffice. "
+                         "Change values in the white columns, then run 'bcdc-bulk validate' and 'bcdc-bulk apply'."),
+        ("Edit", "White cells are editable. Pick choice values from the dropdowns. Columns marked * are required."),
+        ("Do not edit", "Grey columns are filled in by the catalogue (ids, dates, counts): changes there are "
+                        "ignored. Row 2 of each sheet holds the field names the tool reads: do not change it. "
+                        "You may reorder, hide or filter columns."),
+        ("Add a record", "Add a row on Datasets with an empty id, and its resources on Resources with the same "
+                         "'Dataset URL name' and an empty id. Contacts, links and dates go on their sheets, "
+                         "keyed by the dataset's URL name and a position (#)."),
+        ("Remove", "Deleting a row does not delete anything in the catalogue: it is reported and ignored."),
+        ("Long text", "A value longer than an Excel cell can hold is shown cut, with a note; the full text is "
+                      "kept and is never written back cut. Edit such values in the catalogue."),
+        ("Sheets", ", ".join(s.name for s in specs)),
+        ("", ""),
+        ("Site", prov.site), ("Organization", prov.organization),
+        ("Organizations included", ", ".join(prov.organizations)), ("Exported at", prov.exported_at),
+        ("Exported by", prov.user or "(anonymous)"), ("Schema version", prov.schema_version),
+        ("Layout version", str(prov.layout_version)), ("bcdc-bulk version", prov.tool_version),
+    ]
+    for i, (key, value) in enumerate(lines, 2):
+        ws.write_string(i, 0, key, fmt.bold)
+        ws.write_string(i, 1, display_text(value), fmt.plain)
+    ws.activate()
