@@ -185,8 +185,11 @@ def _special_cases(packages: list[dict]) -> None:
 def generate(count: int, seed: int = 20261123, org_name: str | None = None) -> tuple[list[dict], list[dict]]:
     """(packages, organizations) of a synthetic catalogue."""
     rng = random.Random(seed)
-    ministry = dict(MINISTRY, name=org_name or MINISTRY["name"])
-    orgs = [ministry] + SUBORGS
+    ministry = dict(MINISTRY)
+    if org_name:
+        ministry = {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"bcdc-bulk:{org_name}")), "name": org_name,
+                    "title": org_name.replace("-", " ").title()}
+    orgs = [ministry] + ([] if org_name else SUBORGS)
     packages = []
     for i in range(count):
         if count <= 200:
@@ -194,7 +197,11 @@ def generate(count: int, seed: int = 20261123, org_name: str | None = None) -> t
             era = "classic" if i % 10 == 7 else "composite" if i % 10 == 3 else "current"
         else:
             org, era = ministry, "current" if i % 20 else "composite"
-        packages.append(make_package(rng, i, org, era, long_notes=(i % 17 == 5), total=count))
+        pkg = make_package(rng, i, org, era, long_notes=(i % 17 == 5), total=count)
+        if org_name:
+            pkg["name"] = f"{org_name}-{pkg['name']}"[:100]
+            pkg["title"] = f"{pkg['title']} [{org_name}]"
+        packages.append(pkg)
     if count >= 10:
         _special_cases(packages)
     org_dicts = []
