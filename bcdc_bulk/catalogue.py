@@ -120,7 +120,10 @@ class FileCatalogue:
                 raise CatalogueError(f"cannot read catalogue file {self.path}: {exc.strerror}") from None
             except UnicodeDecodeError:
                 raise CatalogueError(f"{self.path} is not a UTF-8 text catalogue file") from None
-            self._packages = packages
+            # a dump may hold a record twice (several exports concatenated): the last one wins,
+            # as it would on a server, where an id names one record
+            by_id = {p.get("id") or p.get("name"): p for p in packages}
+            self._packages = list(by_id.values())
         return self._packages
 
     def schema(self) -> Schema:
