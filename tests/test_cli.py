@@ -1,0 +1,88 @@
+"""The command line: exact output, exit codes, no tracebacks, the key never shown."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import SAMPLE
+
+from bcdc_bulk.cli import cli
+from bcdc_bulk.settings import resolve_api_key, resolve_remote
+
+
+def run(*args: str, env: dict | None = None):
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def test_help_lists_every_command():
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("export", "inventory", "template", "validate", "plan", "apply"):
+        assert f"  {command} " in result.output
+
+
+def test_export_then_plan_on_the_sample(tmp_path):
+    out = tmp_path / "org.xlsx"
+    result = run("-q", "export", "-r", str(SAMPLE), "--org", "sample-data-branch", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Exported 16 datasets and 128 resources (sample-data-branch) to {out}\n"
+    result = run("plan", str(out))
+    assert (result.exit_code, result.output) == (0, "No changes.\n")
+
+
+def test_unknown_org_is_one_clear_line(tmp_path):
+    result = run("export", "-r", str(SAMPLE), "--org", "nope", "-o", str(tmp_path / "x.xlsx"))
+    assert result.exit_code == 1
+    assert result.output == f"Error: organization 'nope' was not found on {SAMPLE}\n"
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_not_a_workbook(tmp_path):
+    bad = tmp_path / "data.xlsx"
+    bad.write_text("id,name\n1,a\n")
+    result = run("plan", str(bad))
+    assert result.exit_code == 1
+    assert result.output == "Error: data.xlsx is not an Excel workbook (.xlsx); was it saved as CSV or another format?\n"
+    assert "Traceback" not in result.output
+
+
+def test_usage_error_exits_2():
+    result = run("export", "--org", "x")
+    assert result.exit_code == 2
+
+
+def test_unknown_remote(tmp_path):
+    result = run("export", "-r", "nowhere", "--org", "x", "-o", str(tmp_path / "x.xlsx"))
+    assert result.exit_code == 1
+    assert "unknown remote 'nowhere'" in result.output
+
+
+def test_api_key_never_printed(sandbox, tmp_path):
+    secret = sandbox["CKAN_ADMIN_TOKEN"]
+    out = tmp_path / "live.xlsx"
+    result = run("-q", "export", "-r", sandbox["CKAN_URL"], "--org", "sample-data-branch", "-o", str(out),
+                 env={"BCDC_API_KEY": secret})
+    assert result.exit_code == 0, result.output
+    assert secret not in result.output
+    assert secret.encode() not in out.read_bytes()
+    bad = run("export", "-r", sandbox["CKAN_URL"], "--org", "no-such-org", "-o", str(tmp_path / "n.xlsx"),
+              "--apikey", secret)
+    assert bad.exit_code == 1 and secret not in bad.output
+
+
+def test_api_key_resolution_order(tmp_path):
+    config = tmp_path / "config.ini"
+    config.write_text("[prod]\napikey = from-file\n[default]\napikey = default-key\n")
+    prod = resolve_remote("prod")
+    assert resolve_api_key("flag", prod, {"BCDC_API_KEY": "env"}, config) == "flag"
+    assert resolve_api_key(None, prod, {"BCDC_API_KEY": "a", "CKAN_API_KEY": "b"}, config) == "a"
+    assert resolve_api_key(None, prod, {"CKAN_API_KEY": "b"}, config) == "b"
+    assert resolve_api_key(None, prod, {}, config) == "from-file"
+    assert resolve_api_key(None, resolve_remote("test"), {}, config) == "default-key"
+    assert resolve_api_key(None, prod, {}, tmp_path / "missing.ini") is None
+
+
+def test_remote_shortcuts(tmp_path):
+    assert resolve_remote("prod").url == "https://catalogue.data.gov.bc.ca"
+    assert resolve_remote("test").url == "https://cat.data.gov.bc.ca"
+    assert resolve_remote(str(SAMPLE)).path == Path(str(SAMPLE))
