@@ -86,7 +86,8 @@ def _resource(rng: random.Random, pkg_id: str, position: int, bcdc_type: str, er
         "url": f"https://example.invalid/data/{rid[:8]}.{fmt}", "format": fmt.upper() if era == "classic" else fmt,
         "description": rng.choice(["", "Quarterly extract.", "Extract — see notes.\nSecond line."]),
         "bcdc_type": bcdc_type, "resource_update_cycle": rng.choice(["daily", "weekly", "monthly", "asNeeded", "unknown"]),
-        "resource_storage_location": rng.choice(["bc geographic warehouse", "catalogue data store", "external", "web or ftp site"]),
+        "resource_storage_location": rng.choice(
+            ["bc geographic warehouse", "catalogue data store", "external", "web or ftp site"]),
         "resource_type": rng.choice(["data", "reports", "abstraction"]),
         "resource_access_method": rng.choice(["direct access", "service", "application", "indirect access"]),
         "created": created.isoformat(), "metadata_modified": created.isoformat(),

@@ -30,6 +30,11 @@ if [[ -f "$STATE/env" ]] && alive; then
   exit 0
 fi
 
+if alive && [[ ! -f "$STATE/gunicorn.pid" ]]; then
+  log "port $PORT is already served by another CKAN (another clone's sandbox?): stop it, or set CKAN_SANDBOX_PORT"
+  exit 1
+fi
+
 # --- system services -------------------------------------------------------
 if ! command -v redis-server >/dev/null || ! command -v pg_ctlcluster >/dev/null || ! command -v curl >/dev/null; then
   log "installing redis-server, postgresql, libpq-dev"
