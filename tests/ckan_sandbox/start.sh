@@ -14,7 +14,8 @@ SCHEMING_VERSION="${SCHEMING_VERSION:-3.1.0}"
 WORKERS="${CKAN_SANDBOX_WORKERS:-4}"
 # The CKAN virtualenv lives outside the clone so that fresh clones reuse it.
 VENV="${CKAN_SANDBOX_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/bcdc-bulk/ckan-$CKAN_VERSION}"
-DB="bcdc_sandbox_$PORT"
+# One database per clone and port, so that two clones never wipe each other's sandbox.
+DB="bcdc_sandbox_${PORT}_$(echo -n "$STATE" | sha256sum | cut -c1-8)"
 DB_USER="bcdc_sandbox"
 DB_PASS="bcdc_sandbox"
 URL="http://127.0.0.1:$PORT"
