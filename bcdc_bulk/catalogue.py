@@ -23,6 +23,13 @@ from bcdc_bulk.schema import DATASET_TYPE, Schema, schema_from_dict, shipped_lic
 from bcdc_bulk.settings import Remote
 
 PAGE_SIZE = 1000
+_UNKNOWN = object()
+# What each action does, in the words an editor would use in an error message.
+DOING = {
+    "package_search": "reading the records", "organization_list": "listing the organizations",
+    "license_list": "reading the licence list", "scheming_dataset_schema_show": "reading the schema",
+    "user_show": "checking who the API key belongs to", "package_show": "reading a record",
+}
 USER_AGENT = f"bcdc-bulk/{__version__}"
 
 
@@ -85,45 +92,51 @@ def with_suborgs(catalogue: Catalogue, root: Organization) -> list[Organization]
     return found
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a ckanapi dump file, one JSON object a line."""
+    records = []
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    try:
+                        records.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise CatalogueError(
+                            f"{path}: line {number} is not JSON ({exc.msg}); a catalogue file holds "
+                            "one record per line (ckanapi dump format)") from None
+    except OSError as exc:
+        raise CatalogueError(f"cannot read catalogue file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CatalogueError(f"{path} is not a UTF-8 text catalogue file") from None
+    return records
+
+
 @dataclass
 class FileCatalogue:
     """A catalogue read from a ckanapi dump file (one package_show dict a line).
 
     Organizations come from ``organizations.jsonl`` beside the file when present,
-    and from the ``organization`` of each package otherwise.
+    and from the ``organization`` of each package otherwise. With no path it is
+    the empty catalogue: the shipped schema and licences, no records.
     """
 
-    path: Path
+    path: Path | None
     organizations_path: Path | None = None
     _packages: list[dict[str, Any]] | None = field(default=None, repr=False)
+    _orgs: list[Organization] | None = field(default=None, repr=False)
 
     @property
     def site(self) -> str:
         """The file's path, standing in for a site URL."""
-        return str(self.path)
+        return str(self.path) if self.path else "(built-in schema)"
 
     def _load(self) -> list[dict[str, Any]]:
         if self._packages is None:
-            packages = []
-            try:
-                with self.path.open(encoding="utf-8") as handle:
-                    for number, line in enumerate(handle, 1):
-                        if line.strip():
-                            try:
-                                packages.append(json.loads(line))
-                            except json.JSONDecodeError as exc:
-                                raise CatalogueError(
-                                    f"{self.path}: line {number} is not JSON ({exc.msg}); "
-                                    "a catalogue file holds one package per line (ckanapi dump format)"
-                                ) from None
-            except OSError as exc:
-                raise CatalogueError(f"cannot read catalogue file {self.path}: {exc.strerror}") from None
-            except UnicodeDecodeError:
-                raise CatalogueError(f"{self.path} is not a UTF-8 text catalogue file") from None
+            packages = read_jsonl(self.path) if self.path else []
             # a dump may hold a record twice (several exports concatenated): the last one wins,
             # as it would on a server, where an id names one record
-            by_id = {p.get("id") or p.get("name"): p for p in packages}
-            self._packages = list(by_id.values())
+            self._packages = list({p.get("id") or p.get("name"): p for p in packages}.values())
         return self._packages
 
     def schema(self) -> Schema:
@@ -135,19 +148,19 @@ class FileCatalogue:
         return shipped_licenses()
 
     def organizations(self) -> list[Organization]:
-        """Organizations from the companion file, then from the packages."""
-        found: dict[str, Organization] = {}
-        companion = self.organizations_path or self.path.with_name("organizations.jsonl")
-        if companion.exists():
-            for line in companion.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    org = json.loads(line)
-                    found[org["name"]] = _org(org)
-        for pkg in self._load():
-            org = pkg.get("organization")
-            if org and org.get("name") not in found:
-                found[org["name"]] = _org(org)
-        return sorted(found.values(), key=lambda o: o.name)
+        """Organizations from the companion file, then from the packages (cached)."""
+        if self._orgs is None:
+            found: dict[str, Organization] = {}
+            companion = self.organizations_path or (self.path.with_name("organizations.jsonl") if self.path else None)
+            if companion is not None and companion.exists():
+                for raw in read_jsonl(companion):
+                    found[raw["name"]] = _org(raw)
+            for pkg in self._load():
+                raw = pkg.get("organization")
+                if raw and raw.get("name") not in found:
+                    found[raw["name"]] = _org(raw)
+            self._orgs = sorted(found.values(), key=lambda o: o.name)
+        return self._orgs
 
     def packages_of(self, org_ids: list[str]) -> Iterator[dict[str, Any]]:
         """Packages whose owner_org is one of ``org_ids``, ordered by id."""
@@ -182,9 +195,7 @@ class RemoteCatalogue:
         self.calls: list[str] = []
         self._orgs: list[Organization] | None = None
         self._schema: Schema | None = None
-        self._whoami: str | None = None
-        self._whoami_known = False
-        self._has_key = bool(api_key)
+        self._whoami: str | None | object = _UNKNOWN if api_key else None
 
     def __repr__(self) -> str:  # never show the key
         return f"RemoteCatalogue({self.site!r})"
@@ -195,32 +206,40 @@ class RemoteCatalogue:
         import requests
 
         self.calls.append(action)
+        doing = DOING.get(action, f"calling {action}")
+        where = f"the catalogue at {self.site}"
         try:
             return self._ckan.call_action(action, data, requests_kwargs={"timeout": self._timeout})
-        except ckanapi.NotAuthorized as exc:
-            raise NotAuthorized(f"{self.site} refused {action}: not authorized ({_detail(exc)})") from None
-        except ckanapi.NotFound as exc:
-            raise NotFound(f"{action} on {self.site}: not found ({_detail(exc)})") from None
+        except ckanapi.NotAuthorized:
+            raise NotAuthorized(f"{where} refused access while {doing}: the API key is missing, expired, "
+                                "or has no rights here") from None
+        except ckanapi.NotFound:
+            raise NotFound(f"{where} has no such record (while {doing})") from None
         except ckanapi.ValidationError as exc:
             errors = exc.error_dict if isinstance(exc.error_dict, dict) else {"": exc.error_dict}
             errors = {k: v for k, v in errors.items() if k != "__type"}
-            raise ServerValidationError(f"{self.site} rejected the record: {_summary(errors)}", errors) from None
+            raise ServerValidationError(f"{where} rejected the record: {_summary(errors)}", errors) from None
         except ckanapi.CKANAPIError as exc:
             status = _status(exc)
             if status in (429, 502, 503, 504):
-                raise TransientError(f"{self.site} is busy or unavailable (HTTP {status})") from None
-            raise CatalogueError(f"{self.site} failed on {action}: {_detail(exc)}") from None
+                raise TransientError(f"{where} is busy or unavailable (HTTP {status}) while {doing}; "
+                                     "try again later") from None
+            code = f"HTTP {status}" if status else "an unexpected answer"
+            raise CatalogueError(f"{where} failed while {doing} ({code})") from None
         except requests.Timeout:
-            raise TransientError(f"{self.site} did not answer within {self._timeout:.0f} s") from None
+            raise TransientError(f"{where} did not answer within {self._timeout:.0f} s while {doing}") from None
         except requests.ConnectionError:
-            raise TransientError(f"cannot connect to {self.site}") from None
+            raise TransientError(f"cannot connect to {self.site} (while {doing}); check the address and "
+                                 "your network") from None
 
     def schema(self) -> Schema:
         """The live schema, or the shipped copy if the site does not publish one."""
         if self._schema is None:
             try:
                 self._schema = schema_from_dict(self.call("scheming_dataset_schema_show", type=DATASET_TYPE))
-            except (NotFound, CatalogueError):
+            except (TransientError, NotAuthorized):
+                raise
+            except CatalogueError:  # no scheming on this site: the copy shipped with bcdc-bulk
                 self._schema = shipped_schema()
         return self._schema
 
@@ -229,9 +248,19 @@ class RemoteCatalogue:
         return list(self.call("license_list"))
 
     def organizations(self) -> list[Organization]:
-        """organization_list with parents (one call, cached)."""
+        """Every organization with its parents (cached). CKAN caps organization_list
+        with all_fields at ckan.group_and_organization_list_all_fields_max (25 by
+        default) whatever limit is asked for, so page with offset until a page is empty."""
         if self._orgs is None:
-            raw = self.call("organization_list", all_fields=True, include_groups=True, limit=1000)
+            raw: list[dict[str, Any]] = []
+            page_size = 0
+            while True:
+                page = self.call("organization_list", all_fields=True, include_groups=True,
+                                 limit=1000, offset=len(raw), sort="name asc")
+                raw.extend(page)
+                page_size = page_size or len(page)
+                if len(page) < page_size or not page:  # a short page is the last one
+                    break
             self._orgs = sorted((_org(o) for o in raw), key=lambda o: o.name)
         return self._orgs
 
@@ -249,26 +278,19 @@ class RemoteCatalogue:
                 return
 
     def user_name(self) -> str | None:
-        """The name of the key's user (None when anonymous)."""
-        if not self._whoami_known:
-            self._whoami_known = True
-            if self._has_key:
-                try:
-                    self._whoami = self.call("user_show")["name"]
-                except CatalogueError:
-                    self._whoami = None
-        return self._whoami
+        """The name of the key's user (None when anonymous or unknown)."""
+        if self._whoami is _UNKNOWN:
+            try:
+                self._whoami = self.call("user_show")["name"]
+            except CatalogueError:
+                self._whoami = None
+        return self._whoami  # type: ignore[return-value]
 
 
 def _status(exc: Exception) -> int | None:
     """The HTTP status inside a ckanapi CKANAPIError (raised as repr([url, status, body]))."""
     match = re.match(r"""^\[['"].*?['"], (\d{3}),""", str(exc.args[0]) if exc.args else "")
     return int(match.group(1)) if match else None
-
-
-def _detail(exc: Exception) -> str:
-    text = str(exc.args[0] if exc.args else exc)
-    return text[:300]
 
 
 def _summary(errors: dict[str, Any]) -> str:

@@ -19,33 +19,39 @@ from bcdc_bulk.settings import Settings, current_env, resolve_api_key, resolve_r
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_ROWS = 0, 1, 2, 3
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, outcome: str = "") -> None:
+    if outcome:
+        message = (message if message.endswith((".", "?", "!")) else message + ".") + " " + outcome
     click.echo(f"Error: {message}", err=True)
     sys.exit(EXIT_FATAL)
 
 
-def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into one clear line and exit 1 (a traceback only with --debug)."""
+def handle_errors(outcome: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Turn library errors into one clear line and exit 1 (a traceback only with --debug).
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        debug = bool(ctx.find_root().params.get("debug"))
-        try:
-            return func(*args, **kwargs)
-        except BulkError as exc:
-            if debug:
-                raise
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            sys.exit(EXIT_FATAL)
-        except Exception as exc:  # unexpected: still no traceback unless asked
-            if debug:
-                raise
-            _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+    ``outcome`` tells the user what a failed run left behind, e.g. "No workbook was written."
+    """
 
-    return wrapper
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            debug = bool(click.get_current_context().find_root().params.get("debug"))
+            try:
+                return func(*args, **kwargs)
+            except BulkError as exc:
+                if debug:
+                    raise
+                _fail(str(exc), outcome)
+            except KeyboardInterrupt:
+                _fail("interrupted", outcome)
+            except Exception as exc:  # unexpected: still no traceback unless asked
+                if debug:
+                    raise
+                _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)", outcome)
+
+        return wrapper
+
+    return decorate
 
 
 def _settings(ctx: click.Context, remote: str | None, apikey: str | None) -> Settings:
@@ -93,7 +99,7 @@ def cli(debug: bool, quiet: bool) -> None:
               help="Workbook to write (.xlsx).")
 @apikey_option
 @click.pass_context
-@handle_errors
+@handle_errors("No workbook was written.")
 def export(ctx: click.Context, remote: str, org: str, include_suborgs: bool, output: Path,
            apikey: str | None) -> None:
     """Write an organization's datasets and resources to a workbook to edit."""
@@ -113,16 +119,13 @@ def export(ctx: click.Context, remote: str, org: str, include_suborgs: bool, out
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @apikey_option
 @click.pass_context
-@handle_errors
+@handle_errors("No workbook was written.")
 def template(ctx: click.Context, remote: str | None, output: Path, apikey: str | None) -> None:
     """Write an empty workbook, for adding new records."""
     from bcdc_bulk.export import export_workbook
 
     settings = _settings(ctx, remote, apikey)
-    if settings.remote is not None:
-        catalogue = open_catalogue(settings.remote, settings.api_key)
-    else:
-        catalogue = FileCatalogue(Path("/dev/null"))
+    catalogue = open_catalogue(settings.remote, settings.api_key) if settings.remote else FileCatalogue(None)
     export_workbook(catalogue, output, None)
     click.echo(f"Wrote an empty workbook to {output}")
 
@@ -132,7 +135,7 @@ def template(ctx: click.Context, remote: str | None, output: Path, apikey: str |
 @click.option("-r", "--remote", "remote", default=None, help="Catalogue to plan against (default: offline).")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.pass_context
-@handle_errors
+@handle_errors("Nothing was sent to the catalogue.")
 def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool) -> None:
     """Show what changed in a workbook since it was exported."""
     from bcdc_bulk.planning import find_changes
@@ -159,21 +162,33 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool) 
                f"{len(diff.new_rows)} new rows, {len(diff.unknown_rows)} unknown rows.")
 
 
-def _not_yet(name: str) -> Callable[..., None]:
-    @click.pass_context
-    def command(ctx: click.Context, **_: Any) -> None:
-        _fail(f"'{name}' is not available in bcdc-bulk {__version__} yet; nothing was read or written")
-
-    return command
+def _not_yet(name: str) -> None:
+    _fail(f"'{name}' is not available in bcdc-bulk {__version__} yet; nothing was read or written")
 
 
-cli.command("inventory", help="Auditor's read-only workbook with summary and findings (not available yet).")(
-    click.option("-r", "--remote", "remote")(click.option("--org", multiple=True)(
-        click.option("-o", "--output")(_not_yet("inventory")))))
-cli.command("validate", help="Check an edited workbook against the catalogue's rules (not available yet).")(
-    click.argument("workbook")(click.option("-r", "--remote")(_not_yet("validate"))))
-cli.command("apply", help="Write a workbook's changes to the catalogue (not available yet).")(
-    click.argument("workbook")(click.option("-r", "--remote")(_not_yet("apply"))))
+@cli.command()
+@click.option("-r", "--remote", "remote")
+@click.option("--org", multiple=True)
+@click.option("-o", "--output")
+def inventory(**_: Any) -> None:
+    """Auditor's read-only workbook with summary and findings (not available yet)."""
+    _not_yet("inventory")
+
+
+@cli.command()
+@click.argument("workbook")
+@click.option("-r", "--remote")
+def validate(**_: Any) -> None:
+    """Check an edited workbook against the catalogue's rules (not available yet)."""
+    _not_yet("validate")
+
+
+@cli.command()
+@click.argument("workbook")
+@click.option("-r", "--remote")
+def apply(**_: Any) -> None:
+    """Write a workbook's changes to the catalogue (not available yet)."""
+    _not_yet("apply")
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bcdc_bulk import __version__
-from bcdc_bulk.catalogue import Catalogue, Organization, resolve_org, with_suborgs
-from bcdc_bulk.tables import DISPLAYED, Renderer, SheetSpec, load_layout
+from bcdc_bulk.catalogue import Catalogue, resolve_org, with_suborgs
+from bcdc_bulk.tables import Renderer, SheetSpec, load_layout
 from bcdc_bulk.workbook_write import ChoiceList, Provenance, write_workbook
 
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -26,31 +26,13 @@ class ExportResult:
     sheets: list[str] = field(default_factory=list)
 
 
-def _choice_lists(specs: list[SheetSpec], catalogue: Catalogue, renderer: Renderer,
-                  orgs: list[Organization]) -> list[ChoiceList]:
-    schema = renderer.schema
-    lists: dict[str, list[str]] = {}
+def _choice_lists(specs: list[SheetSpec]) -> list[ChoiceList]:
+    lists: dict[str, tuple[str, ...]] = {}
     for spec in specs:
         for col in spec.columns:
-            if not col.choices or col.choices in lists:
-                continue
-            if col.field == "owner_org" or (spec.group == "contacts" and col.field == "org"):
-                values = [o.name for o in orgs]
-            elif col.field == "license_id":
-                values = [renderer.licence_text(k) for k in renderer.licence_titles]
-            elif spec.group == "contacts" and col.field == DISPLAYED:
-                values = [DISPLAYED]
-            else:
-                if spec.kind == "group":
-                    owner = schema.dataset_field if spec.owner == "dataset" else schema.resource_field
-                    parent = owner(spec.group or "")
-                    fld = next((s for s in parent.subfields if s.name == col.field), None) if parent else None
-                else:
-                    fld = (schema.dataset_field if spec.kind == "dataset" else schema.resource_field)(col.field)
-                values = [c.value for c in fld.choices] if fld else []
-            if values:
-                lists[col.choices] = values
-    return [ChoiceList(key, values) for key, values in lists.items()]
+            if col.choices and col.choice_values:
+                lists.setdefault(col.choices, col.choice_values)
+    return [ChoiceList(key, list(values)) for key, values in lists.items()]
 
 
 def export_workbook(catalogue: Catalogue, path: Path, org_ref: str | None, include_suborgs: bool = False,
@@ -75,7 +57,7 @@ def export_workbook(catalogue: Catalogue, path: Path, org_ref: str | None, inclu
     licences = {str(lic["id"]): lic.get("title") or str(lic["id"]) for lic in catalogue.licenses()}
     renderer = Renderer(schema, layout, {o.id: o.name for o in all_orgs}, licences)
     specs = renderer.sheet_specs(packages)
-    choice_lists = _choice_lists(specs, catalogue, renderer, all_orgs)
+    choice_lists = _choice_lists(specs)
     stamp = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()
     provenance = Provenance(
         site=catalogue.site, organization=org_label, exported_at=stamp, user=catalogue.user_name() or "",

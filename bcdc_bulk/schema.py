@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -54,11 +55,6 @@ class Field:
         return self.preset in ("multiple_checkbox", "autocomplete", "multiple_select")
 
     @property
-    def has_choices(self) -> bool:
-        """True when the value must come from a list (static or from the server)."""
-        return bool(self.choices) or bool(self.choices_helper) or self.name in ("license_id", "owner_org")
-
-    @property
     def display_label(self) -> str:
         """The label as the form shows it, falling back to the field name."""
         return self.label or self.name.replace("_", " ").capitalize()
@@ -74,13 +70,21 @@ class Schema:
     version: str = ""
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
+    @cached_property
+    def _dataset_index(self) -> dict[str, Field]:
+        return {f.name: f for f in self.dataset_fields}
+
+    @cached_property
+    def _resource_index(self) -> dict[str, Field]:
+        return {f.name: f for f in self.resource_fields}
+
     def dataset_field(self, name: str) -> Field | None:
-        """The dataset field called ``name``, if the schema has it."""
-        return next((f for f in self.dataset_fields if f.name == name), None)
+        """The dataset field called ``name``, if the schema has it (looked up per cell: a dict)."""
+        return self._dataset_index.get(name)
 
     def resource_field(self, name: str) -> Field | None:
         """The resource field called ``name``, if the schema has it."""
-        return next((f for f in self.resource_fields if f.name == name), None)
+        return self._resource_index.get(name)
 
 
 def _split(value: Any) -> tuple[str, ...]:
@@ -123,6 +127,7 @@ def schema_from_dict(raw: dict[str, Any]) -> Schema:
     )
 
 
+@cache
 def shipped_schema() -> Schema:
     """The bcdc_dataset schema shipped with the package."""
     text = resources.files("bcdc_bulk.data").joinpath("bcdc_dataset.json").read_text(encoding="utf-8")
@@ -130,6 +135,6 @@ def shipped_schema() -> Schema:
 
 
 def shipped_licenses() -> list[dict[str, Any]]:
-    """The BCDC licence list shipped with the package."""
+    """The BCDC licence list shipped with the package (a fresh list each call)."""
     text = resources.files("bcdc_bulk.data").joinpath("bcdc_licenses.json").read_text(encoding="utf-8")
     return json.loads(text)

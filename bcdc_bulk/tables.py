@@ -5,9 +5,11 @@ snapshot and compare it with what the user's workbook holds, cell by cell.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -38,7 +40,8 @@ class Column:
     required: bool = False
     help: str = ""
     choices: str | None = None  # key of the choice list on the lookup sheet
-    key: bool = False  # identifies the row (never edited)
+    choice_values: tuple[str, ...] = ()  # what the dropdown offers
+    key: bool = False  # identifies the row
 
 
 @dataclass
@@ -67,6 +70,7 @@ class Layout:
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
 
+@cache
 def load_layout() -> Layout:
     """The workbook layout shipped in templates/."""
     raw = json.loads(resources.files("bcdc_bulk.templates").joinpath("layout.json").read_text(encoding="utf-8"))
@@ -77,8 +81,8 @@ def load_layout() -> Layout:
 # --- cell text -----------------------------------------------------------------
 
 def utf16_len(text: str) -> int:
-    """Length as Excel counts it."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    """Length as Excel counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def display_text(text: str) -> str:
@@ -87,7 +91,7 @@ def display_text(text: str) -> str:
     Deterministic, so a cell left untouched always compares equal to it.
     """
     text = ILLEGAL_XML.sub(REPLACEMENT, text)
-    if utf16_len(text) > MAX_CELL:
+    if len(text) * 2 > MAX_CELL and utf16_len(text) > MAX_CELL:  # a code point is at most 2 units
         budget = MAX_CELL - utf16_len(TRUNCATION_MARK)
         cut, used = [], 0
         for ch in text:
@@ -125,8 +129,6 @@ def normalize_cell(value: Any) -> str:
     Excel and LibreOffice turn \\r\\n into \\n, keep '' as empty, and may hand back
     numbers and dates where text was typed.
     """
-    import datetime as dt
-
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -269,20 +271,31 @@ class Renderer:
 
     # --- which columns --------------------------------------------------------
 
+    def choice_values(self, fld: Field, group: str | None) -> tuple[str, ...]:
+        """What a choice column's dropdown offers, as the cells show it."""
+        if fld.name == "owner_org" or (group == "contacts" and fld.name == "org"):
+            return tuple(sorted(self.org_names.values()))
+        if fld.name == "license_id":
+            return tuple(self.licence_text(k) for k in self.licence_titles)
+        return tuple(c.value for c in fld.choices)
+
     def sheet_specs(self, packages: list[dict[str, Any]]) -> list[SheetSpec]:
         """The record sheets, with every field the schema or the data has."""
         specs = []
         for sheet in self.layout.sheets:
             kind = sheet["kind"]
+            # key columns are structural: present even in a template with no records
+            id_col = Column(DATASET_KEY, "ID", 38, read_only=True, key=True,
+                            help="Filled in by the catalogue. Leave empty on a new row.")
             if kind == "dataset":
                 fields = [f for f in self.schema.dataset_fields if not f.is_repeating]
                 seen_keys = _keys(p for p in packages)
-                key_cols = []
+                key_cols = [id_col]
             elif kind == "resource":
                 fields = [f for f in self.schema.resource_fields if not f.is_repeating]
                 seen_keys = _keys(r for p in packages for r in p.get("resources") or [])
                 key_cols = [Column(PARENT_NAME, "Dataset URL name", 36, required=True, key=True,
-                                   help="The URL name of the dataset this resource belongs to.")]
+                                   help="The URL name of the dataset this resource belongs to."), id_col]
             else:
                 owner_schema = self.schema.dataset_field if sheet["owner"] == "dataset" else self.schema.resource_field
                 group_field = owner_schema(sheet["group"])
@@ -315,26 +328,18 @@ class Renderer:
         extra = sorted(k for k in seen if k not in names and k not in taken and k != "resources")
         if kind == "dataset":
             extra = [k for k in extra if k != "tags"]
+        group = sheet.get("group")
         for name in names + extra:
             fld = by_name.get(name)
             cfg = layout_cols.get(name, {})
-            group = sheet.get("group")
             read_only = (name in self.layout.read_only and kind != "group") or (fld is None and name != "tags")
-            if group == "contacts" and name == DISPLAYED:
-                read_only = False
             label = cfg.get("label") or (fld.display_label if fld else name.replace("_", " ").capitalize())
-            if kind == "group" and group == "contacts" and name == DISPLAYED:
-                label = "Displayed"
-            choices = None
-            if fld is not None and (fld.has_choices or name in ("license_id", "owner_org")):
-                choices = f"{group}.{name}" if kind == "group" else name
-            if name == "owner_org":
-                choices = "owner_org"
+            values = () if read_only or fld is None else self.choice_values(fld, group)
             columns.append(Column(
-                field=name, label=label, width=float(cfg.get("width", 18 if not fld or not fld.is_repeating else 30)),
-                wrap=bool(cfg.get("wrap")), read_only=read_only,
-                required=bool(fld and fld.required) or name == "tags", help=fld.help_text if fld else "",
-                choices=None if read_only else choices, key=name == DATASET_KEY and kind != "group",
+                field=name, label=label, width=float(cfg.get("width", 18)), wrap=bool(cfg.get("wrap")),
+                read_only=read_only, required=bool(fld and fld.required) or name == "tags",
+                help=fld.help_text if fld else "",
+                choices=(f"{group}.{name}" if group else name) if values else None, choice_values=values,
             ))
         return SheetSpec(name=sheet["name"], kind=kind, columns=columns, owner=sheet.get("owner"),
                          group=sheet.get("group"), frozen_columns=int(sheet.get("frozen_columns", 1)))

@@ -7,11 +7,11 @@ to untouched cells.
 from __future__ import annotations
 
 import json
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.tables import DATASET_KEY, PARENT_NAME, POSITION, RESOURCE_ID, load_layout
@@ -54,16 +54,13 @@ class ReadWorkbook:
 
 
 def _custom_properties(path: Path) -> dict[str, str]:
+    """The workbook's custom document properties (docProps/custom.xml)."""
     with zipfile.ZipFile(path) as zf:
         try:
-            xml = zf.read("docProps/custom.xml").decode("utf-8")
-        except KeyError:
+            root = ElementTree.fromstring(zf.read("docProps/custom.xml"))
+        except (KeyError, ElementTree.ParseError):
             return {}
-    props = {}
-    for name, body in re.findall(r'<property[^>]*\bname="([^"]+)"[^>]*>(.*?)</property>', xml, re.S):
-        value = re.sub(r"<[^>]+>", "", body)
-        props[name] = value.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-    return props
+    return {prop.get("name", ""): "".join(prop.itertext()) for prop in root}
 
 
 def _open(path: Path) -> Any:

@@ -100,7 +100,7 @@ def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer:
 
     list_ranges = {}
     for spec in specs:
-        _record_sheet(wb, fmt, spec, renderer, packages, list_ranges, choice_lists, progress)
+        _record_sheet(wb, fmt, spec, renderer, packages, list_ranges, progress)
 
     lists = wb.add_worksheet(LISTS_SHEET)
     for col, choice in enumerate(choice_lists):
@@ -151,24 +151,23 @@ class _Formats:
         self.plain = wb.add_format({"text_wrap": True, "valign": "top"})
 
     def cell(self, col: Column) -> Any:
-        if col.read_only or col.key and col.field == "id":
+        if col.read_only:
             return self.ro_wrap if col.wrap else self.ro
         return self.wrap if col.wrap else self.text
 
 
 def _record_sheet(wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer, packages: list[dict[str, Any]],
-                  list_ranges: dict[str, str], choice_lists: list[ChoiceList],
-                  progress: Callable[[int], None] | None) -> None:
+                  list_ranges: dict[str, str], progress: Callable[[int], None] | None) -> None:
     ws = wb.add_worksheet(spec.name)
-    known_lists = {c.key for c in choice_lists}
+    formats = [fmt.cell(col) for col in spec.columns]
     for c, col in enumerate(spec.columns):
-        ws.set_column(c, c, col.width, fmt.cell(col))
-        locked = col.read_only or (col.key and col.field == "id")
-        label = col.label + (" *" if col.required and not locked else "")
-        ws.write_string(0, c, label, fmt.header_ro if locked else fmt.header_req if col.required else fmt.header)
+        ws.set_column(c, c, col.width, formats[c])
+        label = col.label + (" *" if col.required and not col.read_only else "")
+        header = fmt.header_ro if col.read_only else fmt.header_req if col.required else fmt.header
+        ws.write_string(0, c, label, header)
         ws.write_string(1, c, col.field, fmt.field)
         note = col.help
-        if locked:
+        if col.read_only:
             note = (note + "\n\n" if note else "") + "Read-only: filled in by the catalogue; changes here are ignored."
         if note:
             ws.write_comment(0, c, note, {"x_scale": 2, "y_scale": 1.5})
@@ -185,13 +184,13 @@ def _record_sheet(wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer, p
             for c, col in enumerate(spec.columns):
                 text = row.get(col.field)
                 if text:
-                    ws.write_string(r, c, display_text(text), fmt.cell(col))
+                    ws.write_string(r, c, display_text(text), formats[c])
             r += 1
         if progress and spec.kind == "dataset":
             progress(1)
     last_row = r + SPARE_ROWS
     for c, col in enumerate(spec.columns):
-        if col.choices and col.choices in known_lists:
+        if col.choices:
             name = list_ranges.setdefault(col.choices, f"list_{len(list_ranges) + 1}")
             ws.data_validation(HEADER_ROWS, c, last_row, c, {
                 "validate": "list", "source": f"={name}", "ignore_blank": True,

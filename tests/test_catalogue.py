@@ -50,6 +50,23 @@ def test_remote_suborgs_and_errors(sandbox):
     assert "token" not in repr(cat).lower() and sandbox["CKAN_EDITOR_TOKEN"] not in repr(cat)
 
 
+def test_remote_lists_organizations_past_the_server_cap(sandbox):
+    """CKAN answers organization_list with all_fields 25 at a time, whatever limit is asked."""
+    import ckanapi
+
+    sysadmin = ckanapi.RemoteCKAN(sandbox["CKAN_URL"], apikey=sandbox["CKAN_SYSADMIN_TOKEN"])
+    names = set(sysadmin.action.organization_list(limit=1000))
+    for i in range(max(0, 30 - len(names))):
+        sysadmin.action.organization_create(name=f"cap-test-org-{i:02d}", title=f"Cap test {i:02d}")
+    names = set(sysadmin.action.organization_list(limit=1000))
+    assert len(names) >= 30
+    cat = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"])
+    assert {o.name for o in cat.organizations()} == names
+    assert cat.calls.count("organization_list") > 1
+    last = sorted(names)[-1]
+    assert resolve_org(cat, last).name == last
+
+
 def test_wheel_ships_templates(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
                    check=True, capture_output=True, timeout=300)

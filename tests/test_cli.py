@@ -33,7 +33,7 @@ def test_export_then_plan_on_the_sample(tmp_path):
 def test_unknown_org_is_one_clear_line(tmp_path):
     result = run("export", "-r", str(SAMPLE), "--org", "nope", "-o", str(tmp_path / "x.xlsx"))
     assert result.exit_code == 1
-    assert result.output == f"Error: organization 'nope' was not found on {SAMPLE}\n"
+    assert result.output == f"Error: organization 'nope' was not found on {SAMPLE}. No workbook was written.\n"
     assert not (tmp_path / "x.xlsx").exists()
 
 
@@ -42,8 +42,16 @@ def test_not_a_workbook(tmp_path):
     bad.write_text("id,name\n1,a\n")
     result = run("plan", str(bad))
     assert result.exit_code == 1
-    assert result.output == "Error: data.xlsx is not an Excel workbook (.xlsx); was it saved as CSV or another format?\n"
+    assert result.output == ("Error: data.xlsx is not an Excel workbook (.xlsx); was it saved as CSV or another "
+                             "format? Nothing was sent to the catalogue.\n")
     assert "Traceback" not in result.output
+
+
+def test_template_without_a_remote(tmp_path):
+    out = tmp_path / "new.xlsx"
+    result = run("template", "-o", str(out))
+    assert (result.exit_code, result.output) == (0, f"Wrote an empty workbook to {out}\n")
+    assert run("plan", str(out)).output == "No changes.\n"
 
 
 def test_usage_error_exits_2():
