@@ -29,6 +29,7 @@ DOING = {
     "package_search": "reading the records", "organization_list": "listing the organizations",
     "license_list": "reading the licence list", "scheming_dataset_schema_show": "reading the schema",
     "user_show": "checking who the API key belongs to", "package_show": "reading a record",
+    "organization_list_for_user": "checking your roles in the organizations",
 }
 USER_AGENT = f"bcdc-bulk/{__version__}"
 
@@ -62,6 +63,15 @@ class Catalogue(Protocol):
 
     def user_name(self) -> str | None:
         """Who the calls are made as (None when anonymous or offline)."""
+
+    def access(self) -> dict[str, Any] | None:
+        """{'user', 'sysadmin', 'roles': {org id: role}} of the caller; None when unknown (offline)."""
+
+    def names_in_use(self, names: list[str]) -> set[str]:
+        """Which of these package names the catalogue already has."""
+
+    def titles_in_use(self, titles: list[str]) -> dict[str, str]:
+        """Which of these titles the catalogue already has: title -> id of the package using it."""
 
 
 def resolve_org(catalogue: Catalogue, ref: str) -> Organization:
@@ -176,6 +186,20 @@ class FileCatalogue:
         """Offline: nobody."""
         return None
 
+    def access(self) -> dict[str, Any] | None:
+        """Offline: roles are unknown."""
+        return None
+
+    def names_in_use(self, names: list[str]) -> set[str]:
+        """Names of the file's packages among ``names``."""
+        wanted = set(names)
+        return {p["name"] for p in self._load() if p.get("name") in wanted}
+
+    def titles_in_use(self, titles: list[str]) -> dict[str, str]:
+        """Titles of the file's packages among ``titles``."""
+        wanted = set(titles)
+        return {p["title"]: p.get("id", "") for p in self._load() if p.get("title") in wanted}
+
 
 def _org(raw: dict[str, Any]) -> Organization:
     parents = tuple(g.get("name") or g.get("id") for g in raw.get("groups") or [])
@@ -285,6 +309,43 @@ class RemoteCatalogue:
             except CatalogueError:
                 self._whoami = None
         return self._whoami  # type: ignore[return-value]
+
+    def access(self) -> dict[str, Any] | None:
+        """The key's user, whether a sysadmin, and their role in each organization (2 calls)."""
+        if self._whoami is None:
+            return {"user": None, "sysadmin": False, "roles": {}}
+        user = self.call("user_show")
+        self._whoami = user["name"]
+        roles: dict[str, str] = {}
+        if not user.get("sysadmin"):
+            for org in self.call("organization_list_for_user", id=user["name"], permission="read"):
+                roles[org["id"]] = org.get("capacity") or "member"
+        return {"user": user["name"], "sysadmin": bool(user.get("sysadmin")), "roles": roles}
+
+    def names_in_use(self, names: list[str]) -> set[str]:
+        """One search per 100 names (private and draft records included)."""
+        found: set[str] = set()
+        for i in range(0, len(names), 100):
+            batch = names[i:i + 100]
+            page = self.call("package_search", fq="name:(" + " OR ".join(_solr_quote(n) for n in batch) + ")",
+                             rows=len(batch), fl="id,name", include_private=True, include_drafts=True)
+            found |= {r["name"] for r in page.get("results") or [] if r.get("name") in batch}
+        return found
+
+    def titles_in_use(self, titles: list[str]) -> dict[str, str]:
+        """One search per title; Solr matches words, so results are compared exactly."""
+        found: dict[str, str] = {}
+        for title in titles:
+            page = self.call("package_search", fq=f"title:{_solr_quote(title)}", rows=50, fl="id,title",
+                             include_private=True, include_drafts=True)
+            for r in page.get("results") or []:
+                if r.get("title") == title:
+                    found[title] = r.get("id", "")
+        return found
+
+
+def _solr_quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _status(exc: Exception) -> int | None:

@@ -1,24 +1,520 @@
-"""Planning: what the user changed, found by comparing each row with the snapshot."""
+"""Planning: what the user changed, found by comparing each row with the snapshot,
+and the records as they will be after the edit.
+
+A workbook becomes a Plan: one RecordPlan per package that changed or is new,
+holding the package before and after, the changed fields with their old and new
+values, and where in the workbook each field lives (so problems can name a cell).
+Rows deleted from the workbook never delete anything: they are listed as ignored.
+"""
 from __future__ import annotations
 
+import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bcdc_bulk.schema import schema_from_dict
+from bcdc_bulk.problems import ERROR, Problem
+from bcdc_bulk.schema import Field, Schema, schema_from_dict
 from bcdc_bulk.tables import (
     DATASET_KEY,
+    DISPLAYED,
     PARENT_NAME,
     POSITION,
     RESOURCE_ID,
+    RESOURCE_NAME,
     Renderer,
     SheetSpec,
     display_text,
+    is_lossy,
     load_layout,
     normalize_cell,
+    parse_list,
     same_text,
 )
-from bcdc_bulk.workbook_read import ReadWorkbook
+from bcdc_bulk.workbook_read import ReadWorkbook, SheetRows
 
+Path_ = tuple  # a JSON path into a package: ("title",), ("resources", 2, "format"), ("contacts", 0, "email")
+
+
+@dataclass(frozen=True)
+class CellRef:
+    """A cell of the workbook (column may be empty when the field has no column)."""
+
+    sheet: str
+    row: int | None
+    column: str = ""
+
+
+@dataclass
+class FieldChange:
+    """One field whose value really changes: a dataset field, a whole repeating
+    list (contacts, more_info ...), or a field of one resource."""
+
+    field: str
+    old: Any
+    new: Any
+    resource_id: str | None = None  # set for resource fields
+    cell: CellRef | None = None
+
+    @property
+    def label(self) -> str:
+        """'title' or 'resources[<id>].format'."""
+        return f"resources[{self.resource_id}].{self.field}" if self.resource_id else self.field
+
+
+@dataclass
+class RecordPlan:
+    """One package to write: an update of an existing package or a new one."""
+
+    action: str  # "update" | "create"
+    key: str  # package id (update) or "new:<sheet row>" (create)
+    name: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    changes: list[FieldChange] = field(default_factory=list)
+    new_resources: list[int] = field(default_factory=list)  # indexes into after["resources"]
+    rows: list[tuple[str, int]] = field(default_factory=list)  # workbook rows that make this record
+    cells: dict[Path_, CellRef] = field(default_factory=dict, repr=False)
+
+    @property
+    def package_id(self) -> str | None:
+        """The id on the server (None until created)."""
+        return self.after.get("id") or None
+
+    def dataset_changes(self) -> list[FieldChange]:
+        """Changes to package-level fields (repeating lists included)."""
+        return [c for c in self.changes if c.resource_id is None]
+
+    def resource_changes(self) -> dict[str, list[FieldChange]]:
+        """Changes to existing resources, by resource id."""
+        out: dict[str, list[FieldChange]] = {}
+        for c in self.changes:
+            if c.resource_id:
+                out.setdefault(c.resource_id, []).append(c)
+        return out
+
+    def locate(self, path: Path_) -> CellRef:
+        """The cell a JSON path of the package lives in, or the nearest row."""
+        for size in range(len(path), 0, -1):
+            ref = self.cells.get(tuple(path[:size]))
+            if ref is not None:
+                return ref
+        return self.cells.get((), CellRef("Datasets", None))
+
+
+@dataclass(frozen=True)
+class RowNote:
+    """A row (or record) that is left alone, and why."""
+
+    sheet: str
+    row: int | None
+    record: str
+    message: str
+
+
+@dataclass
+class Plan:
+    """Everything a workbook asks for."""
+
+    records: list[RecordPlan] = field(default_factory=list)
+    ignored: list[RowNote] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # rows that cannot be planned at all
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing would be written and nothing needs saying."""
+        return not self.records and not self.problems
+
+
+def renderer_for(book: ReadWorkbook) -> Renderer:
+    """A renderer equal to the one that wrote the workbook (its own schema and lookups)."""
+    schema = schema_from_dict(book.schema_raw)
+    return Renderer(schema, load_layout(), book.lookups.get("organizations", {}), book.lookups.get("licences", {}))
+
+
+# --- cell text back to values -------------------------------------------------------------
+
+class Parser:
+    """Turns the text of a cell back into the value the API takes (inverse of Renderer)."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.schema: Schema = renderer.schema
+        self.org_ids = {name: oid for oid, name in renderer.org_names.items()}
+        self.licence_ids = dict(renderer.licence_titles)
+
+    def org(self, text: str) -> str:
+        """An organization name (as shown) back to its id; unknown names are kept for validation to flag."""
+        return self.org_ids.get(text, text)
+
+    def licence(self, text: str) -> str:
+        """'2 - Open Government Licence' (or '2', or the title) back to the licence id."""
+        if text in self.licence_ids:
+            return text
+        head = text.split(" - ", 1)[0].strip()
+        if head in self.licence_ids:
+            return head
+        for lid, title in self.licence_ids.items():
+            if title.lower() == text.lower():
+                return lid
+        return text
+
+    def value(self, name: str, text: str, fld: Field | None, group: str | None = None) -> Any:
+        """The API value of one cell of field ``name`` (in repeating group ``group``)."""
+        if group == "contacts" and name == "org":
+            return self.org(text)
+        if group == "contacts" and name == DISPLAYED:
+            return [DISPLAYED] if text.strip() else []
+        if group is None and name == "tags":
+            return [{"name": t.strip()} for t in text.split(",") if t.strip()]
+        if group is None and name == "owner_org":
+            return self.org(text)
+        if group is None and name == "license_id":
+            return self.licence(text)
+        if fld is not None and fld.is_multiple_choice:
+            return [v.strip() for v in text.split(",") if v.strip()]
+        if fld is not None and fld.preset == "json_object" and text.strip():
+            try:
+                return json.loads(text)
+            except ValueError:
+                return text  # validation names it
+        return text
+
+
+def canonical(value: Any) -> str:
+    """Comparable text of a value, so '"a, b"' and ['a', 'b'] tags, or None and '', compare equal."""
+    if value is None or value == [] or value == "":
+        return ""
+    if isinstance(value, list) and all(isinstance(v, dict) and set(v) <= {"name", "display_name", "id", "state",
+                                                                         "vocabulary_id"} for v in value):
+        return json.dumps(sorted(v.get("name", "") for v in value))
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.dumps(json.loads(value), sort_keys=True)
+        except ValueError:
+            return value
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+# --- building the plan ------------------------------------------------------------------------
+
+class _Builder:
+    def __init__(self, book: ReadWorkbook) -> None:
+        self.book = book
+        self.renderer = renderer_for(book)
+        self.parser = Parser(self.renderer)
+        self.packages = list(book.snapshot.values())
+        self.specs = {s.name: s for s in self.renderer.sheet_specs(self.packages)}
+        self.by_name = {p.get("name"): p for p in self.packages}
+        self.plans: dict[str, RecordPlan] = {}  # package id or new key -> plan
+        self.new_by_name: dict[str, RecordPlan] = {}
+        self.plan = Plan()
+
+    # records
+
+    def record(self, pkg: dict[str, Any]) -> RecordPlan:
+        rec = self.plans.get(pkg["id"])
+        if rec is None:
+            rec = RecordPlan("update", pkg["id"], pkg.get("name") or "", pkg, copy.deepcopy(pkg))
+            self.plans[pkg["id"]] = rec
+        return rec
+
+    def problem(self, sheet: SheetRows, row: int, fld: str, value: Any, code: str, message: str,
+                record: str = "", severity: str = ERROR) -> None:
+        self.plan.problems.append(Problem(sheet.name, row, sheet.letter(fld) if fld else "", fld,
+                                          normalize_cell(value), code, message, severity, record))
+
+    def editable(self, spec: SheetSpec, sheet: SheetRows) -> list[str]:
+        return [c.field for c in spec.columns if not c.read_only and not c.key and c.field in sheet.columns]
+
+    def read_only(self, spec: SheetSpec, sheet: SheetRows) -> list[str]:
+        return [c.field for c in spec.columns if c.read_only and not c.key and c.field in sheet.columns]
+
+    def compare(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any],
+                old_row: dict[str, str], rid: str) -> dict[str, str]:
+        """Fields of one row whose text really changed: field -> new text."""
+        changed = {}
+        for fld in self.editable(spec, sheet):
+            old = old_row.get(fld, "")
+            shown = display_text(old)
+            if same_text(shown, values.get(fld)):
+                continue
+            if is_lossy(shown):
+                self.problem(sheet, number, fld, values.get(fld), "cut-value-edited",
+                             "this value is longer than an Excel cell holds (or has characters a cell cannot "
+                             "keep), so the workbook shows it cut; it cannot be written back from the workbook. "
+                             "Edit it in the catalogue, or put the cell back as exported", rid)
+                continue
+            changed[fld] = normalize_cell(values.get(fld))
+        if any(not same_text(display_text(old_row.get(f, "")), values.get(f)) for f in self.read_only(spec, sheet)):
+            self.plan.ignored.append(RowNote(sheet.name, number, rid,
+                                             "changes in grey (read-only) columns are ignored"))
+        return changed
+
+    def set_field(self, rec: RecordPlan, path: Path_, fld_name: str, text: str, fld: Field | None,
+                  resource_id: str | None, cell: CellRef) -> None:
+        new = self.parser.value(fld_name, text, fld)
+        holder = rec.after if resource_id is None else next(r for r in rec.after["resources"]
+                                                              if r.get("id") == resource_id)
+        old = holder.get(fld_name)
+        if canonical(old) == canonical(new):
+            return  # a cosmetic change (e.g. "a,b" for "a, b")
+        holder[fld_name] = new
+        rec.changes.append(FieldChange(fld_name, old, new, resource_id, cell))
+
+    # sheets
+
+    def datasets(self, spec: SheetSpec, sheet: SheetRows) -> None:
+        seen = set()
+        for number, values in sheet.rows:
+            rid = normalize_cell(values.get(DATASET_KEY))
+            if not rid:
+                self.new_package(spec, sheet, number, values)
+                continue
+            pkg = self.book.snapshot.get(rid)
+            if pkg is None:
+                self.problem(sheet, number, DATASET_KEY, rid, "unknown-record",
+                             f"id {rid} is not a record of this export; ids are filled in by the catalogue, "
+                             "leave the id empty on a new row", rid)
+                continue
+            seen.add(rid)
+            expected = self.renderer.dataset_row(pkg)
+            changed = self.compare(spec, sheet, number, values, expected, rid)
+            rec = self.record(pkg)
+            rec.cells[()] = CellRef(sheet.name, number)
+            for fld in sheet.columns:
+                rec.cells[(fld,)] = CellRef(sheet.name, number, sheet.letter(fld))
+            rec.cells[("tag_string",)] = rec.cells.get(("tags",), CellRef(sheet.name, number))
+            for fld, text in changed.items():
+                self.set_field(rec, (fld,), fld, text, self.renderer.schema.dataset_field(fld), None,
+                               CellRef(sheet.name, number, sheet.letter(fld)))
+            rec.rows.append((sheet.name, number))
+        for pkg in self.packages:
+            if pkg["id"] not in seen:
+                self.plan.ignored.append(RowNote(sheet.name, None, pkg.get("name") or pkg["id"],
+                                                 "the row was deleted from the workbook; nothing is deleted "
+                                                 "in the catalogue"))
+
+    def new_package(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any]) -> None:
+        name = normalize_cell(values.get("name"))
+        key = f"new:{sheet.name}:{number}"
+        after: dict[str, Any] = {"resources": []}
+        rec = RecordPlan("create", key, name, None, after)
+        rec.cells[()] = CellRef(sheet.name, number)
+        for fld in self.editable(spec, sheet):
+            rec.cells[(fld,)] = CellRef(sheet.name, number, sheet.letter(fld))
+            text = normalize_cell(values.get(fld))
+            if text:
+                after[fld] = self.parser.value(fld, text, self.renderer.schema.dataset_field(fld))
+                rec.changes.append(FieldChange(fld, None, after[fld], None, rec.cells[(fld,)]))
+        rec.cells[("tag_string",)] = rec.cells.get(("tags",), CellRef(sheet.name, number))
+        rec.rows.append((sheet.name, number))
+        if name and name in self.by_name:
+            self.problem(sheet, number, "name", name, "duplicate-name",
+                         f"a dataset with the URL name '{name}' is already in this workbook; a new row needs "
+                         "a new URL name", key)
+        elif name in self.new_by_name:
+            self.problem(sheet, number, "name", name, "duplicate-name",
+                         f"the URL name '{name}' is used by two new rows", key)
+        if name:
+            self.new_by_name[name] = rec
+        self.plans[key] = rec
+
+    def owner(self, sheet: SheetRows, number: int, values: dict[str, Any]) -> RecordPlan | None:
+        name = normalize_cell(values.get(PARENT_NAME))
+        pkg = self.by_name.get(name)
+        if pkg is not None:
+            return self.record(pkg)
+        if name in self.new_by_name:
+            return self.new_by_name[name]
+        self.problem(sheet, number, PARENT_NAME, name, "unknown-package",
+                     f"no dataset with the URL name '{name}' is on the Datasets sheet; check the name, "
+                     "or add the dataset there first" if name else
+                     "the dataset URL name is empty; say which dataset this row belongs to")
+        return None
+
+    def resources(self, spec: SheetSpec, sheet: SheetRows) -> None:
+        res_index = {r.get("id"): (p, i) for p in self.packages for i, r in enumerate(p.get("resources") or [])}
+        rendered = {row[DATASET_KEY]: row for p in self.packages for row in self.renderer.resource_rows(p)
+                    if row.get(DATASET_KEY)}
+        seen = set()
+        for number, values in sheet.rows:
+            rid = normalize_cell(values.get(DATASET_KEY))
+            if not rid:
+                self.new_resource(spec, sheet, number, values)
+                continue
+            if rid not in res_index:
+                self.problem(sheet, number, DATASET_KEY, rid, "unknown-record",
+                             f"resource id {rid} is not a resource of this export; leave the id empty on a "
+                             "new resource row")
+                continue
+            pkg, index = res_index[rid]
+            seen.add(rid)
+            if normalize_cell(values.get(PARENT_NAME)) != (pkg.get("name") or ""):
+                self.problem(sheet, number, PARENT_NAME, values.get(PARENT_NAME), "resource-moved",
+                             f"this resource belongs to '{pkg.get('name')}'; a resource cannot be moved to "
+                             "another dataset here. Put the dataset URL name back", pkg["id"])
+                continue
+            rec = self.record(pkg)
+            for fld in sheet.columns:
+                rec.cells[("resources", index, fld)] = CellRef(sheet.name, number, sheet.letter(fld))
+            rec.cells[("resources", index)] = CellRef(sheet.name, number)
+            changed = self.compare(spec, sheet, number, values, rendered[rid], pkg["id"])
+            for fld, text in changed.items():
+                self.set_field(rec, ("resources", index, fld), fld, text, self.renderer.schema.resource_field(fld),
+                               rid, CellRef(sheet.name, number, sheet.letter(fld)))
+            rec.rows.append((sheet.name, number))
+        for rid, (pkg, _) in res_index.items():
+            if rid not in seen:
+                self.plan.ignored.append(RowNote(sheet.name, None, f"{pkg.get('name')}/{rid}",
+                                                 "the resource row was deleted from the workbook; nothing is "
+                                                 "deleted in the catalogue"))
+
+    def new_resource(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any]) -> None:
+        rec = self.owner(sheet, number, values)
+        if rec is None:
+            return
+        resource: dict[str, Any] = {}
+        index = len(rec.after.setdefault("resources", []))
+        for fld in self.editable(spec, sheet):
+            rec.cells[("resources", index, fld)] = CellRef(sheet.name, number, sheet.letter(fld))
+            text = normalize_cell(values.get(fld))
+            if text:
+                resource[fld] = self.parser.value(fld, text, self.renderer.schema.resource_field(fld))
+        rec.cells[("resources", index)] = CellRef(sheet.name, number)
+        rec.after["resources"].append(resource)
+        rec.new_resources.append(index)
+        rec.changes.append(FieldChange("resources", None, resource, None, CellRef(sheet.name, number)))
+        rec.rows.append((sheet.name, number))
+
+    def groups(self, spec: SheetSpec, sheet: SheetRows) -> None:
+        assert spec.group is not None
+        by_owner: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
+        for number, values in sheet.rows:
+            owner_key = (normalize_cell(values.get(PARENT_NAME)),
+                         normalize_cell(values.get(RESOURCE_ID)) or normalize_cell(values.get(RESOURCE_NAME)))
+            by_owner.setdefault(owner_key, []).append((number, values))
+        schema = self.renderer.schema
+        group_field = (schema.dataset_field if spec.owner == "dataset" else schema.resource_field)(spec.group)
+        subfields = {s.name: s for s in group_field.subfields} if group_field else {}
+        for (pkg_name, res_key), rows in by_owner.items():
+            rec = self.owner(sheet, rows[0][0], rows[0][1])
+            if rec is None:
+                continue
+            if spec.owner == "dataset":
+                holder, base_path, resource_id = rec.after, (), None
+            else:
+                found = self._resource_holder(rec, res_key)
+                if found is None:
+                    self.problem(sheet, rows[0][0], RESOURCE_ID, res_key, "unknown-resource",
+                                 f"dataset '{pkg_name}' has no resource '{res_key}' on the Resources sheet",
+                                 rec.key)
+                    continue
+                index, holder = found
+                base_path, resource_id = ("resources", index), holder.get("id")
+            self._group_entries(spec, sheet, rec, holder, base_path, resource_id, rows, subfields)
+
+    def _resource_holder(self, rec: RecordPlan, key: str) -> tuple[int, dict[str, Any]] | None:
+        for i, res in enumerate(rec.after.get("resources") or []):
+            if key and key in (res.get("id"), res.get("name")):
+                return i, res
+        return None
+
+    def _group_entries(self, spec: SheetSpec, sheet: SheetRows, rec: RecordPlan, holder: dict[str, Any],
+                       base_path: tuple, resource_id: str | None, rows: list[tuple[int, dict[str, Any]]],
+                       subfields: dict[str, Field]) -> None:
+        assert spec.group is not None
+        group = spec.group
+        old_entries = parse_list(holder.get(group))
+        pkg = rec.before or {}
+        rendered = {r[POSITION]: r for r in self.renderer.group_rows(pkg, spec)
+                    if (r.get(RESOURCE_ID) or "") == (resource_id or "")} if rec.before else {}
+        editable = self.editable(spec, sheet)
+        entries: dict[int, dict[str, Any]] = {i + 1: copy.deepcopy(e) for i, e in enumerate(old_entries)}
+        touched = False
+        cells: dict[int, int] = {}
+        for number, values in rows:
+            pos_text = normalize_cell(values.get(POSITION))
+            try:
+                position = int(float(pos_text))
+            except ValueError:
+                self.problem(sheet, number, POSITION, pos_text, "position",
+                             "the # column must be a whole number (1, 2, 3 ...) giving the entry's order",
+                             rec.key)
+                continue
+            if position in cells:
+                self.problem(sheet, number, POSITION, pos_text, "duplicate-position",
+                             f"position {position} is used twice for '{rec.name}' (rows {cells[position]} "
+                             f"and {number})", rec.key)
+                continue
+            cells[position] = number
+            old_row = rendered.get(str(position), {})
+            changed = self.compare(spec, sheet, number, values, old_row, rec.key) if old_row else {
+                f: normalize_cell(values.get(f)) for f in editable if normalize_cell(values.get(f))}
+            if not changed:
+                continue
+            entry = entries.setdefault(position, {})
+            for fld, text in changed.items():
+                entry[fld] = self.parser.value(fld, text, subfields.get(fld), group)
+            touched = True
+        if rec.before:
+            for position in rendered:
+                if int(position) not in cells:
+                    self.plan.ignored.append(RowNote(sheet.name, None, rec.name,
+                                                     f"{sheet.name} entry #{position} of '{rec.name}' was deleted "
+                                                     "from the workbook and is kept; to remove an entry, clear "
+                                                     "its cells"))
+        rec.rows.extend((sheet.name, number) for number in cells.values())
+        ordered = [entries[p] for p in sorted(entries)]
+        # an entry whose every cell was cleared is removed: that is how a user deletes a contact
+        new_entries = [e for e in ordered if any(v not in ("", None, []) for v in e.values())]
+        new_positions = [p for p in sorted(entries) if entries[p] in new_entries]
+        for i, position in enumerate(new_positions):
+            if position in cells:
+                number = cells[position]
+                rec.cells[base_path + (group, i)] = CellRef(sheet.name, number)
+                for fld in sheet.columns:
+                    rec.cells[base_path + (group, i, fld)] = CellRef(sheet.name, number, sheet.letter(fld))
+        if rows:
+            rec.cells.setdefault(base_path + (group,), CellRef(sheet.name, rows[0][0]))
+        if not touched:
+            return
+        old_value = holder.get(group)
+        if canonical(old_entries) == canonical(new_entries):
+            return
+        holder[group] = new_entries
+        cell = CellRef(sheet.name, rows[0][0])
+        if spec.owner == "resource" and base_path[1] in rec.new_resources:
+            return  # part of a new resource: sent with it
+        if rec.action == "create":
+            if spec.owner == "dataset":
+                rec.changes.append(FieldChange(group, None, new_entries, None, cell))
+            return
+        rec.changes.append(FieldChange(group, old_value, new_entries, resource_id, cell))
+
+
+def build_plan(book: ReadWorkbook) -> Plan:
+    """The Plan of a workbook: every record that changed or is new, as it will be after the edit."""
+    builder = _Builder(book)
+    order = sorted(builder.specs.values(), key=lambda s: {"dataset": 0, "resource": 1}.get(s.kind, 2))
+    for spec in order:
+        sheet = book.sheets.get(spec.name)
+        if sheet is None:
+            continue
+        if spec.kind == "dataset":
+            builder.datasets(spec, sheet)
+        elif spec.kind == "resource":
+            builder.resources(spec, sheet)
+        else:
+            builder.groups(spec, sheet)
+    plan = builder.plan
+    plan.records = [r for r in builder.plans.values() if r.action == "create" or r.changes]
+    plan.problems.sort(key=lambda p: (p.sheet, p.row or 0, p.column))
+    return plan
+
+
+# --- the cell-level view (kept for `plan` output and the export tests) -----------------------
 
 @dataclass(frozen=True)
 class CellChange:
@@ -35,7 +531,7 @@ class CellChange:
 
 @dataclass
 class Diff:
-    """Every change in a workbook, plus rows that are new or unknown."""
+    """Every changed cell in a workbook, plus rows that are new or unknown."""
 
     changes: list[CellChange] = field(default_factory=list)
     new_rows: list[tuple[str, int]] = field(default_factory=list)
@@ -45,12 +541,6 @@ class Diff:
     def changed_records(self) -> set[str]:
         """Ids of the records with at least one changed cell."""
         return {c.record_id for c in self.changes}
-
-
-def renderer_for(book: ReadWorkbook) -> Renderer:
-    """A renderer equal to the one that wrote the workbook (its own schema and lookups)."""
-    schema = schema_from_dict(book.schema_raw)
-    return Renderer(schema, load_layout(), book.lookups.get("organizations", {}), book.lookups.get("licences", {}))
 
 
 def _expected(renderer: Renderer, spec: SheetSpec, packages: list[dict[str, Any]]) -> dict[tuple, dict[str, str]]:

@@ -1,0 +1,639 @@
+"""Validation: every problem of every edited record, before anything is written.
+
+The scheming schema is compiled to a JSON Schema and checked with the jsonschema
+package; what JSON Schema cannot say (the publish_state machine by role, unique
+names and titles, where the user may write, files to upload) is checked in code
+beside it. Each check knows whether the catalogue itself enforces it: those are
+errors (the server would refuse the record); stricter checks are warnings.
+
+Facts about the server this follows (ckanext-scheming + BCDC's validators):
+- a field's own ``validators`` replace its preset's, so a required field with its
+  own validators is only as required as those validators make it;
+- ``conditional_required`` looks its condition up at the top level of the package,
+  so on resources it never fires: there it is a warning;
+- the catalogue checks the whole record on every write, so a legacy value in a field
+  the user did not touch still blocks the save (reported as pre-existing).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from bcdc_bulk.planning import Plan, RecordPlan
+from bcdc_bulk.problems import ERROR, WARNING, Problem, ValidationReport
+from bcdc_bulk.schema import Field, Schema
+from bcdc_bulk.tables import normalize_cell, value_text
+
+NAME_RE = re.compile(r"^[a-z0-9_-]+$")
+TAG_RE = re.compile(r"^[\w \-.]+$", re.UNICODE)
+URL_RE = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TITLE_MIN, TITLE_MAX, NAME_MIN, NAME_MAX, TAG_MIN, TAG_MAX = 2, 100, 2, 100, 2, 100
+ROLES = ("member", "editor", "admin")
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who the user is where: their role per organization id, and sysadmin.
+
+    ``known`` is False offline: rules that depend on the role are then warnings."""
+
+    user: str | None = None
+    sysadmin: bool = False
+    roles: dict[str, str] = field(default_factory=dict)
+    known: bool = False
+
+    def role_in(self, org_id: str | None) -> str | None:
+        """'sysadmin', 'admin', 'editor', 'member' or None."""
+        if self.sysadmin:
+            return "sysadmin"
+        return self.roles.get(org_id or "")
+
+
+@dataclass
+class Lookups:
+    """What validation needs to know about the catalogue beyond the schema."""
+
+    licence_ids: set[str] = field(default_factory=set)
+    org_ids: set[str] = field(default_factory=set)
+    org_names: dict[str, str] = field(default_factory=dict)  # id -> name
+    access: Access = field(default_factory=Access)
+    names_taken: set[str] = field(default_factory=set)  # package names used on the server
+    titles_taken: dict[str, str] = field(default_factory=dict)  # title -> id of the package using it
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A problem at a JSON path of a record (before it is placed in a cell)."""
+
+    path: tuple
+    code: str
+    message: str
+    severity: str
+    value: Any = None
+
+
+# --- dates as the catalogue reads them ------------------------------------------------------
+
+def ckan_reads_date(text: str) -> bool:
+    """True when CKAN's isodate validator accepts the text (ISO, or any Y M D digits in order)."""
+    try:
+        dt.datetime.fromisoformat(text)
+        return True
+    except ValueError:
+        pass
+    parts = re.split(r"[^\d]+", text, maxsplit=5)
+    try:
+        if len(parts) >= 6:
+            match = re.match(r"(\d{2})(\.(\d+))?$", parts[5])
+            if not match:
+                return False
+            parts = parts[:5] + [match.group(1), ((match.group(3) or "0") + "00000")[:6]]
+        dt.datetime(*[int(p) for p in parts])  # type: ignore[misc]
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def iso_date(text: str) -> bool:
+    """True for YYYY-MM-DD (optionally with a time), the form the catalogue shows."""
+    try:
+        dt.datetime.fromisoformat(text)
+        return bool(re.match(r"^\d{4}-\d{2}-\d{2}", text))
+    except ValueError:
+        return False
+
+
+FORMATS = jsonschema.FormatChecker(formats=())
+FORMATS.checks("ckan-date")(ckan_reads_date)
+FORMATS.checks("iso-date")(iso_date)
+FORMATS.checks("bcdc-email")(lambda v: not isinstance(v, str) or bool(EMAIL_RE.match(v.strip())))
+FORMATS.checks("http-url")(lambda v: not isinstance(v, str) or bool(URL_RE.match(v.strip())))
+
+
+# --- compiling the scheming schema -----------------------------------------------------------
+
+def _effective(fld: Field) -> tuple[str, ...]:
+    """The validators the server runs on a field (its own, else the preset's; else by `required`)."""
+    if fld.validators:
+        return tuple(v.split("(")[0] for v in fld.validators)
+    return ("not_empty",) if fld.required else ("ignore_missing",)
+
+
+def _required_severity(fld: Field) -> str | None:
+    validators = _effective(fld)
+    if "not_empty" in validators or ("scheming_required" in validators and fld.required):
+        return ERROR
+    return WARNING if fld.required else None
+
+
+def _choice_severity(fld: Field) -> str:
+    enforced = {"scheming_choices", "scheming_multiple_choice", "iso_topic_category"}
+    return ERROR if enforced & set(_effective(fld)) else WARNING
+
+
+def _is_url(name: str) -> bool:
+    return name in ("url", "support_url", "preview_map_service_url", "preview_image_url", "link_to_imap")
+
+
+class Compiler:
+    """Builds the JSON Schema of a package from the scheming schema and the lookups."""
+
+    def __init__(self, schema: Schema, lookups: Lookups) -> None:
+        self.schema = schema
+        self.lookups = lookups
+
+    def field_schema(self, fld: Field, level: str) -> dict[str, Any]:
+        """The JSON Schema of one field's (non-empty) value; x-* keys carry label, code and severity."""
+        out: dict[str, Any] = {"x-label": fld.display_label, "x-field": fld.name}
+        sev: dict[str, str] = {}
+        validators = _effective(fld)
+        if fld.subfields:
+            out["type"] = "array"
+            out["items"] = self.object_schema(fld.subfields, level=f"{level}.{fld.name}")
+            if fld.is_single_entry:
+                out["maxItems"] = 1
+                sev["maxItems"] = ERROR
+        elif fld.name == "owner_org" and level == "dataset" and self.lookups.org_ids:
+            out["enum"] = sorted(self.lookups.org_ids)
+            sev["enum"] = ERROR
+            out["x-code"] = "organization"
+        elif fld.name == "org" and level == "dataset.contacts":
+            if self.lookups.org_ids:
+                out["enum"] = sorted(self.lookups.org_ids)
+                sev["enum"] = _choice_severity(fld)
+            out["x-code"] = "organization"
+        elif fld.name == "license_id" and level == "dataset" and self.lookups.licence_ids:
+            out["enum"] = sorted(self.lookups.licence_ids)
+            sev["enum"] = WARNING  # the server takes any licence id; the form offers only these
+            out["x-code"] = "licence"
+        elif fld.is_multiple_choice and fld.choices:
+            out["type"] = "array"
+            out["items"] = {"enum": [c.value for c in fld.choices] + [""]}
+            sev["enum"] = _choice_severity(fld)
+            sev["type"] = ERROR
+        elif fld.choices:
+            out["enum"] = [c.value for c in fld.choices]
+            sev["enum"] = _choice_severity(fld)
+        elif fld.preset == "date":
+            out["type"] = "string"
+            out["allOf"] = [{"format": "ckan-date", "x-sev": ERROR if "isodate" in validators else WARNING,
+                             "x-code": "date"},
+                            {"format": "iso-date", "x-sev": WARNING, "x-code": "date-format"}]
+        elif fld.preset == "json_object":
+            out["type"] = "object"
+            sev["type"] = ERROR if "scheming_valid_json_object" in validators else WARNING
+            out["x-code"] = "json"
+        elif fld.name == "email":
+            out["format"] = "bcdc-email"
+            sev["format"] = WARNING
+            out["x-code"] = "email"
+        elif _is_url(fld.name):
+            out["format"] = "http-url"
+            sev["format"] = WARNING
+            out["x-code"] = "url"
+        if fld.name == "title" and "title_validator" in validators:
+            out.update(minLength=TITLE_MIN, maxLength=TITLE_MAX, type="string")
+            sev.update(minLength=ERROR, maxLength=ERROR)
+        if fld.name == "name" and "name_validator" in validators:
+            out.update(minLength=NAME_MIN, maxLength=NAME_MAX, pattern=NAME_RE.pattern, type="string")
+            sev.update(minLength=ERROR, maxLength=ERROR, pattern=ERROR, type=ERROR)
+        out["x-sev"] = sev
+        return out
+
+    def object_schema(self, fields: tuple[Field, ...], level: str) -> dict[str, Any]:
+        """A JSON Schema object for a dataset, a resource or a repeating entry."""
+        props = {f.name: self.field_schema(f, level) for f in fields if f.name != "tag_string"}
+        required = {f.name: sev for f in fields if f.name != "tag_string"
+                    and (sev := _required_severity(f)) is not None}
+        out: dict[str, Any] = {"type": "object", "properties": props, "required": sorted(required),
+                               "x-required": required, "x-level": level}
+        conditions = []
+        for f in fields:
+            if f.conditional_field and f.conditional_values and "conditional_required" in _effective(f):
+                # the server looks the condition up at the package's top level only
+                conditions.append({
+                    "if": {"properties": {f.conditional_field: {"enum": list(f.conditional_values)}},
+                           "required": [f.conditional_field]},
+                    "then": {"required": [f.name], "x-required": {f.name: ERROR if level == "dataset" else WARNING},
+                             "x-code": "conditional-required", "x-condition": f.conditional_field},
+                })
+        if conditions:
+            out["allOf"] = conditions
+        return out
+
+    def package_schema(self) -> dict[str, Any]:
+        """The JSON Schema of a whole package, resources and tags included."""
+        out = self.object_schema(self.schema.dataset_fields, "dataset")
+        out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        tag_field = self.schema.dataset_field("tag_string")
+        tag_sev = _required_severity(tag_field) if tag_field else None
+        out["properties"]["tags"] = {
+            "type": "array", "x-label": "Keywords", "x-field": "tags",
+            "items": {"type": "object", "properties": {"name": {
+                "type": "string", "minLength": TAG_MIN, "maxLength": TAG_MAX, "pattern": TAG_RE.pattern,
+                "x-label": "Keywords", "x-code": "tag",
+                "x-sev": {"minLength": ERROR, "maxLength": ERROR, "pattern": ERROR}}}},
+            "x-sev": {},
+        }
+        if tag_sev:
+            out["required"] = sorted(set(out["required"]) | {"tags"})
+            out["x-required"]["tags"] = tag_sev
+        contacts = out["properties"].get("contacts")
+        if contacts is not None:
+            contacts["minItems"] = 1
+            contacts["contains"] = {"properties": {"displayed": {"contains": {"const": "displayed"}}},
+                                    "required": ["displayed"]}
+            contacts["x-sev"].update(minItems=WARNING, contains=WARNING)
+        out["properties"]["resources"] = {"type": "array", "x-sev": {},
+                                          "items": self.object_schema(self.schema.resource_fields, "resource")}
+        return out
+
+
+def _prune(value: Any) -> Any:
+    """Empty values removed, as the server's not_empty sees them ('' and None are missing)."""
+    if isinstance(value, dict):
+        return {k: _prune(v) for k, v in value.items() if v not in ("", None) and not (
+            isinstance(v, str) and not v.strip())}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value
+
+
+class RecordChecker:
+    """Checks one package (as it would be saved) against the compiled schema."""
+
+    def __init__(self, schema: Schema, lookups: Lookups) -> None:
+        self.schema = schema
+        self.lookups = lookups
+        self.json_schema = Compiler(schema, lookups).package_schema()
+        self._validator = jsonschema.Draft202012Validator(self.json_schema, format_checker=FORMATS)
+
+    def check(self, pkg: dict[str, Any]) -> list[Issue]:
+        """Every problem of the package, each at its JSON path."""
+        data = _prune(_decode(pkg, self.schema))
+        issues: list[Issue] = []
+        for error in self._validator.iter_errors(data):
+            issues.extend(self._issues(error, data))
+        seen = set()
+        unique = []
+        for issue in issues:
+            key = (issue.path, issue.code)
+            if key not in seen:
+                seen.add(key)
+                unique.append(issue)
+        return unique
+
+    def _issues(self, error: jsonschema.ValidationError, data: dict[str, Any]) -> Iterator[Issue]:
+        if error.validator in ("allOf", "anyOf") and error.context:
+            for sub in error.context:
+                yield from self._issues(sub, data)
+            return
+        path = tuple(error.absolute_path)
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        if error.validator == "required":
+            required = schema.get("x-required", {})
+            instance = error.instance if isinstance(error.instance, dict) else {}
+            for name in error.validator_value:
+                if name in instance:
+                    continue
+                condition = schema.get("x-condition")
+                code = schema.get("x-code", "required")
+                yield Issue(path + (name,), code, self._required_message(path, name, condition, data),
+                            required.get(name, ERROR))
+            return
+        if error.validator == "format":
+            sev = schema.get("x-sev", {})
+            severity = sev if isinstance(sev, str) else sev.get("format", WARNING)
+            code = schema.get("x-code", "format")
+            yield Issue(path, code, self._format_message(code, error.instance), severity, error.instance)
+            return
+        if error.validator == "if":
+            return
+        parent = self._field_schema(path)
+        sev = parent.get("x-sev", {}) if isinstance(parent.get("x-sev"), dict) else {}
+        severity = sev.get(error.validator, ERROR)
+        label = parent.get("x-label") or (str(path[-1]) if path else "record")
+        code, message = self._message(error, parent, label, path)
+        yield Issue(path, code, message, severity, error.instance)
+
+    def _field_schema(self, path: tuple) -> dict[str, Any]:
+        """The compiled schema of the field at ``path`` (list indexes skipped)."""
+        node: dict[str, Any] = self.json_schema
+        found: dict[str, Any] = {}
+        for part in path:
+            if isinstance(part, int):
+                node = node.get("items", {})
+                continue
+            node = node.get("properties", {}).get(part, {})
+            if node.get("x-label"):
+                found = node
+        return found or node
+
+    def _label(self, path: tuple, name: str) -> str:
+        node = self._field_schema(path + (name,))
+        return node.get("x-label") or name
+
+    def _required_message(self, path: tuple, name: str, condition: str | None, data: dict[str, Any]) -> str:
+        label = self._label(path, name)
+        if name == "tags":
+            return "Keywords: at least one keyword is required"
+        if condition:
+            holder: Any = data
+            for part in path:
+                holder = holder[part] if isinstance(holder, (dict, list)) else {}
+            cond_value = holder.get(condition) if isinstance(holder, dict) else None
+            where = " (BCDC requires it; the catalogue does not check it on resources)" if path else ""
+            return f"{label} is required when {self._label(path, condition)} is '{cond_value}'{where}"
+        return f"{label} is required"
+
+    @staticmethod
+    def _format_message(code: str, value: Any) -> str:
+        shown = normalize_cell(value)
+        if code == "date":
+            return f"'{shown}' is not a date the catalogue can read; write it as YYYY-MM-DD, e.g. 2024-03-31"
+        if code == "date-format":
+            return f"'{shown}' is read as a date, but write dates as YYYY-MM-DD (e.g. 2024-03-31) so nobody misreads it"
+        if code == "email":
+            return f"'{shown}' does not look like an e-mail address (name@example.gov.bc.ca)"
+        if code == "url":
+            return f"'{shown}' does not look like a web address; it should start with https://"
+        return f"'{shown}' is not in the expected format"
+
+    def _message(self, error: jsonschema.ValidationError, parent: dict[str, Any], label: str,
+                 path: tuple) -> tuple[str, str]:
+        value = error.instance
+        shown = normalize_cell(value) if not isinstance(value, (list, dict)) else value_text(value)
+        kind = error.validator
+        code = parent.get("x-code")
+        if kind == "enum":
+            if code == "organization":
+                return "organization", f"{label}: '{self._org_shown(value)}' is not an organization of this catalogue"
+            if code == "licence":
+                return "licence", f"{label}: '{shown}' is not a licence of this catalogue; pick one from the dropdown"
+            allowed = ", ".join(str(v) for v in error.validator_value if v)
+            return "choice", f"{label}: '{shown}' is not one of the allowed values: {allowed}"
+        if kind == "maxItems" and parent.get("type") == "array":
+            return "single-entry", f"{label} may have one entry only; this record has {len(value)}"
+        if kind == "minItems" and path and path[-1] == "contacts":
+            return "contacts", "Contacts: the record needs at least one contact"
+        if kind == "contains":
+            return "contact-displayed", "Contacts: at least one contact should be marked 'displayed'"
+        if kind in ("minLength", "maxLength"):
+            limit = error.validator_value
+            if code == "tag":
+                return "tag", (f"Keywords: '{shown}' is too short (at least {limit} characters)" if kind == "minLength"
+                               else f"Keywords: '{shown[:40]}…' is longer than {limit} characters")
+            size = len(value) if isinstance(value, str) else 0
+            if kind == "maxLength":
+                return "too-long", f"{label} may be at most {limit} characters; this one has {size}"
+            return "too-short", f"{label} must be at least {limit} characters"
+        if kind == "pattern":
+            if code == "tag":
+                return "tag", (f"Keywords: '{shown}' may only contain letters, digits, spaces, hyphens (-), "
+                               "underscores (_) and dots (.); separate keywords with commas")
+            return "name", (f"{label}: '{shown}' may only contain lowercase letters (a-z), digits and - or _ "
+                            "(no spaces or capitals)")
+        if kind == "type":
+            if code == "json":
+                return "json", f"{label}: '{shown[:60]}' is not a JSON object"
+            return "type", f"{label}: '{shown[:60]}' has the wrong form ({error.message})"
+        return kind, f"{label}: {error.message}"
+
+    def _org_shown(self, value: Any) -> str:
+        return self.lookups.org_names.get(value, value) if isinstance(value, str) else str(value)
+
+
+def _decode(pkg: dict[str, Any], schema: Schema) -> dict[str, Any]:
+    """The package with repeating fields stored as JSON text (older records) decoded,
+    as the server decodes them before validating."""
+    import json
+
+    out = dict(pkg)
+    for fld in schema.dataset_fields:
+        value = out.get(fld.name)
+        if fld.is_repeating and isinstance(value, str) and value.strip().startswith(("[", "{")):
+            try:
+                out[fld.name] = json.loads(value)
+            except ValueError:
+                pass
+    resources = []
+    for res in out.get("resources") or []:
+        res = dict(res)
+        for fld in schema.resource_fields:
+            value = res.get(fld.name)
+            if (fld.is_repeating or fld.is_multiple_choice) and isinstance(value, str) \
+                    and value.strip().startswith(("[", "{")):
+                try:
+                    res[fld.name] = json.loads(value)
+                except ValueError:
+                    pass
+        resources.append(res)
+    out["resources"] = resources
+    return out
+
+
+# --- the checks JSON Schema cannot say ---------------------------------------------------------
+
+def _state_machine(schema: Schema) -> tuple[str, dict[str, list[dict[str, Any]]], list[str]]:
+    raw = next((f for f in schema.raw.get("dataset_fields", []) if f.get("field_name") == "publish_state"), {})
+    start = raw.get("startState", {"state": "DRAFT", "by": ["editor", "admin", "sysadmin"]})
+    moves = {c["value"]: c.get("validTo", []) for c in raw.get("choices", [])}
+    return start["state"], moves, list(start.get("by", []))
+
+
+def check_state(rec: RecordPlan, schema: Schema, access: Access) -> list[Issue]:
+    """The publish_state move is one the state machine allows, for the user's role."""
+    if not any(c.field == "publish_state" and c.resource_id is None for c in rec.changes) and rec.action != "create":
+        return []
+    start, moves, start_by = _state_machine(schema)
+    new = rec.after.get("publish_state")
+    if new in (None, ""):
+        return []
+    old = rec.before.get("publish_state") if rec.before else None
+    org = rec.after.get("owner_org")
+    if rec.action == "create":
+        if new != start:
+            return [Issue(("publish_state",), "state-transition",
+                          f"State: a new record must start as {start}; it cannot be created as {new}", ERROR, new)]
+        return []
+    options = moves.get(old or "", [])
+    allowed = next((o.get("by", []) for o in options if o.get("state") == new), None)
+    if allowed is None:
+        valid = ", ".join(o["state"] for o in options) or "none"
+        return [Issue(("publish_state",), "state-transition",
+                      f"State: a record cannot move from {old} to {new}; from {old} it may move to: {valid}",
+                      ERROR, new)]
+    role = access.role_in(org)
+    # as the server decides: an admin also holds the editor's rights, a sysadmin everyone's
+    ok = (("sysadmin" in allowed and role == "sysadmin") or ("admin" in allowed and role in ("admin", "sysadmin"))
+          or ("editor" in allowed and role in ("editor", "admin", "sysadmin")))
+    if access.known and not ok:
+        who = " or ".join(allowed)
+        return [Issue(("publish_state",), "state-permission",
+                      f"State: moving from {old} to {new} needs the {who} role in this organization; "
+                      f"you are {'an ' + role if role else 'not a member'} there", ERROR, new)]
+    if not access.known and "editor" not in allowed:
+        return [Issue(("publish_state",), "state-permission",
+                      f"State: only an organization admin may move a record from {old} to {new} "
+                      "(validate with -r to check your role)", WARNING, new)]
+    return []
+
+
+def check_permission(rec: RecordPlan, access: Access, org_names: dict[str, str]) -> list[Issue]:
+    """The user may edit records of the record's organization."""
+    if not access.known or access.sysadmin:
+        return []
+    org = rec.after.get("owner_org")
+    if rec.action == "update" and not any(c.field == "owner_org" for c in rec.changes):
+        org = rec.before.get("owner_org") if rec.before else org
+    if org and access.role_in(org) not in ("editor", "admin"):
+        name = org_names.get(org, org)
+        return [Issue(("owner_org",), "permission",
+                      f"you ({access.user}) may not edit records of '{name}'; ask its admin for the editor role",
+                      ERROR, name)]
+    return []
+
+
+def check_uploads(rec: RecordPlan, base: Path) -> list[Issue]:
+    """A new resource whose URL is a local path names a file that exists."""
+    issues = []
+    for index in rec.new_resources:
+        url = str(rec.after["resources"][index].get("url") or "")
+        if url and not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
+            path = Path(url).expanduser()
+            path = path if path.is_absolute() else base / path
+            if not path.is_file():
+                issues.append(Issue(("resources", index, "url"), "upload-missing",
+                                    f"the file to upload, '{url}', was not found (looked in {path.parent})",
+                                    ERROR, url))
+    return issues
+
+
+def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Lookups) -> dict[str, list[Issue]]:
+    """Names and titles unique across the workbook and the catalogue (by record key)."""
+    out: dict[str, list[Issue]] = {}
+    final = {pid: pkg for pid, pkg in snapshot.items()}
+    for rec in plan.records:
+        final[rec.key] = rec.after
+    for attr, code, label in (("name", "duplicate-name", "URL name"), ("title", "duplicate-title", "Title")):
+        holders: dict[str, list[str]] = {}
+        for key, pkg in final.items():
+            value = pkg.get(attr)
+            if isinstance(value, str) and value:
+                holders.setdefault(value, []).append(key)
+        for rec in plan.records:
+            changed = rec.action == "create" or any(c.field == attr and c.resource_id is None for c in rec.changes)
+            value = rec.after.get(attr)
+            if not changed or not isinstance(value, str) or not value:
+                continue
+            others = [k for k in holders.get(value, []) if k != rec.key]
+            server_other = None
+            if attr == "name" and value in lookups.names_taken and value not in {
+                    (snapshot.get(k) or {}).get("name") for k in [rec.key]}:
+                server_other = "another record in the catalogue"
+            if attr == "title":
+                taker = lookups.titles_taken.get(value)
+                if taker and taker != rec.after.get("id"):
+                    server_other = "another record in the catalogue"
+            if others or server_other:
+                where = server_other or f"{len(others)} other record(s) in this workbook"
+                out.setdefault(rec.key, []).append(Issue(
+                    (attr,), code, f"{label} '{value}' is already used by {where}; it must be unique", ERROR, value))
+    return out
+
+
+# --- putting it together ------------------------------------------------------------------------
+
+def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[str, dict[str, Any]],
+                  base: Path | None = None) -> ValidationReport:
+    """All problems of the plan's records, placed in cells; rows not changed are not checked."""
+    checker = RecordChecker(schema, lookups)
+    report = ValidationReport(problems=list(plan.problems), records_checked=len(plan.records))
+    unique = check_unique(plan, snapshot, lookups)
+    for rec in plan.records:
+        issues = checker.check(rec.after)
+        before = {(i.path, i.code) for i in checker.check(rec.before)} if rec.before else set()
+        issues += check_state(rec, schema, lookups.access)
+        issues += check_permission(rec, lookups.access, lookups.org_names)
+        issues += check_uploads(rec, base or Path.cwd())
+        issues += unique.get(rec.key, [])
+        edited = {_change_path(rec, c) for c in rec.changes}
+        for issue in issues:
+            pre = rec.action == "update" and (issue.path, issue.code) in before and not _touches(issue.path, edited)
+            if pre and issue.severity == WARNING:
+                continue  # a stricter check on an untouched legacy value: inventory lists those
+            report.problems.append(_place(rec, issue, pre))
+    report.problems.sort(key=lambda p: (p.sheet, p.row or 0, p.column, p.code))
+    return report
+
+
+def _change_path(rec: RecordPlan, change: Any) -> tuple:
+    if change.resource_id:
+        for i, res in enumerate(rec.after.get("resources") or []):
+            if res.get("id") == change.resource_id:
+                return ("resources", i, change.field)
+    return (change.field,)
+
+
+def _touches(path: tuple, edited: set[tuple]) -> bool:
+    return any(path[:len(e)] == e or e[:len(path)] == path for e in edited)
+
+
+def _place(rec: RecordPlan, issue: Issue, pre_existing: bool) -> Problem:
+    cell = rec.locate(issue.path)
+    message = issue.message
+    if pre_existing:
+        message = (f"{message}. This was already so before your edit, and the catalogue checks the whole record: "
+                   "fix it too, or this record cannot be saved")
+    value = issue.value
+    shown = value_text(value) if isinstance(value, (list, dict)) else normalize_cell(value)
+    field_name = next((str(p) for p in reversed(issue.path) if isinstance(p, str)), "")
+    return Problem(cell.sheet, cell.row, cell.column, field_name, shown[:200], issue.code, message,
+                   issue.severity, rec.key, pre_existing)
+
+
+def inventory_findings(pkg: dict[str, Any], checker: RecordChecker) -> list[Issue]:
+    """What today's schema says about a stored record (for the auditor's Findings sheet)."""
+    return checker.check(pkg)
+
+
+def gather_lookups(book: Any, plan: Plan, catalogue: Any | None) -> Lookups:
+    """Lookups from the workbook's own lists, and from the catalogue when there is one:
+    the user's roles, and whether new names and titles are taken on the server."""
+    orgs = dict(book.lookups.get("organizations", {}))
+    lookups = Lookups(licence_ids=set(book.lookups.get("licences", {})), org_ids=set(orgs), org_names=orgs)
+    if catalogue is None:
+        return lookups
+    who = catalogue.access()
+    if who is not None:
+        lookups.access = Access(user=who["user"], sysadmin=who["sysadmin"], roles=who["roles"], known=True)
+    names, titles = set(), set()
+    for rec in plan.records:
+        for attr, bucket in (("name", names), ("title", titles)):
+            value = rec.after.get(attr)
+            changed = rec.action == "create" or any(c.field == attr and not c.resource_id for c in rec.changes)
+            if changed and isinstance(value, str) and value:
+                bucket.add(value)
+    if names:
+        lookups.names_taken = catalogue.names_in_use(sorted(names))
+    if titles:
+        lookups.titles_taken = catalogue.titles_in_use(sorted(titles))
+    return lookups
+
+
+def validate_workbook(book: Any, catalogue: Any | None = None) -> tuple[Plan, ValidationReport]:
+    """Plan a read workbook and validate every changed or new record."""
+    from bcdc_bulk.planning import build_plan, renderer_for
+
+    plan = build_plan(book)
+    lookups = gather_lookups(book, plan, catalogue)
+    schema = renderer_for(book).schema
+    return plan, validate_plan(plan, schema, lookups, book.snapshot, base=Path(book.path).parent)
