@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -590,3 +591,83 @@ def find_changes(book: ReadWorkbook) -> Diff:
                     diff.changes.append(CellChange(spec.name, number, sheet.letter(fld), fld, record,
                                                    old_row.get(fld, ""), normalize_cell(values.get(fld))))
     return diff
+
+
+# --- the calls that carry a record's changes ---------------------------------------------------
+
+PATCH, REVISE = "patch", "revise"
+
+
+@dataclass
+class Call:
+    """One API call of the plan, with the changes it carries."""
+
+    action: str  # package_patch | resource_patch | resource_create | package_create | package_revise
+    record: str  # RecordPlan.key
+    data: dict[str, Any]
+    changes: list[FieldChange] = field(default_factory=list)
+    upload: str | None = None  # a local file sent with resource_create
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (what `plan --json` prints)."""
+        return {"action": self.action, "record": self.record, "data": self.data, "upload": self.upload,
+                "changes": [{"field": c.label, "old": c.old, "new": c.new,
+                             "cell": f"{c.cell.sheet}!{c.cell.column}{c.cell.row}" if c.cell and c.cell.row else None}
+                            for c in self.changes]}
+
+
+def _is_upload(resource: dict[str, Any]) -> bool:
+    url = str(resource.get("url") or "")
+    return bool(url) and not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE)
+
+
+def record_calls(rec: RecordPlan, method: str = PATCH) -> list[Call]:
+    """The calls that write one record. Only changed fields are sent: in CKAN a list
+    field (resources, tags, contacts) sent in a patch replaces the whole list."""
+    if rec.action == "create":
+        pkg = {k: v for k, v in rec.after.items() if k != "resources"}
+        inline = [r for r in rec.after.get("resources") or [] if not _is_upload(r)]
+        calls = [Call("package_create", rec.key, dict(pkg, resources=inline), list(rec.changes))]
+        for res in rec.after.get("resources") or []:
+            if _is_upload(res):
+                calls.append(Call("resource_create", rec.key, {k: v for k, v in res.items() if k != "url"},
+                                  upload=str(res["url"])))
+        return calls
+    pid = rec.after["id"]
+    dataset = rec.dataset_changes()
+    by_resource = rec.resource_changes()
+    new_resources = [rec.after["resources"][i] for i in rec.new_resources]
+    new_changes = [c for c in dataset if c.field == "resources"]
+    dataset = [c for c in dataset if c.field != "resources"]
+    calls: list[Call] = []
+    if method == REVISE:
+        data: dict[str, Any] = {"match": {"id": pid}, "update": {c.field: c.new for c in dataset}}
+        for rid, changes in by_resource.items():
+            data[f"update__resources__{rid}"] = {c.field: c.new for c in changes}
+        inline = [r for r in new_resources if not _is_upload(r)]
+        if inline:
+            data["update__resources__extend"] = inline
+        if dataset or by_resource or inline:
+            calls.append(Call("package_revise", rec.key, data, dataset + [c for cs in by_resource.values() for c in cs]
+                              + [c for c in new_changes if not _is_upload(c.new)]))
+    else:
+        if dataset:
+            calls.append(Call("package_patch", rec.key, dict({"id": pid}, **{c.field: c.new for c in dataset}),
+                              dataset))
+        for rid, changes in by_resource.items():
+            calls.append(Call("resource_patch", rec.key, dict({"id": rid}, **{c.field: c.new for c in changes}),
+                              changes))
+        for res, change in zip(new_resources, new_changes, strict=True):
+            if not _is_upload(res):
+                calls.append(Call("resource_create", rec.key, dict(res, package_id=pid), [change]))
+    for res, change in zip(new_resources, new_changes, strict=True):
+        if _is_upload(res):
+            calls.append(Call("resource_create", rec.key,
+                              dict({k: v for k, v in res.items() if k != "url"}, package_id=pid), [change],
+                              upload=str(res["url"])))
+    return calls
+
+
+def plan_calls(plan: Plan, method: str = PATCH, skip: set[str] | None = None) -> list[Call]:
+    """Every call of the plan, record by record (records in ``skip`` left out)."""
+    return [call for rec in plan.records if rec.key not in (skip or set()) for call in record_calls(rec, method)]

@@ -17,6 +17,7 @@ Facts about the server this follows (ckanext-scheming + BCDC's validators):
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import jsonschema
 from bcdc_bulk.planning import Plan, RecordPlan
 from bcdc_bulk.problems import ERROR, WARNING, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
-from bcdc_bulk.tables import normalize_cell, value_text
+from bcdc_bulk.tables import normalize_cell, parse_list, value_text
 
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
 TAG_RE = re.compile(r"^[\w \-.]+$", re.UNICODE)
@@ -103,7 +104,10 @@ def ckan_reads_date(text: str) -> bool:
 
 
 def iso_date(text: str) -> bool:
-    """True for YYYY-MM-DD (optionally with a time), the form the catalogue shows."""
+    """True for YYYY-MM-DD (optionally with a time), the form the catalogue shows.
+    Text the catalogue cannot read at all passes here: ckan-date reports it, once."""
+    if not ckan_reads_date(text):
+        return True
     try:
         dt.datetime.fromisoformat(text)
         return bool(re.match(r"^\d{4}-\d{2}-\d{2}", text))
@@ -160,7 +164,8 @@ class Compiler:
             out["items"] = self.object_schema(fld.subfields, level=f"{level}.{fld.name}")
             if fld.is_single_entry:
                 out["maxItems"] = 1
-                sev["maxItems"] = ERROR
+                # the server's single_value_subfield finds no list at a resource's flattened key
+                sev["maxItems"] = ERROR if level == "dataset" else WARNING
         elif fld.name == "owner_org" and level == "dataset" and self.lookups.org_ids:
             out["enum"] = sorted(self.lookups.org_ids)
             sev["enum"] = ERROR
@@ -246,6 +251,8 @@ class Compiler:
         if tag_sev:
             out["required"] = sorted(set(out["required"]) | {"tags"})
             out["x-required"]["tags"] = tag_sev
+            out["properties"]["tags"]["minItems"] = 1
+            out["properties"]["tags"]["x-sev"]["minItems"] = tag_sev
         contacts = out["properties"].get("contacts")
         if contacts is not None:
             contacts["minItems"] = 1
@@ -257,11 +264,12 @@ class Compiler:
         return out
 
 
-def _prune(value: Any) -> Any:
-    """Empty values removed, as the server's not_empty sees them ('' and None are missing)."""
+def _prune(value: Any, keep: frozenset[str] = frozenset()) -> Any:
+    """Empty values removed, as the server's not_empty sees them ('' and None are missing).
+    Fields in ``keep`` stay: their validator checks an empty value too (title_validator)."""
     if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if v not in ("", None) and not (
-            isinstance(v, str) and not v.strip())}
+        return {k: _prune(v) for k, v in value.items() if k in keep or (v not in ("", None) and not (
+            isinstance(v, str) and not v.strip()))}
     if isinstance(value, list):
         return [_prune(v) for v in value]
     return value
@@ -275,10 +283,11 @@ class RecordChecker:
         self.lookups = lookups
         self.json_schema = Compiler(schema, lookups).package_schema()
         self._validator = jsonschema.Draft202012Validator(self.json_schema, format_checker=FORMATS)
+        self._keep_empty = frozenset(f.name for f in schema.dataset_fields if "title_validator" in f.validators)
 
     def check(self, pkg: dict[str, Any]) -> list[Issue]:
         """Every problem of the package, each at its JSON path."""
-        data = _prune(_decode(pkg, self.schema))
+        data = _prune(_decode(pkg, self.schema), self._keep_empty)
         issues: list[Issue] = []
         for error in self._validator.iter_errors(data):
             issues.extend(self._issues(error, data))
@@ -382,6 +391,8 @@ class RecordChecker:
             return "choice", f"{label}: '{shown}' is not one of the allowed values: {allowed}"
         if kind == "maxItems" and parent.get("type") == "array":
             return "single-entry", f"{label} may have one entry only; this record has {len(value)}"
+        if kind == "minItems" and path and path[-1] == "tags":
+            return "required", "Keywords: at least one keyword is required"
         if kind == "minItems" and path and path[-1] == "contacts":
             return "contacts", "Contacts: the record needs at least one contact"
         if kind == "contains":
@@ -412,25 +423,20 @@ class RecordChecker:
 
 
 def _decode(pkg: dict[str, Any], schema: Schema) -> dict[str, Any]:
-    """The package with repeating fields stored as JSON text (older records) decoded,
-    as the server decodes them before validating."""
-    import json
-
+    """The package with repeating fields of older eras (JSON text, a single object) read as
+    lists of entries, the shape the server works with."""
     out = dict(pkg)
     for fld in schema.dataset_fields:
-        value = out.get(fld.name)
-        if fld.is_repeating and isinstance(value, str) and value.strip().startswith(("[", "{")):
-            try:
-                out[fld.name] = json.loads(value)
-            except ValueError:
-                pass
+        if fld.is_repeating and isinstance(out.get(fld.name), (str, dict)):
+            out[fld.name] = parse_list(out[fld.name])
     resources = []
     for res in out.get("resources") or []:
         res = dict(res)
         for fld in schema.resource_fields:
             value = res.get(fld.name)
-            if (fld.is_repeating or fld.is_multiple_choice) and isinstance(value, str) \
-                    and value.strip().startswith(("[", "{")):
+            if fld.is_repeating and isinstance(value, (str, dict)):
+                res[fld.name] = parse_list(value)
+            elif fld.is_multiple_choice and isinstance(value, str) and value.strip().startswith("["):
                 try:
                     res[fld.name] = json.loads(value)
                 except ValueError:
@@ -455,8 +461,8 @@ def check_state(rec: RecordPlan, schema: Schema, access: Access) -> list[Issue]:
         return []
     start, moves, start_by = _state_machine(schema)
     new = rec.after.get("publish_state")
-    if new in (None, ""):
-        return []
+    if new in (None, "") or (moves and new not in moves):
+        return []  # empty or not a state at all: the required and choice checks say so
     old = rec.before.get("publish_state") if rec.before else None
     org = rec.after.get("owner_org")
     if rec.action == "create":
@@ -488,13 +494,14 @@ def check_state(rec: RecordPlan, schema: Schema, access: Access) -> list[Issue]:
 
 
 def check_permission(rec: RecordPlan, access: Access, org_names: dict[str, str]) -> list[Issue]:
-    """The user may edit records of the record's organization."""
+    """The user may edit records of the record's organization (one that exists: else the
+    organization check says so)."""
     if not access.known or access.sysadmin:
         return []
     org = rec.after.get("owner_org")
     if rec.action == "update" and not any(c.field == "owner_org" for c in rec.changes):
         org = rec.before.get("owner_org") if rec.before else org
-    if org and access.role_in(org) not in ("editor", "admin"):
+    if org and org in org_names and access.role_in(org) not in ("editor", "admin"):
         name = org_names.get(org, org)
         return [Issue(("owner_org",), "permission",
                       f"you ({access.user}) may not edit records of '{name}'; ask its admin for the editor role",
@@ -595,7 +602,8 @@ def _place(rec: RecordPlan, issue: Issue, pre_existing: bool) -> Problem:
                    "fix it too, or this record cannot be saved")
     value = issue.value
     shown = value_text(value) if isinstance(value, (list, dict)) else normalize_cell(value)
-    field_name = next((str(p) for p in reversed(issue.path) if isinstance(p, str)), "")
+    field_name = "tags" if issue.path[:1] == ("tags",) else next(
+        (str(p) for p in reversed(issue.path) if isinstance(p, str)), "")
     return Problem(cell.sheet, cell.row, cell.column, field_name, shown[:200], issue.code, message,
                    issue.severity, rec.key, pre_existing)
 

@@ -1,0 +1,228 @@
+"""Issue 5: validate agrees with the real server, case by case (tests/corpus/edits.jsonl).
+
+Each case is one edit a user makes in an exported workbook. The test exports a
+fresh package per case from the sandbox, makes the edit with openpyxl, runs
+validate, then sends the plan's calls to the server as the case's user, and
+compares: what validate accepts the server accepts; what the server rejects,
+validate rejects on the same field; validate stops nothing the server accepts.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import ckanapi
+import openpyxl
+import pytest
+from conftest import ROOT
+
+from bcdc_bulk.catalogue import RemoteCatalogue
+from bcdc_bulk.export import export_workbook
+from bcdc_bulk.planning import PATCH, RecordPlan, record_calls
+from bcdc_bulk.problems import ERROR, Problem
+from bcdc_bulk.validation import validate_workbook
+from bcdc_bulk.workbook_read import read_workbook
+
+CASES = [json.loads(line) for line in (ROOT / "tests" / "corpus" / "edits.jsonl").read_text().splitlines()
+         if line.strip()]
+RUN = uuid.uuid4().hex[:8]
+
+
+def base_package(org_id: str, case_id: str) -> dict[str, Any]:
+    """A package valid under today's schema: a geographic and a document resource."""
+    return {
+        "type": "bcdc_dataset", "name": f"corpus-{RUN}-{case_id}"[:100], "title": f"Corpus {RUN} {case_id}",
+        "owner_org": org_id, "publish_state": "DRAFT", "notes": "A corpus record.", "license_id": "2",
+        "security_class": "PUBLIC", "view_audience": "Public", "download_audience": "Public",
+        "metadata_visibility": "Public", "resource_status": "onGoing", "tags": [{"name": "corpus"}],
+        "contacts": [{"name": "Alex Sample", "email": "alex@example.invalid", "org": org_id,
+                      "role": "pointOfContact", "displayed": ["displayed"]}],
+        "more_info": [{"description": "Program", "url": "https://example.invalid/program"}],
+        "dates": [{"type": "Created", "date": "2020-01-01"}],
+        "resources": [
+            {"name": "Layer", "url": "https://example.invalid/layer", "bcdc_type": "geographic", "format": "kml",
+             "resource_update_cycle": "annually", "resource_storage_location": "bc geographic warehouse",
+             "resource_type": "data", "resource_access_method": "direct access", "spatial_datatype": "SDO_GEOMETRY",
+             "projection_name": "epsg3005", "iso_topic_category": ["biota"],
+             "temporal_extent": [{"beginning_date": "2001-01-01", "end_date": ""}],
+             "details": [{"column_name": "FEATURE_ID", "short_name": "FID", "data_type": "NUMBER",
+                          "data_precision": "38", "column_comments": "Id."}]},
+            {"name": "Report", "url": "https://example.invalid/report.pdf", "bcdc_type": "document",
+             "format": "pdf", "resource_update_cycle": "asNeeded", "resource_storage_location": "external",
+             "resource_type": "reports", "resource_access_method": "direct access"},
+        ],
+    }
+
+
+STATE_PATH = {"PENDING PUBLISH": ["PENDING PUBLISH"], "PUBLISHED": ["PENDING PUBLISH", "PUBLISHED"],
+              "PENDING ARCHIVE": ["PENDING PUBLISH", "PUBLISHED", "PENDING ARCHIVE"]}
+
+
+def _make(sysadmin: ckanapi.RemoteCKAN, org: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]:
+    data = base_package(org["id"], case["id"])
+    setup = case.get("setup", {})
+    if "legacy" in setup or "legacy_resource" in setup:  # stored as the old catalogue held it
+        data = dict(data, id=str(uuid.uuid4()), organization=org, **setup.get("legacy", {}))
+        for res in data["resources"]:
+            res["id"] = str(uuid.uuid4())
+        data["resources"][0].update(setup.get("legacy_resource", {}))
+        sysadmin.call_action("bcdc_sandbox_seed", data)
+    else:
+        data = sysadmin.action.package_create(**data)
+        for state in STATE_PATH.get(setup.get("state", ""), []):
+            sysadmin.action.package_patch(id=data["id"], publish_state=state)
+    return sysadmin.action.package_show(id=data["id"])
+
+
+def _fill(text: Any, ctx: dict[str, str]) -> Any:
+    if not isinstance(text, str):
+        return text
+    for key, value in ctx.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def _columns(ws: Any) -> dict[str, int]:
+    return {c.value: c.column for c in ws[2] if c.value}
+
+
+def _find_row(ws: Any, match: dict[str, str]) -> int:
+    cols = _columns(ws)
+    for row in range(3, ws.max_row + 1):
+        if all(str(ws.cell(row, cols[k]).value or "") == v for k, v in match.items()):
+            return row
+    raise AssertionError(f"no row {match} on {ws.title}")
+
+
+def _next_row(ws: Any) -> int:
+    row = ws.max_row + 1
+    while row > 3 and all(c.value in (None, "") for c in ws[row - 1]):
+        row -= 1
+    return row
+
+
+def _edit(wb: Any, pkg: dict[str, Any], edit: dict[str, Any], ctx: dict[str, str]) -> None:
+    ws = wb[edit["sheet"]]
+    cols = _columns(ws)
+    res = pkg["resources"][edit["resource"]] if "resource" in edit else None
+    if edit.get("new"):
+        row = _next_row(ws)
+        keys = {"package_name": pkg["name"]}
+        if "position" in edit:
+            keys["position"] = str(edit["position"])
+        if res is not None:
+            keys["resource_id"] = res["id"]
+        for field, value in dict(keys, **edit["values"]).items():
+            _set(ws.cell(row, cols[field]), _fill(value, ctx))
+        return
+    if edit["sheet"] == "Datasets":
+        row = _find_row(ws, {"id": pkg["id"]})
+    elif edit["sheet"] == "Resources":
+        row = _find_row(ws, {"id": res["id"]})
+    else:
+        match = {"package_name": pkg["name"], "position": str(edit["position"])}
+        if res is not None:
+            match["resource_id"] = res["id"]
+        row = _find_row(ws, match)
+    _set(ws.cell(row, cols[edit["field"]]), _fill(edit["value"], ctx))
+
+
+def _set(cell: Any, value: Any) -> None:
+    """Type the value as a user does in a Text cell (openpyxl would make '=...' a formula)."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
+
+def _send(client: ckanapi.RemoteCKAN, rec: RecordPlan) -> dict[str, Any] | None:
+    """The server's errors for the record's calls (None when all were accepted)."""
+    for call in record_calls(rec, PATCH):
+        try:
+            client.call_action(call.action, call.data)
+        except ckanapi.ValidationError as exc:
+            return exc.error_dict if isinstance(exc.error_dict, dict) else {"": exc.error_dict}
+        except ckanapi.NotAuthorized as exc:
+            return {"__authorization": str(exc)}
+    return None
+
+
+def server_fields(errors: Any) -> set[str]:
+    """Every field name the server's error dict mentions, at any depth."""
+    found: set[str] = set()
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if key != "__type":
+                found.add(key)
+                found |= server_fields(value)
+    elif isinstance(errors, list):
+        for item in errors:
+            found |= server_fields(item)
+    return found
+
+
+@pytest.fixture(scope="module")
+def outcomes(sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem], dict[str, Any] | None]]:
+    url = sandbox["CKAN_URL"]
+    sysadmin = ckanapi.RemoteCKAN(url, apikey=sandbox["CKAN_SYSADMIN_TOKEN"])
+    org = sysadmin.action.organization_create(name=f"corpus-{RUN}", title=f"Corpus {RUN}")
+    for role in ("admin", "editor"):
+        sysadmin.action.organization_member_create(id=org["id"], username=sandbox[f"CKAN_{role.upper()}_USER"],
+                                                   role=role)
+    packages = {case["id"]: _make(sysadmin, org, case) for case in CASES}
+    exported = tmp_path_factory.mktemp("corpus") / "corpus.xlsx"
+    export_workbook(RemoteCatalogue(url, sandbox["CKAN_SYSADMIN_TOKEN"]), exported, org["name"])
+    other = packages["notes-new"]
+    results: dict[str, tuple[list[Problem], dict[str, Any] | None]] = {}
+    for role in ("editor", "admin"):
+        cases = [c for c in CASES if c.get("as", "editor") == role]
+        wb = openpyxl.load_workbook(exported)
+        for case in cases:
+            ctx = {"uid": f"{RUN}-{case['id']}", "x101": "x" * 101, "other_title": other["title"],
+                   "other_name": other["name"], "org_name": org["name"]}
+            for edit in case["edits"]:
+                _edit(wb, packages[case["id"]], edit, ctx)
+        edited = exported.with_name(f"edited-{role}.xlsx")
+        wb.save(edited)
+        token = sandbox[f"CKAN_{role.upper()}_TOKEN"]
+        plan, report = validate_workbook(read_workbook(edited), RemoteCatalogue(url, token))
+        client = ckanapi.RemoteCKAN(url, apikey=token)
+        records = {r.key: r for r in plan.records}
+        for case in cases:
+            pid = packages[case["id"]]["id"]
+            assert pid in records, f"{case['id']}: the edit was not seen as a change"
+            problems = [p for p in report.problems if p.record == pid]
+            results[case["id"]] = (problems, _send(client, records[pid]))
+    return results
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_validate_agrees_with_the_server(outcomes, case):
+    problems, server = outcomes[case["id"]]
+    errors = [p for p in problems if p.severity == ERROR]
+    # the server's verdict is the one the case records
+    assert (server is None) == (case["server"] == "accept"), f"server said {server}"
+    # validate says exactly what the case expects: no more, no less
+    expected = {(e["field"], e["code"], e.get("severity", ERROR)) for e in case["validate"]}
+    got = {(p.field, p.code, p.severity) for p in problems}
+    assert got == expected, [p.message for p in problems]
+    for e in case["validate"]:
+        if "pre_existing" in e:
+            assert any(p.pre_existing == e["pre_existing"] for p in problems if p.field == e["field"])
+    # the promise of the issue, stated directly
+    if not errors:
+        assert server is None, f"validate passed a row the server refused: {server}"
+    if server is not None:
+        named = server_fields(server)
+        assert any(p.field in named for p in errors), (server, [p.field for p in errors])
+    else:
+        assert not errors or all(e.get("stricter") for e in case["validate"] if e.get("severity", ERROR) == ERROR)
+
+
+def test_corpus_is_big_enough_and_covers_every_rule():
+    codes = {e["code"] for c in CASES for e in c["validate"]}
+    assert len(CASES) >= 40
+    assert {"required", "choice", "conditional-required", "state-transition", "state-permission", "too-long",
+            "duplicate-title", "duplicate-name", "name", "tag", "date", "email", "url", "licence",
+            "organization", "single-entry", "contact-displayed"} <= codes
+    assert any(c["server"] == "accept" for c in CASES) and any(c["server"] == "reject" for c in CASES)
