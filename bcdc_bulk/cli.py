@@ -130,36 +130,119 @@ def template(ctx: click.Context, remote: str | None, output: Path, apikey: str |
     click.echo(f"Wrote an empty workbook to {output}")
 
 
-@cli.command()
-@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-r", "--remote", "remote", default=None, help="Catalogue to plan against (default: offline).")
-@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
-@click.pass_context
-@handle_errors("Nothing was sent to the catalogue.")
-def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool) -> None:
-    """Show what changed in a workbook since it was exported."""
-    from bcdc_bulk.planning import find_changes
+def _checked(ctx: click.Context, workbook: Path, remote: str | None, apikey: str | None) -> tuple[Any, Any]:
+    """Read the workbook and validate it (against the catalogue when -r is given)."""
+    from bcdc_bulk.validation import check_site, validate_workbook
     from bcdc_bulk.workbook_read import read_workbook
 
-    diff = find_changes(read_workbook(workbook))
+    settings = _settings(ctx, remote, apikey)
+    book = read_workbook(workbook)
+    catalogue = None
+    if settings.remote is not None:
+        check_site(book, settings.remote.url or str(settings.remote.path))
+        catalogue = open_catalogue(settings.remote, settings.api_key)
+    return validate_workbook(book, catalogue)
+
+
+def _problem_line(p: Any) -> str:
+    where = f"{p.sheet}!{p.column}{p.row}" if p.column and p.row else (f"{p.sheet} row {p.row}" if p.row else p.sheet)
+    return f"{where:<16} {p.severity:<7} {p.field or '-':<22} {p.message}"
+
+
+plan_remote = click.option("-r", "--remote", "remote", default=None,
+                           help="Check against this catalogue: your roles, names and titles in use (default: offline).")
+
+
+@cli.command()
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@plan_remote
+@click.option("--annotate", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a copy of the workbook with the problems marked (never your file).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the problems to this .xlsx (and .csv / .jsonl beside it).")
+@apikey_option
+@click.pass_context
+@handle_errors("Nothing was sent to the catalogue.")
+def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: Path | None,
+             report_path: Path | None, apikey: str | None) -> None:
+    """Check the rows you changed against the catalogue's rules."""
+    from bcdc_bulk.reporting import write_problem_report
+    from bcdc_bulk.workbook_write import annotate_workbook
+
+    plan, report = _checked(ctx, workbook, remote, apikey)
+    for problem in report.problems:
+        click.echo(_problem_line(problem))
+    if annotate is not None:
+        annotate_workbook(workbook, annotate, report.problems)
+        click.echo(f"Marked the problems in {annotate}")
+    if report_path is not None:
+        written = write_problem_report(report_path, report)
+        click.echo(f"Wrote the problems to {', '.join(str(p) for p in written)}")
+    records = len(plan.records)
+    if not report.problems:
+        click.echo(f"No problems in {records} changed record{'s' * (records != 1)}.")
+        return
+    click.echo(f"{len(report.errors)} error{'s' * (len(report.errors) != 1)} and {len(report.warnings)} "
+               f"warning{'s' * (len(report.warnings) != 1)} in {records} changed record{'s' * (records != 1)}. "
+               "Nothing was sent to the catalogue.")
+    if not report.valid:
+        sys.exit(EXIT_ROWS)
+
+
+@cli.command()
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@plan_remote
+@click.option("--json", "as_json", is_flag=True, help="Print the calls as JSON.")
+@click.option("--method", type=click.Choice(["patch", "revise"]), default="patch", show_default=True,
+              help="patch: package_patch + resource_patch; revise: one package_revise per dataset.")
+@apikey_option
+@click.pass_context
+@handle_errors("Nothing was sent to the catalogue.")
+def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, method: str,
+         apikey: str | None) -> None:
+    """Show exactly what apply would send: the calls, field by field."""
+    from bcdc_bulk.planning import plan_calls
+
+    the_plan, report = _checked(ctx, workbook, remote, apikey)
+    blocked = report.blocked_records()
+    calls = plan_calls(the_plan, method, skip=blocked)
     if as_json:
         click.echo(json.dumps({
-            "changes": [c.__dict__ for c in diff.changes],
-            "new_rows": [{"sheet": s, "row": r} for s, r in diff.new_rows],
-            "unknown_rows": [{"sheet": s, "row": r, "key": k} for s, r, k in diff.unknown_rows],
-        }, ensure_ascii=False, indent=2))
+            "calls": [c.as_dict() for c in calls],
+            "invalid": sorted(blocked),
+            "problems": [p.as_dict() for p in report.problems],
+            "ignored": [n.__dict__ for n in the_plan.ignored],
+        }, ensure_ascii=False, indent=2, default=str))
         return
-    if not diff.changes and not diff.new_rows and not diff.unknown_rows:
+    if not calls and not blocked:
         click.echo("No changes.")
+        for note in the_plan.ignored:
+            click.echo(f"Ignored: {note.sheet}{' row ' + str(note.row) if note.row else ''}: {note.record}: "
+                       f"{note.message}")
         return
-    for c in diff.changes:
-        click.echo(f"{c.sheet}!{c.column}{c.row} {c.field}: {c.old!r} -> {c.new!r}")
-    for sheet, row in diff.new_rows:
-        click.echo(f"{sheet} row {row}: new record")
-    for sheet, row, key in diff.unknown_rows:
-        click.echo(f"{sheet} row {row}: '{key}' is not a record of this export")
-    click.echo(f"{len(diff.changes)} changed cells in {len(diff.changed_records)} records, "
-               f"{len(diff.new_rows)} new rows, {len(diff.unknown_rows)} unknown rows.")
+    names = {r.key: r.name for r in the_plan.records}
+    for call in calls:
+        target = call.data.get("id") or call.data.get("package_id") or call.data.get("name") or ""
+        click.echo(f"{call.action} {names.get(call.record) or call.record} {target}".rstrip())
+        for change in call.changes:
+            click.echo(f"    {change.label}: {_short(change.old)} -> {_short(change.new)}")
+        if call.upload:
+            click.echo(f"    upload: {call.upload}")
+    for key in sorted(blocked):
+        click.echo(f"not sent: {names.get(key) or key} has errors (run validate to see them)")
+    for note in the_plan.ignored:
+        click.echo(f"Ignored: {note.sheet}{' row ' + str(note.row) if note.row else ''}: {note.record}: {note.message}")
+    sent = len({c.record for c in calls})
+    click.echo(f"{len(calls)} call{'s' * (len(calls) != 1)} for {sent} record{'s' * (sent != 1)}; "
+               f"{len(blocked)} record{'s' * (len(blocked) != 1)} with errors not sent. Nothing was sent yet.")
+
+
+def _short(value: Any) -> str:
+    from bcdc_bulk.tables import value_text
+
+    text = value_text(value) if not isinstance(value, str) else value
+    text = text.replace("\n", " ")
+    return repr(text if len(text) <= 70 else text[:67] + "...")
 
 
 def _not_yet(name: str) -> None:
@@ -173,14 +256,6 @@ def _not_yet(name: str) -> None:
 def inventory(**_: Any) -> None:
     """Auditor's read-only workbook with summary and findings (not available yet)."""
     _not_yet("inventory")
-
-
-@cli.command()
-@click.argument("workbook")
-@click.option("-r", "--remote")
-def validate(**_: Any) -> None:
-    """Check an edited workbook against the catalogue's rules (not available yet)."""
-    _not_yet("validate")
 
 
 @cli.command()

@@ -645,3 +645,13 @@ def validate_workbook(book: Any, catalogue: Any | None = None) -> tuple[Plan, Va
     lookups = gather_lookups(book, plan, catalogue)
     schema = renderer_for(book).schema
     return plan, validate_plan(plan, schema, lookups, book.snapshot, base=Path(book.path).parent)
+
+
+def check_site(book: Any, site: str) -> None:
+    """Refuse a workbook exported from another catalogue than the one named."""
+    from bcdc_bulk.errors import WorkbookError
+
+    exported = str(book.provenance.get("site") or "").rstrip("/")
+    if exported and exported != site.rstrip("/"):
+        raise WorkbookError(f"this workbook was exported from {exported}, not {site.rstrip('/')}; use it with "
+                            f"-r {exported}, or export the records from {site.rstrip('/')} again")

@@ -235,3 +235,56 @@ def _instructions(wb: Any, fmt: _Formats, prov: Provenance, specs: list[SheetSpe
         ws.write_string(i, 0, key, fmt.bold)
         ws.write_string(i, 1, display_text(value), fmt.plain)
     ws.activate()
+
+
+PROBLEMS_FIELD = "_problems"
+
+
+def annotate_workbook(source: Path, target: Path, problems: list[Any]) -> int:
+    """A copy of the user's workbook with each problem cell highlighted, the message as a
+    comment, and a Problems column on every sheet with problems. The user's file is never
+    modified; returns how many cells were marked."""
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    if Path(source).resolve() == Path(target).resolve():
+        from bcdc_bulk.errors import BulkError
+
+        raise BulkError("--annotate must name a new file; the workbook you edited is never overwritten")
+    wb = openpyxl.load_workbook(source)
+    fills = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
+    by_sheet: dict[str, dict[int, list[Any]]] = {}
+    marked = 0
+    for problem in problems:
+        if problem.sheet not in wb.sheetnames or not problem.row:
+            continue
+        ws = wb[problem.sheet]
+        by_sheet.setdefault(problem.sheet, {}).setdefault(problem.row, []).append(problem)
+        if problem.column:
+            cell = ws[f"{problem.column}{problem.row}"]
+            cell.fill = fills.get(problem.severity, fills["error"])
+            text = f"{problem.severity.upper()}: {problem.message}"
+            if cell.comment is not None:
+                text = cell.comment.text + "\n\n" + text
+            cell.comment = Comment(text, "bcdc-bulk", width=360, height=160)
+            marked += 1
+    for sheet, rows in by_sheet.items():
+        ws = wb[sheet]
+        col = next((c.column for c in ws[HEADER_ROWS] if c.value == PROBLEMS_FIELD), ws.max_column + 1)
+        ws.cell(1, col).value = "Problems (bcdc-bulk validate)"
+        ws.cell(1, col).font = Font(bold=True, color="9C0006")
+        ws.cell(HEADER_ROWS, col).value = PROBLEMS_FIELD
+        ws.column_dimensions[xl_col_to_name(col - 1)].width = 80
+        for row, found in rows.items():
+            ws.cell(row, col).value = "\n".join(
+                f"{p.severity}: {p.column or ''} {p.message}".replace("  ", " ") for p in found)
+    fd, tmp_name = tempfile.mkstemp(prefix=".bcdc-bulk-", suffix=".xlsx", dir=Path(target).parent or ".")
+    os.close(fd)
+    try:
+        wb.save(tmp_name)
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return marked

@@ -1,0 +1,127 @@
+"""Reports: the list of problems (validate) and what happened to every row (apply),
+as xlsx, CSV and JSON lines."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from bcdc_bulk.problems import Problem, ValidationReport
+from bcdc_bulk.tables import display_text
+
+PROBLEM_COLUMNS = ("severity", "sheet", "row", "column", "field", "value", "code", "message", "record",
+                   "pre_existing")
+
+
+def _atomic(path: Path) -> tuple[str, Path]:
+    fd, tmp = tempfile.mkstemp(prefix=".bcdc-bulk-", suffix=path.suffix, dir=path.parent or ".")
+    os.close(fd)
+    return tmp, path
+
+
+def write_rows_xlsx(path: Path, title: str, columns: Iterable[str], rows: list[dict[str, Any]],
+                    colour_by: str | None = None, colours: dict[str, str] | None = None,
+                    summary: dict[str, int] | None = None) -> None:
+    """One sheet of rows (literal text, filter, frozen header), coloured by a column's value,
+    and an optional Summary sheet with the counts and a chart."""
+    columns = list(columns)
+    tmp, final = _atomic(Path(path))
+    try:
+        wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_numbers": False,
+                                       "strings_to_urls": False})
+        bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        formats = {k: wb.add_format({"bg_color": v, "text_wrap": True, "valign": "top"})
+                   for k, v in (colours or {}).items()}
+        plain = wb.add_format({"text_wrap": True, "valign": "top"})
+        if summary is not None:
+            ws = wb.add_worksheet("Summary")
+            ws.write_string(0, 0, title, wb.add_format({"bold": True, "font_size": 14}))
+            ws.write_row(2, 0, ["status", "count"], bold)
+            for i, (key, count) in enumerate(summary.items(), 3):
+                ws.write_string(i, 0, key, formats.get(key, plain))
+                ws.write_number(i, 1, count)
+            ws.set_column(0, 0, 24)
+            if summary:
+                chart = wb.add_chart({"type": "bar"})
+                chart.add_series({"name": "rows", "categories": ["Summary", 3, 0, 2 + len(summary), 0],
+                                  "values": ["Summary", 3, 1, 2 + len(summary), 1]})
+                chart.set_legend({"none": True})
+                chart.set_title({"name": title})
+                ws.insert_chart(2, 3, chart)
+        ws = wb.add_worksheet("Rows")
+        ws.write_row(0, 0, columns, bold)
+        widths = {"message": 80, "changes": 60, "value": 30}
+        for c, name in enumerate(columns):
+            ws.set_column(c, c, widths.get(name, 16))
+        for r, row in enumerate(rows, 1):
+            fmt = formats.get(str(row.get(colour_by, ""))) if colour_by else None
+            for c, name in enumerate(columns):
+                value = row.get(name)
+                if isinstance(value, bool):
+                    value = "yes" if value else ""
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    ws.write_number(r, c, value, fmt or plain)
+                elif value not in (None, ""):
+                    ws.write_string(r, c, display_text(str(value)), fmt or plain)
+                elif fmt is not None:
+                    ws.write_blank(r, c, None, fmt)
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
+        wb.close()
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_rows_csv(path: Path, columns: Iterable[str], rows: list[dict[str, Any]]) -> None:
+    """The same rows as CSV (UTF-8 with a BOM, so Excel opens it right)."""
+    columns = list(columns)
+    tmp, final = _atomic(Path(path))
+    try:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.DictWriter(handle, columns, extrasaction="ignore")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_rows_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    """The same rows as JSON lines."""
+    tmp, final = _atomic(Path(path))
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def problem_rows(problems: list[Problem]) -> list[dict[str, Any]]:
+    """Problems as plain rows, in the report's column order."""
+    return [{k: p.as_dict()[k] for k in PROBLEM_COLUMNS} for p in problems]
+
+
+def write_problem_report(path: Path, report: ValidationReport) -> list[Path]:
+    """The validation problems as xlsx (coloured by severity), with CSV and JSON lines beside it."""
+    path = Path(path)
+    rows = problem_rows(report.problems)
+    counts = {"error": len(report.errors), "warning": len(report.warnings)}
+    write_rows_xlsx(path, "Validation problems", PROBLEM_COLUMNS, rows, "severity",
+                    {"error": "#FFC7CE", "warning": "#FFEB9C"}, counts)
+    csv_path, jsonl_path = path.with_suffix(".csv"), path.with_suffix(".jsonl")
+    write_rows_csv(csv_path, PROBLEM_COLUMNS, rows)
+    write_rows_jsonl(jsonl_path, rows)
+    return [path, csv_path, jsonl_path]
