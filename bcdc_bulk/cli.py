@@ -206,6 +206,7 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
     the_plan, report = _checked(ctx, workbook, remote, apikey)
     blocked = report.blocked_records()
     calls = plan_calls(the_plan, method, skip=blocked)
+    errors = report.errors
     if as_json:
         click.echo(json.dumps({
             "calls": [c.as_dict() for c in calls],
@@ -213,12 +214,8 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
             "problems": [p.as_dict() for p in report.problems],
             "ignored": [n.__dict__ for n in the_plan.ignored],
         }, ensure_ascii=False, indent=2, default=str))
-        return
-    if not calls and not blocked:
-        click.echo("No changes.")
-        for note in the_plan.ignored:
-            click.echo(f"Ignored: {note.sheet}{' row ' + str(note.row) if note.row else ''}: {note.record}: "
-                       f"{note.message}")
+        if errors:
+            sys.exit(EXIT_ROWS)
         return
     names = {r.key: r.name for r in the_plan.records}
     for call in calls:
@@ -228,13 +225,20 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
             click.echo(f"    {change.label}: {_short(change.old)} -> {_short(change.new)}")
         if call.upload:
             click.echo(f"    upload: {call.upload}")
-    for key in sorted(blocked):
-        click.echo(f"not sent: {names.get(key) or key} has errors (run validate to see them)")
+    if errors:
+        click.echo("Not sent, because of errors (run validate for all problems):")
+        for problem in errors:
+            click.echo("  " + _problem_line(problem))
     for note in the_plan.ignored:
         click.echo(f"Ignored: {note.sheet}{' row ' + str(note.row) if note.row else ''}: {note.record}: {note.message}")
+    if not calls and not errors:
+        click.echo("No changes.")
+        return
     sent = len({c.record for c in calls})
     click.echo(f"{len(calls)} call{'s' * (len(calls) != 1)} for {sent} record{'s' * (sent != 1)}; "
-               f"{len(blocked)} record{'s' * (len(blocked) != 1)} with errors not sent. Nothing was sent yet.")
+               f"{len(errors)} error{'s' * (len(errors) != 1)} keep rows from being sent. Nothing was sent yet.")
+    if errors:
+        sys.exit(EXIT_ROWS)
 
 
 def _short(value: Any) -> str:

@@ -9,16 +9,20 @@ Rows deleted from the workbook never delete anything: they are listed as ignored
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.problems import ERROR, Problem
 from bcdc_bulk.schema import Field, Schema, schema_from_dict
 from bcdc_bulk.tables import (
     DATASET_KEY,
     DISPLAYED,
+    ILLEGAL_XML,
+    MAX_CELL,
     PARENT_NAME,
     POSITION,
     RESOURCE_ID,
@@ -34,6 +38,7 @@ from bcdc_bulk.tables import (
 )
 from bcdc_bulk.workbook_read import ReadWorkbook, SheetRows
 
+CONTROL = ILLEGAL_XML  # characters no cell should hold (a save would replace or refuse them)
 Path_ = tuple  # a JSON path into a package: ("title",), ("resources", 2, "format"), ("contacts", 0, "email")
 
 
@@ -210,6 +215,8 @@ class _Builder:
         self.by_name = {p.get("name"): p for p in self.packages}
         self.plans: dict[str, RecordPlan] = {}  # package id or new key -> plan
         self.new_by_name: dict[str, RecordPlan] = {}
+        self.present: set[str] | None = None  # package ids with a row on Datasets
+        self.orphans_told: set[tuple[str, str]] = set()
         self.plan = Plan()
 
     # records
@@ -232,11 +239,50 @@ class _Builder:
     def read_only(self, spec: SheetSpec, sheet: SheetRows) -> list[str]:
         return [c.field for c in spec.columns if c.read_only and not c.key and c.field in sheet.columns]
 
+    def bad_cells(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any],
+                  rid: str) -> set[str]:
+        """Editable cells of a row that cannot be taken as typed (formula, a date Excel made,
+        text no cell can hold, invisible control characters), each reported."""
+        bad = set()
+        formulas = sheet.formulas.get(number, {})
+        schema_field = self.renderer.schema.dataset_field if spec.kind == "dataset" else (
+            self.renderer.schema.resource_field)
+        for fld in self.editable(spec, sheet):
+            raw = values.get(fld)
+            letter = sheet.letter(fld)
+            fdef = schema_field(fld) if spec.kind != "group" else None
+            is_date = bool(fdef and fdef.preset == "date") or fld in ("date", "beginning_date", "end_date")
+            if letter in formulas:
+                self.problem(sheet, number, fld, formulas[letter], "formula",
+                             f"this cell holds a formula ({formulas[letter][:60]}); bcdc-bulk sends values, not "
+                             "formulas: type the value itself", rid)
+            elif isinstance(raw, (dt.date, dt.datetime)) and not is_date:
+                self.problem(sheet, number, fld, raw, "typed-date",
+                             f"Excel stored what was typed here as a date (read back as {normalize_cell(raw)}); "
+                             "format the cell as Text and type the value again", rid)
+            elif isinstance(raw, str) and len(raw) > MAX_CELL:
+                self.problem(sheet, number, fld, raw[:50], "cell-too-long",
+                             f"this cell holds {len(raw):,} characters, more than a spreadsheet cell keeps "
+                             f"({MAX_CELL:,}), so it may already be cut; put long text in the catalogue directly",
+                             rid)
+            elif isinstance(raw, str) and CONTROL.search(raw):
+                where = CONTROL.search(raw).start() + 1  # type: ignore[union-attr]
+                self.problem(sheet, number, fld, raw[:50], "control-character",
+                             f"this cell holds an invisible control character (at character {where}); "
+                             "retype the text or delete that character", rid)
+            else:
+                continue
+            bad.add(fld)
+        return bad
+
     def compare(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any],
                 old_row: dict[str, str], rid: str) -> dict[str, str]:
         """Fields of one row whose text really changed: field -> new text."""
         changed = {}
+        bad = self.bad_cells(spec, sheet, number, values, rid)
         for fld in self.editable(spec, sheet):
+            if fld in bad:
+                continue
             old = old_row.get(fld, "")
             shown = display_text(old)
             if same_text(shown, values.get(fld)):
@@ -291,6 +337,7 @@ class _Builder:
                 self.set_field(rec, (fld,), fld, text, self.renderer.schema.dataset_field(fld), None,
                                CellRef(sheet.name, number, sheet.letter(fld)))
             rec.rows.append((sheet.name, number))
+        self.present = seen
         for pkg in self.packages:
             if pkg["id"] not in seen:
                 self.plan.ignored.append(RowNote(sheet.name, None, pkg.get("name") or pkg["id"],
@@ -303,9 +350,10 @@ class _Builder:
         after: dict[str, Any] = {"resources": []}
         rec = RecordPlan("create", key, name, None, after)
         rec.cells[()] = CellRef(sheet.name, number)
+        bad = self.bad_cells(spec, sheet, number, values, key)
         for fld in self.editable(spec, sheet):
             rec.cells[(fld,)] = CellRef(sheet.name, number, sheet.letter(fld))
-            text = normalize_cell(values.get(fld))
+            text = "" if fld in bad else normalize_cell(values.get(fld))
             if text:
                 after[fld] = self.parser.value(fld, text, self.renderer.schema.dataset_field(fld))
                 rec.changes.append(FieldChange(fld, None, after[fld], None, rec.cells[(fld,)]))
@@ -325,6 +373,13 @@ class _Builder:
     def owner(self, sheet: SheetRows, number: int, values: dict[str, Any]) -> RecordPlan | None:
         name = normalize_cell(values.get(PARENT_NAME))
         pkg = self.by_name.get(name)
+        if pkg is not None and self.present is not None and pkg["id"] not in self.present:
+            if (sheet.name, name) not in self.orphans_told:
+                self.orphans_told.add((sheet.name, name))
+                self.problem(sheet, number, PARENT_NAME, name, "deleted-package",
+                             f"the dataset '{name}' was deleted from the Datasets sheet, so its rows here cannot be "
+                             "applied; put the dataset row back, or delete these rows too", pkg["id"])
+            return None
         if pkg is not None:
             return self.record(pkg)
         if name in self.new_by_name:
@@ -378,9 +433,10 @@ class _Builder:
             return
         resource: dict[str, Any] = {}
         index = len(rec.after.setdefault("resources", []))
+        bad = self.bad_cells(spec, sheet, number, values, rec.key)
         for fld in self.editable(spec, sheet):
             rec.cells[("resources", index, fld)] = CellRef(sheet.name, number, sheet.letter(fld))
-            text = normalize_cell(values.get(fld))
+            text = "" if fld in bad else normalize_cell(values.get(fld))
             if text:
                 resource[fld] = self.parser.value(fld, text, self.renderer.schema.resource_field(fld))
         rec.cells[("resources", index)] = CellRef(sheet.name, number)
@@ -451,8 +507,12 @@ class _Builder:
                 continue
             cells[position] = number
             old_row = rendered.get(str(position), {})
-            changed = self.compare(spec, sheet, number, values, old_row, rec.key) if old_row else {
-                f: normalize_cell(values.get(f)) for f in editable if normalize_cell(values.get(f))}
+            if old_row:
+                changed = self.compare(spec, sheet, number, values, old_row, rec.key)
+            else:
+                bad = self.bad_cells(spec, sheet, number, values, rec.key)
+                changed = {f: normalize_cell(values.get(f)) for f in editable
+                           if f not in bad and normalize_cell(values.get(f))}
             if not changed:
                 continue
             entry = entries.setdefault(position, {})
@@ -503,6 +563,12 @@ def build_plan(book: ReadWorkbook) -> Plan:
         sheet = book.sheets.get(spec.name)
         if sheet is None:
             continue
+        known = {c.field for c in spec.columns} | {"_problems"}
+        for name in sheet.columns:
+            if name not in known:
+                raise WorkbookError(f"the field name '{name}' in row 2 is not one bcdc-bulk wrote; put back the field "
+                                    "name as exported (row 2 is what bcdc-bulk reads; change labels in row 1 if you "
+                                    "like)", sheet=spec.name, row=2, column=sheet.letter(name))
         if spec.kind == "dataset":
             builder.datasets(spec, sheet)
         elif spec.kind == "resource":

@@ -7,11 +7,13 @@ to untouched cells.
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
+from xml.sax.saxutils import unescape
 
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.tables import DATASET_KEY, PARENT_NAME, POSITION, RESOURCE_ID, load_layout
@@ -35,6 +37,7 @@ class SheetRows:
     name: str
     columns: dict[str, int]  # field -> 0-based column index
     rows: list[tuple[int, dict[str, Any]]]  # (1-based sheet row, field -> raw cell value)
+    formulas: dict[int, dict[str, str]] = field(default_factory=dict)  # row -> column letter -> formula
 
     def letter(self, field_name: str) -> str:
         """The column letter of a field, as the user sees it."""
@@ -66,8 +69,10 @@ def _custom_properties(path: Path) -> dict[str, str]:
 def _open(path: Path) -> Any:
     from python_calamine import CalamineWorkbook
 
-    if not path.exists():
-        raise WorkbookError(f"{path} does not exist")
+    if not path.is_file():
+        raise WorkbookError(f"{path} does not exist" if not path.exists() else f"{path} is not a file")
+    if path.stat().st_size == 0:
+        raise WorkbookError(f"{path.name} is empty (0 bytes); was it saved completely?")
     with path.open("rb") as handle:
         head = handle.read(8)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -83,6 +88,9 @@ def _open(path: Path) -> Any:
 
 def read_snapshot(book: Any, path: Path) -> tuple[dict, dict, dict, dict[str, dict[str, Any]]]:
     """(provenance, schema, lookups, packages by id) from the hidden snapshot sheet."""
+    if SNAPSHOT_SHEET not in book.sheet_names and "Datasets" not in book.sheet_names:
+        raise WorkbookError(f"{path.name} was not exported by bcdc-bulk (it has no Datasets sheet and no hidden "
+                            "snapshot); export the records with 'bcdc-bulk export' and edit that workbook")
     if SNAPSHOT_SHEET not in book.sheet_names:
         raise WorkbookError("the hidden snapshot sheet is missing, so changes cannot be told apart; "
                             "export the records again and redo the edits in the new workbook", sheet=SNAPSHOT_SHEET)
@@ -112,8 +120,52 @@ def read_snapshot(book: Any, path: Path) -> tuple[dict, dict, dict, dict[str, di
     return provenance, schema, lookups, packages
 
 
+_CELL_WITH_FORMULA = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>\s*<f[ >/]')
+_FORMULA_TEXT = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>\s*<f[^>]*>([^<]*)</f>')
+
+
+def sheet_paths(path: Path) -> dict[str, str]:
+    """Sheet name -> its XML part in the package (from workbook.xml and its relationships)."""
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+          "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
+    with zipfile.ZipFile(path) as zf:
+        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("p:Relationship", ns)}
+    out = {}
+    for sheet in book.findall("m:sheets/m:sheet", ns):
+        target = targets.get(sheet.get(f"{{{ns['r']}}}id"), "")
+        out[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return out
+
+
+def formula_cells(path: Path, part: str) -> dict[int, dict[str, str]]:
+    """Cells of one sheet that hold a formula: row -> column letter -> formula text.
+    Readers hand back a formula's last result (or nothing), never the formula itself."""
+    with zipfile.ZipFile(path) as zf:
+        try:
+            xml = zf.read(part)
+        except KeyError:
+            return {}
+    if b"<f" not in xml:
+        return {}
+    found: dict[int, dict[str, str]] = {}
+    texts = {(m.group(1), m.group(2)): m.group(3) for m in _FORMULA_TEXT.finditer(xml)}
+    for match in _CELL_WITH_FORMULA.finditer(xml):
+        key = (match.group(1), match.group(2))
+        formula = unescape(texts.get(key, b"").decode("utf-8", "replace"))
+        found.setdefault(int(key[1]), {})[key[0].decode()] = "=" + formula if formula else "(a formula)"
+    return found
+
+
 def _sheet(book: Any, name: str) -> SheetRows:
-    data = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    sheet = book.get_sheet_by_name(name)
+    for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
+        cells = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
+        raise WorkbookError(f"cells {cells} are merged; unmerge them (each value needs its own cell) and check "
+                            "their values", sheet=name, row=r0 + 1, column=column_letter(c0))
+    data = sheet.to_python(skip_empty_area=False)
     if len(data) < HEADER_ROWS:
         raise WorkbookError("the header rows are missing", sheet=name, row=HEADER_ROWS)
     fields = data[HEADER_ROWS - 1]
@@ -145,6 +197,7 @@ def read_workbook(path: Path) -> ReadWorkbook:
         raise WorkbookError(f"this workbook has layout version {provenance.get('layout_version')}, this "
                             f"bcdc-bulk reads version {layout.version}: export the records again")
     result = ReadWorkbook(path=path, provenance=provenance, schema_raw=schema, lookups=lookups, snapshot=snapshot)
+    parts = sheet_paths(path)
     for sheet in layout.sheets:
         name = sheet["name"]
         if name not in book.sheet_names:
@@ -152,6 +205,7 @@ def read_workbook(path: Path) -> ReadWorkbook:
                 raise WorkbookError(f"the '{name}' sheet is missing; it must stay in the workbook", sheet=name)
             continue
         rows = _sheet(book, name)
+        rows.formulas = formula_cells(path, parts.get(name, ""))
         required = {"dataset": [DATASET_KEY], "resource": [PARENT_NAME, DATASET_KEY],
                     "group": [PARENT_NAME, POSITION] + ([RESOURCE_ID] if sheet.get("owner") == "resource" else [])}
         for key in required[sheet["kind"]]:
