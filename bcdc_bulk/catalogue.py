@@ -328,7 +328,7 @@ class RemoteCatalogue:
         for i in range(0, len(names), 100):
             batch = names[i:i + 100]
             page = self.call("package_search", fq="name:(" + " OR ".join(_solr_quote(n) for n in batch) + ")",
-                             rows=len(batch), fl="id,name", include_private=True, include_drafts=True)
+                             rows=len(batch), fl=["id", "name"], include_private=True, include_drafts=True)
             found |= {r["name"] for r in page.get("results") or [] if r.get("name") in batch}
         return found
 
@@ -336,7 +336,7 @@ class RemoteCatalogue:
         """One search per title; Solr matches words, so results are compared exactly."""
         found: dict[str, str] = {}
         for title in titles:
-            page = self.call("package_search", fq=f"title:{_solr_quote(title)}", rows=50, fl="id,title",
+            page = self.call("package_search", fq=f"title:{_solr_quote(title)}", rows=50, fl=["id", "title"],
                              include_private=True, include_drafts=True)
             for r in page.get("results") or []:
                 if r.get("title") == title:

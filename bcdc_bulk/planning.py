@@ -370,11 +370,13 @@ class _Builder:
             self.new_by_name[name] = rec
         self.plans[key] = rec
 
-    def owner(self, sheet: SheetRows, number: int, values: dict[str, Any]) -> RecordPlan | None:
+    def owner(self, sheet: SheetRows, number: int, values: dict[str, Any], changed: bool = True) -> RecordPlan | None:
+        """The record a Resources or group row belongs to (None, reported, when there is none).
+        Unchanged rows of a dataset whose row was deleted are left alone quietly."""
         name = normalize_cell(values.get(PARENT_NAME))
         pkg = self.by_name.get(name)
         if pkg is not None and self.present is not None and pkg["id"] not in self.present:
-            if (sheet.name, name) not in self.orphans_told:
+            if changed and (sheet.name, name) not in self.orphans_told:
                 self.orphans_told.add((sheet.name, name))
                 self.problem(sheet, number, PARENT_NAME, name, "deleted-package",
                              f"the dataset '{name}' was deleted from the Datasets sheet, so its rows here cannot be "
@@ -456,7 +458,7 @@ class _Builder:
         group_field = (schema.dataset_field if spec.owner == "dataset" else schema.resource_field)(spec.group)
         subfields = {s.name: s for s in group_field.subfields} if group_field else {}
         for (pkg_name, res_key), rows in by_owner.items():
-            rec = self.owner(sheet, rows[0][0], rows[0][1])
+            rec = self.owner(sheet, rows[0][0], rows[0][1], self._group_changed(spec, sheet, pkg_name, rows))
             if rec is None:
                 continue
             if spec.owner == "dataset":
@@ -471,6 +473,20 @@ class _Builder:
                 index, holder = found
                 base_path, resource_id = ("resources", index), holder.get("id")
             self._group_entries(spec, sheet, rec, holder, base_path, resource_id, rows, subfields)
+
+    def _group_changed(self, spec: SheetSpec, sheet: SheetRows, pkg_name: str,
+                       rows: list[tuple[int, dict[str, Any]]]) -> bool:
+        pkg = self.by_name.get(pkg_name)
+        if pkg is None:
+            return True
+        rendered = {(r.get(RESOURCE_ID) or "", r[POSITION]): r for r in self.renderer.group_rows(pkg, spec)}
+        editable = self.editable(spec, sheet)
+        for _, values in rows:
+            key = (normalize_cell(values.get(RESOURCE_ID)), normalize_cell(values.get(POSITION)))
+            old = rendered.get(key, {})
+            if any(not same_text(display_text(old.get(f, "")), values.get(f)) for f in editable):
+                return True
+        return False
 
     def _resource_holder(self, rec: RecordPlan, key: str) -> tuple[int, dict[str, Any]] | None:
         for i, res in enumerate(rec.after.get("resources") or []):

@@ -259,6 +259,8 @@ class Compiler:
             contacts["contains"] = {"properties": {"displayed": {"contains": {"const": "displayed"}}},
                                     "required": ["displayed"]}
             contacts["x-sev"].update(minItems=WARNING, contains=WARNING)
+            out["required"] = sorted(set(out["required"]) | {"contacts"})
+            out["x-required"]["contacts"] = WARNING
         out["properties"]["resources"] = {"type": "array", "x-sev": {},
                                           "items": self.object_schema(self.schema.resource_fields, "resource")}
         return out
@@ -314,7 +316,7 @@ class RecordChecker:
                 if name in instance:
                     continue
                 condition = schema.get("x-condition")
-                code = schema.get("x-code", "required")
+                code = "contacts" if name == "contacts" and not path else schema.get("x-code", "required")
                 yield Issue(path + (name,), code, self._required_message(path, name, condition, data),
                             required.get(name, ERROR))
             return
@@ -354,6 +356,8 @@ class RecordChecker:
         label = self._label(path, name)
         if name == "tags":
             return "Keywords: at least one keyword is required"
+        if name == "contacts" and not path:
+            return "Contacts: the record needs at least one contact (add a row on the Contacts sheet)"
         if condition:
             holder: Any = data
             for part in path:

@@ -1,0 +1,274 @@
+"""Issue 5: validation and planning logic (in memory), and the validate/plan commands."""
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLE
+
+from bcdc_bulk.catalogue import FileCatalogue, RemoteCatalogue
+from bcdc_bulk.cli import cli
+from bcdc_bulk.export import export_workbook
+from bcdc_bulk.planning import PATCH, REVISE, build_plan, plan_calls, record_calls
+from bcdc_bulk.problems import ERROR, WARNING
+from bcdc_bulk.schema import shipped_licenses, shipped_schema
+from bcdc_bulk.validation import Lookups, RecordChecker, ckan_reads_date, validate_workbook
+from bcdc_bulk.workbook_read import read_workbook
+
+BRANCH = "sample-data-branch"
+
+
+def sample_packages() -> list[dict]:
+    return [json.loads(line) for line in SAMPLE.read_text().splitlines()]
+
+
+def current_package() -> dict:
+    return next(p for p in sample_packages() if p["security_class"] == "PUBLIC" and isinstance(p["contacts"], list)
+                and p.get("resource_status") not in ("obsolete", "historicalArchive"))
+
+
+@pytest.fixture(scope="module")
+def checker() -> RecordChecker:
+    orgs = {o["id"]: o["name"] for o in map(json.loads, (SAMPLE.parent / "organizations.jsonl").read_text().splitlines())}
+    lookups = Lookups(licence_ids={str(x["id"]) for x in shipped_licenses()}, org_ids=set(orgs), org_names=orgs)
+    return RecordChecker(shipped_schema(), lookups)
+
+
+@pytest.fixture(scope="module")
+def branch_export(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("validate") / "branch.xlsx"
+    export_workbook(FileCatalogue(SAMPLE), path, BRANCH)
+    return path
+
+
+def edit(src: Path, dst: Path, changes: list[tuple[str, int, str, object]]) -> Path:
+    wb = openpyxl.load_workbook(src)
+    for sheet, row, field, value in changes:
+        ws = wb[sheet]
+        col = next(c.column for c in ws[2] if c.value == field)
+        ws.cell(row, col).value = value
+    wb.save(dst)
+    return dst
+
+
+# --- pure logic ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, ok", [
+    ("2024-03-31", True), ("2024-03-31T10:00:00", True), ("2024/01/02", True), ("2020-01-01 17.04.59.123", True),
+    ("31/12/2020", False), ("yesterday", False), ("2020-13-45", False), ("2024", False),
+])
+def test_dates_as_ckan_reads_them(text, ok):
+    assert ckan_reads_date(text) is ok
+
+
+def test_a_current_record_has_no_problems(checker):
+    assert checker.check(current_package()) == []
+
+
+def test_every_problem_of_a_record_is_reported(checker):
+    pkg = copy.deepcopy(current_package())
+    pkg.update(security_class="SECRET", title="x", resource_status="obsolete", replacement_record="", notes="")
+    pkg["resources"][0]["format"] = "docx"
+    codes = {(i.path, i.code, i.severity) for i in checker.check(pkg)}
+    assert codes == {(("security_class",), "choice", ERROR), (("title",), "too-short", ERROR),
+                     (("replacement_record",), "conditional-required", ERROR), (("notes",), "required", ERROR),
+                     (("resources", 0, "format"), "choice", ERROR)}
+
+
+def test_resource_conditionals_are_warnings_because_the_server_never_checks_them(checker):
+    pkg = copy.deepcopy(current_package())
+    res = pkg["resources"][0]
+    res.update(bcdc_type="geographic", spatial_datatype="", projection_name="", iso_topic_category=[])
+    found = {(i.path[-1], i.code, i.severity) for i in checker.check(pkg)}
+    assert ("spatial_datatype", "conditional-required", WARNING) in found
+    assert ("projection_name", "conditional-required", WARNING) in found
+    assert not [i for i in checker.check(pkg) if i.severity == ERROR]
+
+
+def test_json_schema_is_compiled_from_the_scheming_schema(checker):
+    schema = checker.json_schema
+    assert schema["properties"]["security_class"]["enum"] == ["PUBLIC", "PROTECTED A", "PROTECTED B", "PROTECTED C"]
+    assert "notes" in schema["required"] and schema["x-required"]["notes"] == ERROR
+    assert schema["properties"]["resources"]["items"]["properties"]["format"]["x-sev"]["enum"] == ERROR
+    assert any(c["then"]["required"] == ["replacement_record"] for c in schema["allOf"])
+
+
+def test_untouched_export_plans_nothing(branch_export):
+    plan = build_plan(read_workbook(branch_export))
+    assert plan.records == [] and plan.problems == [] and plan.ignored == []
+    assert plan_calls(plan) == []
+
+
+def test_cosmetic_changes_are_not_changes(branch_export, tmp_path):
+    book = read_workbook(branch_export)
+    ws_rows = dict(book.sheets["Datasets"].rows)
+    tags = ws_rows[3]["tags"]
+    licence = ws_rows[3]["license_id"]
+    edited = edit(branch_export, tmp_path / "cosmetic.xlsx", [
+        ("Datasets", 3, "tags", tags.replace(", ", ",") + "  "),  # spacing only
+        ("Datasets", 3, "license_id", licence.split(" - ")[0]),  # the id without its title
+        ("Datasets", 4, "notes", ws_rows[4]["notes"].replace("\r\n", "\n").replace("\n", "\r\n") + " "),
+    ])
+    assert build_plan(read_workbook(edited)).records == []
+
+
+def test_only_changed_fields_are_sent_and_lists_only_when_changed(branch_export, tmp_path):
+    edited = edit(branch_export, tmp_path / "e.xlsx", [
+        ("Datasets", 3, "purpose", "New purpose"), ("Resources", 3, "format", "xlsx"),
+    ])
+    plan = build_plan(read_workbook(edited))
+    [rec] = plan.records
+    calls = record_calls(rec, PATCH)
+    assert [c.action for c in calls] == ["package_patch", "resource_patch"]
+    assert set(calls[0].data) == {"id", "purpose"}  # no tags, contacts or resources: they would be replaced
+    assert set(calls[1].data) == {"id", "format"}
+    [revise] = record_calls(rec, REVISE)
+    assert revise.action == "package_revise"
+    assert revise.data["update"] == {"purpose": "New purpose"}
+    assert revise.data[f"update__resources__{calls[1].data['id']}"] == {"format": "xlsx"}
+
+
+def test_a_changed_contact_sends_the_whole_contact_list(branch_export, tmp_path):
+    edited = edit(branch_export, tmp_path / "c.xlsx", [("Contacts", 3, "email", "new@example.invalid")])
+    [rec] = build_plan(read_workbook(edited)).records
+    [call] = record_calls(rec)
+    assert call.action == "package_patch" and set(call.data) == {"id", "contacts"}
+    before = rec.before["contacts"]
+    assert call.data["contacts"][0]["email"] == "new@example.invalid"
+    assert len(call.data["contacts"]) == len(before)
+    assert {k: v for k, v in call.data["contacts"][0].items() if k != "email"} == \
+        {k: v for k, v in before[0].items() if k != "email"}
+
+
+def test_new_rows_are_creations_and_deleted_rows_are_ignored(branch_export, tmp_path):
+    wb = openpyxl.load_workbook(branch_export)
+    ds = wb["Datasets"]
+    cols = {c.value: c.column for c in ds[2]}
+    ds.delete_rows(4)
+    row = ds.max_row + 1
+    for field, value in {"name": "brand-new-dataset", "title": "Brand new dataset", "owner_org": BRANCH,
+                         "publish_state": "DRAFT", "notes": "New.", "license_id": "2", "tags": "new",
+                         "security_class": "PUBLIC", "view_audience": "Public", "download_audience": "Public",
+                         "metadata_visibility": "Public", "resource_status": "onGoing"}.items():
+        ds.cell(row, cols[field]).value = value
+    res = wb["Resources"]
+    rcols = {c.value: c.column for c in res[2]}
+    rrow = res.max_row + 1
+    for field, value in {"package_name": "brand-new-dataset", "name": "Data", "url": "https://example.invalid/d.csv",
+                         "bcdc_type": "document", "format": "csv", "resource_update_cycle": "monthly",
+                         "resource_storage_location": "external", "resource_type": "data",
+                         "resource_access_method": "direct access"}.items():
+        res.cell(rrow, rcols[field]).value = value
+    path = tmp_path / "new.xlsx"
+    wb.save(path)
+    plan, report = validate_workbook(read_workbook(path))
+    [rec] = plan.records
+    assert rec.action == "create" and rec.after["owner_org"] == "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
+    assert rec.after["resources"][0]["format"] == "csv" and rec.after["tags"] == [{"name": "new"}]
+    [call] = record_calls(rec)
+    assert call.action == "package_create" and len(call.data["resources"]) == 1
+    assert any("deleted from the workbook" in n.message for n in plan.ignored)
+    assert {p.code for p in report.problems} == {"contacts"}  # a warning: no contact rows yet
+    assert report.valid
+
+
+def test_pre_existing_problems_are_told_apart(tmp_path):
+    legacy = next(p for p in sample_packages() if p["security_class"] == "LOW-PUBLIC")
+    catalogue_file = tmp_path / "cat.jsonl"
+    catalogue_file.write_text(json.dumps(legacy) + "\n")
+    (tmp_path / "organizations.jsonl").write_text((SAMPLE.parent / "organizations.jsonl").read_text())
+    path = tmp_path / "legacy.xlsx"
+    export_workbook(FileCatalogue(catalogue_file), path, legacy["owner_org"])
+    edited = edit(path, tmp_path / "legacy-edited.xlsx", [("Datasets", 3, "purpose", "Changed purpose")])
+    _, report = validate_workbook(read_workbook(edited))
+    pre = [p for p in report.problems if p.pre_existing]
+    assert pre and all(p.severity == ERROR for p in pre)
+    assert any(p.field == "security_class" and "already so before your edit" in p.message for p in pre)
+    assert not [p for p in report.problems if not p.pre_existing and p.severity == ERROR]
+
+
+# --- the commands -------------------------------------------------------------------------------
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_validate_prints_each_problem_and_exits_3(branch_export, tmp_path):
+    edited = edit(branch_export, tmp_path / "bad.xlsx", [
+        ("Datasets", 3, "security_class", "SECRET"), ("Contacts", 3, "email", "not-an-address"),
+    ])
+    result = run("validate", str(edited))
+    assert result.exit_code == 3
+    assert result.output == (
+        "Contacts!D3      warning email                  'not-an-address' does not look like an e-mail address "
+        "(name@example.gov.bc.ca)\n"
+        "Datasets!I3      error   security_class         Security Classification: 'SECRET' is not one of the "
+        "allowed values: PUBLIC, PROTECTED A, PROTECTED B, PROTECTED C\n"
+        "1 error and 1 warning in 1 changed record. Nothing was sent to the catalogue.\n"
+    )
+
+
+def test_validate_clean_workbook(branch_export, tmp_path):
+    edited = edit(branch_export, tmp_path / "ok.xlsx", [("Datasets", 3, "purpose", "Fine.")])
+    result = run("validate", str(edited))
+    assert (result.exit_code, result.output) == (0, "No problems in 1 changed record.\n")
+
+
+def test_annotate_and_report(branch_export, tmp_path):
+    edited = edit(branch_export, tmp_path / "bad.xlsx", [("Datasets", 5, "security_class", "SECRET")])
+    original = edited.read_bytes()
+    annotated, report = tmp_path / "marked.xlsx", tmp_path / "problems.xlsx"
+    result = run("validate", str(edited), "--annotate", str(annotated), "--report", str(report))
+    assert result.exit_code == 3, result.output
+    assert edited.read_bytes() == original
+    wb = openpyxl.load_workbook(annotated)
+    ws = wb["Datasets"]
+    cell = ws["I5"]
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+    assert "'SECRET' is not one of the allowed values" in cell.comment.text
+    problems_col = next(c.column for c in ws[2] if c.value == "_problems")
+    assert "Security Classification" in ws.cell(5, problems_col).value
+    # the annotated copy is still a workbook bcdc-bulk reads, with the same problem
+    assert run("validate", str(annotated)).exit_code == 3
+    rows = list(csv.DictReader(report.with_suffix(".csv").open(encoding="utf-8-sig")))
+    assert [(r["sheet"], r["row"], r["column"], r["code"]) for r in rows] == [("Datasets", "5", "I", "choice")]
+    assert json.loads(report.with_suffix(".jsonl").read_text())["field"] == "security_class"
+    assert openpyxl.load_workbook(report).sheetnames == ["Summary", "Rows"]
+    assert run("validate", str(edited), "--annotate", str(edited)).exit_code == 1
+
+
+def test_plan_shows_the_calls(branch_export, tmp_path):
+    edited = edit(branch_export, tmp_path / "p.xlsx", [("Datasets", 3, "purpose", "New purpose")])
+    book = read_workbook(edited)
+    pkg_id = dict(book.sheets["Datasets"].rows)[3]["id"]
+    name = book.snapshot[pkg_id]["name"]
+    old = book.snapshot[pkg_id]["purpose"]
+    result = run("plan", str(edited))
+    assert result.exit_code == 0
+    assert result.output == (f"package_patch {name} {pkg_id}\n    purpose: {old!r} -> 'New purpose'\n"
+                             "1 call for 1 record; 0 errors keep rows from being sent. Nothing was sent yet.\n")
+    data = json.loads(run("plan", str(edited), "--json", "--method", "revise").output)
+    assert [c["action"] for c in data["calls"]] == ["package_revise"]
+    assert data["calls"][0]["changes"] == [{"field": "purpose", "old": old, "new": "New purpose",
+                                            "cell": "Datasets!Q3"}]
+
+
+def test_validate_against_another_site_is_refused(branch_export):
+    result = run("validate", str(branch_export), "-r", "https://catalogue.data.gov.bc.ca")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: this workbook was exported from {SAMPLE}, not https://catalogue")
+
+
+def test_names_and_titles_in_use_on_the_server(sandbox):
+    cat = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"])
+    pkg = current_package()
+    assert cat.names_in_use([pkg["name"], "surely-not-a-dataset-name"]) == {pkg["name"]}
+    assert cat.titles_in_use([pkg["title"], "Surely not a title"]) == {pkg["title"]: pkg["id"]}
+    who = cat.access()
+    assert who["user"] == sandbox["CKAN_EDITOR_USER"] and not who["sysadmin"]
+    assert who["roles"]["1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"] == "editor"
