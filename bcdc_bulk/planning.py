@@ -80,7 +80,15 @@ class RecordPlan:
     changes: list[FieldChange] = field(default_factory=list)
     new_resources: list[int] = field(default_factory=list)  # indexes into after["resources"]
     rows: list[tuple[str, int]] = field(default_factory=list)  # workbook rows that make this record
-    cells: dict[Path_, CellRef] = field(default_factory=dict, repr=False)
+    rows_at: dict[Path_, tuple[str, int]] = field(default_factory=dict, repr=False)  # JSON path -> sheet row
+    letters: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)  # sheet -> field -> column
+    _own: bool = field(default=False, repr=False)
+
+    def own(self) -> None:
+        """Copy the package before the first change (most rows of a big workbook change nothing)."""
+        if not self._own:
+            self.after = copy.deepcopy(self.after)
+            self._own = True
 
     @property
     def package_id(self) -> str | None:
@@ -101,11 +109,15 @@ class RecordPlan:
 
     def locate(self, path: Path_) -> CellRef:
         """The cell a JSON path of the package lives in, or the nearest row."""
-        for size in range(len(path), 0, -1):
-            ref = self.cells.get(tuple(path[:size]))
-            if ref is not None:
-                return ref
-        return self.cells.get((), CellRef("Datasets", None))
+        path = tuple("tags" if p == "tag_string" else p for p in path)
+        for size in range(len(path), -1, -1):
+            at = self.rows_at.get(path[:size])
+            if at is not None:
+                sheet, row = at
+                leaf = path[size] if size < len(path) else None
+                column = self.letters.get(sheet, {}).get(leaf, "") if isinstance(leaf, str) else ""
+                return CellRef(sheet, row, column)
+        return CellRef("Datasets", None)
 
 
 @dataclass(frozen=True)
@@ -214,6 +226,8 @@ class _Builder:
         self.specs = {s.name: s for s in self.renderer.sheet_specs(self.packages)}
         self.by_name = {p.get("name"): p for p in self.packages}
         self.plans: dict[str, RecordPlan] = {}  # package id or new key -> plan
+        self.letters: dict[str, dict[str, str]] = {}
+        self._editable: dict[str, list[str]] = {}
         self.new_by_name: dict[str, RecordPlan] = {}
         self.present: set[str] | None = None  # package ids with a row on Datasets
         self.orphans_told: set[tuple[str, str]] = set()
@@ -224,9 +238,12 @@ class _Builder:
     def record(self, pkg: dict[str, Any]) -> RecordPlan:
         rec = self.plans.get(pkg["id"])
         if rec is None:
-            rec = RecordPlan("update", pkg["id"], pkg.get("name") or "", pkg, copy.deepcopy(pkg))
+            rec = RecordPlan("update", pkg["id"], pkg.get("name") or "", pkg, pkg, letters=self.letters)
             self.plans[pkg["id"]] = rec
         return rec
+
+    def letters_of(self, sheet: SheetRows) -> None:
+        self.letters[sheet.name] = {f: sheet.letter(f) for f in sheet.columns}
 
     def problem(self, sheet: SheetRows, row: int, fld: str, value: Any, code: str, message: str,
                 record: str = "", severity: str = ERROR) -> None:
@@ -234,7 +251,11 @@ class _Builder:
                                           normalize_cell(value), code, message, severity, record))
 
     def editable(self, spec: SheetSpec, sheet: SheetRows) -> list[str]:
-        return [c.field for c in spec.columns if not c.read_only and not c.key and c.field in sheet.columns]
+        found = self._editable.get(sheet.name)
+        if found is None:
+            found = [c.field for c in spec.columns if not c.read_only and not c.key and c.field in sheet.columns]
+            self._editable[sheet.name] = found
+        return found
 
     def read_only(self, spec: SheetSpec, sheet: SheetRows) -> list[str]:
         return [c.field for c in spec.columns if c.read_only and not c.key and c.field in sheet.columns]
@@ -249,6 +270,9 @@ class _Builder:
             self.renderer.schema.resource_field)
         for fld in self.editable(spec, sheet):
             raw = values.get(fld)
+            if not formulas and (raw is None or isinstance(raw, (int, float)) or (
+                    isinstance(raw, str) and len(raw) <= MAX_CELL and not CONTROL.search(raw))):
+                continue  # the common case, decided without lookups
             letter = sheet.letter(fld)
             fdef = schema_field(fld) if spec.kind != "group" else None
             is_date = bool(fdef and fdef.preset == "date") or fld in ("date", "beginning_date", "end_date")
@@ -302,12 +326,15 @@ class _Builder:
     def set_field(self, rec: RecordPlan, path: Path_, fld_name: str, text: str, fld: Field | None,
                   resource_id: str | None, cell: CellRef) -> None:
         new = self.parser.value(fld_name, text, fld)
-        holder = rec.after if resource_id is None else next(r for r in rec.after["resources"]
+
+        def holder_of() -> dict[str, Any]:
+            return rec.after if resource_id is None else next(r for r in rec.after["resources"]
                                                               if r.get("id") == resource_id)
-        old = holder.get(fld_name)
+        old = holder_of().get(fld_name)
         if canonical(old) == canonical(new):
             return  # a cosmetic change (e.g. "a,b" for "a, b")
-        holder[fld_name] = new
+        rec.own()
+        holder_of()[fld_name] = new
         rec.changes.append(FieldChange(fld_name, old, new, resource_id, cell))
 
     # sheets
@@ -329,10 +356,7 @@ class _Builder:
             expected = self.renderer.dataset_row(pkg)
             changed = self.compare(spec, sheet, number, values, expected, rid)
             rec = self.record(pkg)
-            rec.cells[()] = CellRef(sheet.name, number)
-            for fld in sheet.columns:
-                rec.cells[(fld,)] = CellRef(sheet.name, number, sheet.letter(fld))
-            rec.cells[("tag_string",)] = rec.cells.get(("tags",), CellRef(sheet.name, number))
+            rec.rows_at[()] = (sheet.name, number)
             for fld, text in changed.items():
                 self.set_field(rec, (fld,), fld, text, self.renderer.schema.dataset_field(fld), None,
                                CellRef(sheet.name, number, sheet.letter(fld)))
@@ -348,16 +372,15 @@ class _Builder:
         name = normalize_cell(values.get("name"))
         key = f"new:{sheet.name}:{number}"
         after: dict[str, Any] = {"resources": []}
-        rec = RecordPlan("create", key, name, None, after)
-        rec.cells[()] = CellRef(sheet.name, number)
+        rec = RecordPlan("create", key, name, None, after, letters=self.letters, _own=True)
+        rec.rows_at[()] = (sheet.name, number)
         bad = self.bad_cells(spec, sheet, number, values, key)
         for fld in self.editable(spec, sheet):
-            rec.cells[(fld,)] = CellRef(sheet.name, number, sheet.letter(fld))
             text = "" if fld in bad else normalize_cell(values.get(fld))
             if text:
                 after[fld] = self.parser.value(fld, text, self.renderer.schema.dataset_field(fld))
-                rec.changes.append(FieldChange(fld, None, after[fld], None, rec.cells[(fld,)]))
-        rec.cells[("tag_string",)] = rec.cells.get(("tags",), CellRef(sheet.name, number))
+                rec.changes.append(FieldChange(fld, None, after[fld], None,
+                                               CellRef(sheet.name, number, sheet.letter(fld))))
         rec.rows.append((sheet.name, number))
         if name and name in self.by_name:
             self.problem(sheet, number, "name", name, "duplicate-name",
@@ -415,9 +438,7 @@ class _Builder:
                              "another dataset here. Put the dataset URL name back", pkg["id"])
                 continue
             rec = self.record(pkg)
-            for fld in sheet.columns:
-                rec.cells[("resources", index, fld)] = CellRef(sheet.name, number, sheet.letter(fld))
-            rec.cells[("resources", index)] = CellRef(sheet.name, number)
+            rec.rows_at[("resources", index)] = (sheet.name, number)
             changed = self.compare(spec, sheet, number, values, rendered[rid], pkg["id"])
             for fld, text in changed.items():
                 self.set_field(rec, ("resources", index, fld), fld, text, self.renderer.schema.resource_field(fld),
@@ -434,14 +455,14 @@ class _Builder:
         if rec is None:
             return
         resource: dict[str, Any] = {}
+        rec.own()
         index = len(rec.after.setdefault("resources", []))
         bad = self.bad_cells(spec, sheet, number, values, rec.key)
         for fld in self.editable(spec, sheet):
-            rec.cells[("resources", index, fld)] = CellRef(sheet.name, number, sheet.letter(fld))
             text = "" if fld in bad else normalize_cell(values.get(fld))
             if text:
                 resource[fld] = self.parser.value(fld, text, self.renderer.schema.resource_field(fld))
-        rec.cells[("resources", index)] = CellRef(sheet.name, number)
+        rec.rows_at[("resources", index)] = (sheet.name, number)
         rec.after["resources"].append(resource)
         rec.new_resources.append(index)
         rec.changes.append(FieldChange("resources", None, resource, None, CellRef(sheet.name, number)))
@@ -458,9 +479,12 @@ class _Builder:
         group_field = (schema.dataset_field if spec.owner == "dataset" else schema.resource_field)(spec.group)
         subfields = {s.name: s for s in group_field.subfields} if group_field else {}
         for (pkg_name, res_key), rows in by_owner.items():
-            rec = self.owner(sheet, rows[0][0], rows[0][1], self._group_changed(spec, sheet, pkg_name, rows))
+            changed = self._group_changed(spec, sheet, pkg_name, rows)
+            rec = self.owner(sheet, rows[0][0], rows[0][1], changed)
             if rec is None:
                 continue
+            if changed:
+                rec.own()
             if spec.owner == "dataset":
                 holder, base_path, resource_id = rec.after, (), None
             else:
@@ -472,7 +496,17 @@ class _Builder:
                     continue
                 index, holder = found
                 base_path, resource_id = ("resources", index), holder.get("id")
-            self._group_entries(spec, sheet, rec, holder, base_path, resource_id, rows, subfields)
+            if changed:
+                self._group_entries(spec, sheet, rec, holder, base_path, resource_id, rows, subfields)
+                continue
+            # unchanged: entries keep their positions; remember where they are, for problems
+            rec.rows_at.setdefault(base_path + (spec.group,), (sheet.name, rows[0][0]))
+            for number, values in rows:
+                try:
+                    position = int(float(normalize_cell(values.get(POSITION))))
+                except ValueError:
+                    continue
+                rec.rows_at[base_path + (spec.group, position - 1)] = (sheet.name, number)
 
     def _group_changed(self, spec: SheetSpec, sheet: SheetRows, pkg_name: str,
                        rows: list[tuple[int, dict[str, Any]]]) -> bool:
@@ -549,12 +583,9 @@ class _Builder:
         new_positions = [p for p in sorted(entries) if entries[p] in new_entries]
         for i, position in enumerate(new_positions):
             if position in cells:
-                number = cells[position]
-                rec.cells[base_path + (group, i)] = CellRef(sheet.name, number)
-                for fld in sheet.columns:
-                    rec.cells[base_path + (group, i, fld)] = CellRef(sheet.name, number, sheet.letter(fld))
+                rec.rows_at[base_path + (group, i)] = (sheet.name, cells[position])
         if rows:
-            rec.cells.setdefault(base_path + (group,), CellRef(sheet.name, rows[0][0]))
+            rec.rows_at.setdefault(base_path + (group,), (sheet.name, rows[0][0]))
         if not touched:
             return
         old_value = holder.get(group)
@@ -579,6 +610,7 @@ def build_plan(book: ReadWorkbook) -> Plan:
         sheet = book.sheets.get(spec.name)
         if sheet is None:
             continue
+        builder.letters_of(sheet)
         known = {c.field for c in spec.columns} | {"_problems"}
         for name in sheet.columns:
             if name not in known:

@@ -147,6 +147,8 @@ def normalize_cell(value: Any) -> str:
 
 def same_text(exported: str, cell: Any) -> bool:
     """True when a cell still holds what was exported (cosmetic differences aside)."""
+    if cell == exported or (cell is None and exported == ""):
+        return True  # the common case, without normalizing
     return normalize_cell(exported) == normalize_cell(cell)
 
 
