@@ -371,7 +371,8 @@ class _Builder:
     def new_package(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any]) -> None:
         name = normalize_cell(values.get("name"))
         key = f"new:{sheet.name}:{number}"
-        after: dict[str, Any] = {"resources": []}
+        # without its type CKAN would create a plain dataset, outside the catalogue's schema
+        after: dict[str, Any] = {"type": self.renderer.schema.dataset_type, "resources": []}
         rec = RecordPlan("create", key, name, None, after, letters=self.letters, _own=True)
         rec.rows_at[()] = (sheet.name, number)
         bad = self.bad_cells(spec, sheet, number, values, key)

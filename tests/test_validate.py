@@ -272,3 +272,64 @@ def test_names_and_titles_in_use_on_the_server(sandbox):
     who = cat.access()
     assert who["user"] == sandbox["CKAN_EDITOR_USER"] and not who["sysadmin"]
     assert who["roles"]["1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"] == "editor"
+
+
+def _new_org(sandbox: dict) -> dict:
+    import uuid
+
+    import ckanapi
+
+    sysadmin = ckanapi.RemoteCKAN(sandbox["CKAN_URL"], apikey=sandbox["CKAN_SYSADMIN_TOKEN"])
+    org = sysadmin.action.organization_create(name=f"create-{uuid.uuid4().hex[:8]}", title="Creations")
+    sysadmin.action.organization_member_create(id=org["id"], username=sandbox["CKAN_EDITOR_USER"], role="editor")
+    return org
+
+
+@pytest.mark.parametrize("state, accepted", [("DRAFT", True), ("PUBLISHED", False)])
+def test_new_rows_are_created_on_the_server_as_validate_says(sandbox, tmp_path, state, accepted):
+    import uuid
+
+    import ckanapi
+
+    org = _new_org(sandbox)
+    path = tmp_path / "empty.xlsx"
+    export_workbook(RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"]), path, org["name"])
+    name = f"created-{uuid.uuid4().hex[:8]}"
+    wb = openpyxl.load_workbook(path)
+
+    def put(sheet: str, values: dict) -> None:
+        ws = wb[sheet]
+        cols = {c.value: c.column for c in ws[2]}
+        row = max(ws.max_row + 1, 3)
+        for field, value in values.items():
+            ws.cell(row, cols[field]).value = value
+
+    put("Datasets", {"name": name, "title": f"Created {name}", "owner_org": org["name"], "publish_state": state,
+                     "notes": "Made in a workbook.", "license_id": "2", "tags": "created, workbook",
+                     "security_class": "PUBLIC", "view_audience": "Public", "download_audience": "Public",
+                     "metadata_visibility": "Public", "resource_status": "onGoing"})
+    put("Contacts", {"package_name": name, "position": "1", "name": "Sam Example", "email": "sam@example.invalid",
+                     "org": org["name"], "role": "custodian", "displayed": "displayed"})
+    put("Resources", {"package_name": name, "name": "Table", "url": "https://example.invalid/t.csv",
+                      "bcdc_type": "document", "format": "csv", "resource_update_cycle": "monthly",
+                      "resource_storage_location": "external", "resource_type": "data",
+                      "resource_access_method": "direct access"})
+    edited = tmp_path / "new.xlsx"
+    wb.save(edited)
+    plan, report = validate_workbook(read_workbook(edited),
+                                     RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"]))
+    [rec] = plan.records
+    assert rec.action == "create"
+    client = ckanapi.RemoteCKAN(sandbox["CKAN_URL"], apikey=sandbox["CKAN_EDITOR_TOKEN"])
+    [call] = record_calls(rec)
+    if accepted:
+        assert report.problems == []
+        created = client.call_action(call.action, call.data)
+        assert created["contacts"][0]["email"] == "sam@example.invalid"
+        assert created["contacts"][0]["org"] == org["id"]
+        assert [r["format"] for r in created["resources"]] == ["csv"]
+    else:
+        assert [(p.field, p.code) for p in report.errors] == [("publish_state", "state-transition")]
+        with pytest.raises(ckanapi.ValidationError) as err:
+            client.call_action(call.action, call.data)
+        assert "publish_state" in err.value.error_dict
