@@ -577,7 +577,11 @@ def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[s
         issues += check_uploads(rec, base or Path.cwd())
         issues += unique.get(rec.key, [])
         edited = {_change_path(rec, c) for c in rec.changes}
+        uploads = {("resources", i, "url") for i in rec.new_resources
+                   if not re.match(r"^[a-z][a-z0-9+.-]*://", str(rec.after["resources"][i].get("url") or ""), re.I)}
         for issue in issues:
+            if issue.code == "url" and issue.path in uploads:
+                continue  # a file to upload, not a web address
             pre = rec.action == "update" and (issue.path, issue.code) in before and not _touches(issue.path, edited)
             if pre and issue.severity == WARNING:
                 continue  # a stricter check on an untouched legacy value: inventory lists those

@@ -333,3 +333,30 @@ def test_new_rows_are_created_on_the_server_as_validate_says(sandbox, tmp_path, 
         with pytest.raises(ckanapi.ValidationError) as err:
             client.call_action(call.action, call.data)
         assert "publish_state" in err.value.error_dict
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_a_new_resource_can_name_a_file_to_upload(branch_export, tmp_path, exists):
+    book = read_workbook(branch_export)
+    name = next(iter(book.snapshot.values()))["name"]
+    wb = openpyxl.load_workbook(branch_export)
+    ws = wb["Resources"]
+    cols = {c.value: c.column for c in ws[2]}
+    row = ws.max_row + 1
+    for field, value in {"package_name": name, "name": "Upload", "url": "files/data.csv", "bcdc_type": "document",
+                         "format": "csv", "resource_update_cycle": "monthly", "resource_storage_location": "external",
+                         "resource_type": "data", "resource_access_method": "direct access"}.items():
+        ws.cell(row, cols[field]).value = value
+    wb.save(tmp_path / "upload.xlsx")
+    if exists:
+        (tmp_path / "files").mkdir()
+        (tmp_path / "files" / "data.csv").write_text("a,b\n1,2\n")
+    plan, report = validate_workbook(read_workbook(tmp_path / "upload.xlsx"))
+    if exists:
+        assert report.problems == []
+        [call] = plan_calls(plan)
+        assert (call.action, call.upload) == ("resource_create", "files/data.csv") and "url" not in call.data
+    else:
+        [problem] = report.problems
+        assert (problem.sheet, problem.row, problem.code) == ("Resources", row, "upload-missing")
+        assert "the file to upload, 'files/data.csv', was not found" in problem.message

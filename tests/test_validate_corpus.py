@@ -169,6 +169,7 @@ def outcomes(sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem], dict[s
     for role in ("admin", "editor"):
         sysadmin.action.organization_member_create(id=org["id"], username=sandbox[f"CKAN_{role.upper()}_USER"],
                                                    role=role)
+    foreign = sysadmin.action.organization_create(name=f"corpus-foreign-{RUN}", title=f"Corpus foreign {RUN}")
     packages = {case["id"]: _make(sysadmin, org, case) for case in CASES}
     exported = tmp_path_factory.mktemp("corpus") / "corpus.xlsx"
     export_workbook(RemoteCatalogue(url, sandbox["CKAN_SYSADMIN_TOKEN"]), exported, org["name"])
@@ -179,7 +180,7 @@ def outcomes(sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem], dict[s
         wb = openpyxl.load_workbook(exported)
         for case in cases:
             ctx = {"uid": f"{RUN}-{case['id']}", "x101": "x" * 101, "other_title": other["title"],
-                   "other_name": other["name"], "org_name": org["name"]}
+                   "other_name": other["name"], "org_name": org["name"], "foreign_org": foreign["name"]}
             for edit in case["edits"]:
                 _edit(wb, packages[case["id"]], edit, ctx)
         edited = exported.with_name(f"edited-{role}.xlsx")
@@ -224,5 +225,5 @@ def test_corpus_is_big_enough_and_covers_every_rule():
     assert len(CASES) >= 40
     assert {"required", "choice", "conditional-required", "state-transition", "state-permission", "too-long",
             "duplicate-title", "duplicate-name", "name", "tag", "date", "email", "url", "licence",
-            "organization", "single-entry", "contact-displayed"} <= codes
+            "organization", "single-entry", "contact-displayed", "permission"} <= codes
     assert any(c["server"] == "accept" for c in CASES) and any(c["server"] == "reject" for c in CASES)
