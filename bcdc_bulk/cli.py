@@ -193,8 +193,9 @@ def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: P
 @click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
 @plan_remote
 @click.option("--json", "as_json", is_flag=True, help="Print the calls as JSON.")
-@click.option("--method", type=click.Choice(["patch", "revise"]), default="patch", show_default=True,
-              help="patch: package_patch + resource_patch; revise: one package_revise per dataset.")
+@click.option("--method", type=click.Choice(["revise", "patch"]), default="revise", show_default=True,
+              help="revise: one package_revise per dataset (its fields and its resources' together); "
+                   "patch: package_patch + one resource_patch per resource.")
 @apikey_option
 @click.pass_context
 @handle_errors("Nothing was sent to the catalogue.")
@@ -219,7 +220,8 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
         return
     names = {r.key: r.name for r in the_plan.records}
     for call in calls:
-        target = call.data.get("id") or call.data.get("package_id") or call.data.get("name") or ""
+        target = (call.data.get("id") or call.data.get("package_id") or (call.data.get("match") or {}).get("id")
+                  or call.data.get("name") or "")
         click.echo(f"{call.action} {names.get(call.record) or call.record} {target}".rstrip())
         for change in call.changes:
             click.echo(f"    {change.label}: {_short(change.old)} -> {_short(change.new)}")

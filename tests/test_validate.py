@@ -248,11 +248,11 @@ def test_plan_shows_the_calls(branch_export, tmp_path):
     pkg_id = dict(book.sheets["Datasets"].rows)[3]["id"]
     name = book.snapshot[pkg_id]["name"]
     old = book.snapshot[pkg_id]["purpose"]
-    result = run("plan", str(edited))
+    result = run("plan", str(edited), "--method", "patch")
     assert result.exit_code == 0
     assert result.output == (f"package_patch {name} {pkg_id}\n    purpose: {old!r} -> 'New purpose'\n"
                              "1 call for 1 record; 0 errors keep rows from being sent. Nothing was sent yet.\n")
-    data = json.loads(run("plan", str(edited), "--json", "--method", "revise").output)
+    data = json.loads(run("plan", str(edited), "--json").output)
     assert [c["action"] for c in data["calls"]] == ["package_revise"]
     assert data["calls"][0]["changes"] == [{"field": "purpose", "old": old, "new": "New purpose",
                                             "cell": "Datasets!Q3"}]

@@ -19,7 +19,7 @@ from conftest import ROOT
 
 from bcdc_bulk.catalogue import RemoteCatalogue
 from bcdc_bulk.export import export_workbook
-from bcdc_bulk.planning import PATCH, RecordPlan, record_calls
+from bcdc_bulk.planning import PATCH, REVISE, RecordPlan, record_calls
 from bcdc_bulk.problems import ERROR, Problem
 from bcdc_bulk.validation import validate_workbook
 from bcdc_bulk.workbook_read import read_workbook
@@ -29,10 +29,10 @@ CASES = [json.loads(line) for line in (ROOT / "tests" / "corpus" / "edits.jsonl"
 RUN = uuid.uuid4().hex[:8]
 
 
-def base_package(org_id: str, case_id: str) -> dict[str, Any]:
+def base_package(org_id: str, case_id: str, run: str) -> dict[str, Any]:
     """A package valid under today's schema: a geographic and a document resource."""
     return {
-        "type": "bcdc_dataset", "name": f"corpus-{RUN}-{case_id}"[:100], "title": f"Corpus {RUN} {case_id}",
+        "type": "bcdc_dataset", "name": f"corpus-{run}-{case_id}"[:100], "title": f"Corpus {run} {case_id}",
         "owner_org": org_id, "publish_state": "DRAFT", "notes": "A corpus record.", "license_id": "2",
         "security_class": "PUBLIC", "view_audience": "Public", "download_audience": "Public",
         "metadata_visibility": "Public", "resource_status": "onGoing", "tags": [{"name": "corpus"}],
@@ -59,8 +59,8 @@ STATE_PATH = {"PENDING PUBLISH": ["PENDING PUBLISH"], "PUBLISHED": ["PENDING PUB
               "PENDING ARCHIVE": ["PENDING PUBLISH", "PUBLISHED", "PENDING ARCHIVE"]}
 
 
-def _make(sysadmin: ckanapi.RemoteCKAN, org: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]:
-    data = base_package(org["id"], case["id"])
+def _make(sysadmin: ckanapi.RemoteCKAN, org: dict[str, Any], case: dict[str, Any], run: str) -> dict[str, Any]:
+    data = base_package(org["id"], case["id"], run)
     setup = case.get("setup", {})
     if "legacy" in setup or "legacy_resource" in setup:  # stored as the old catalogue held it
         data = dict(data, id=str(uuid.uuid4()), organization=org, **setup.get("legacy", {}))
@@ -135,9 +135,9 @@ def _set(cell: Any, value: Any) -> None:
         cell.data_type = "s"
 
 
-def _send(client: ckanapi.RemoteCKAN, rec: RecordPlan) -> dict[str, Any] | None:
+def _send(client: ckanapi.RemoteCKAN, rec: RecordPlan, method: str) -> dict[str, Any] | None:
     """The server's errors for the record's calls (None when all were accepted)."""
-    for call in record_calls(rec, PATCH):
+    for call in record_calls(rec, method):
         try:
             client.call_action(call.action, call.data)
         except ckanapi.ValidationError as exc:
@@ -161,16 +161,20 @@ def server_fields(errors: Any) -> set[str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def outcomes(sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem], dict[str, Any] | None]]:
+@pytest.fixture(scope="module", params=[PATCH, REVISE])
+def outcomes(request, sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem], dict[str, Any] | None]]:
+    """Each case as validate judges it and as the server answers the plan's calls, sent the
+    default way (package_patch + resource_patch) and as one package_revise per record."""
+    method = request.param
+    run = f"{RUN}{method[0]}"
     url = sandbox["CKAN_URL"]
     sysadmin = ckanapi.RemoteCKAN(url, apikey=sandbox["CKAN_SYSADMIN_TOKEN"])
-    org = sysadmin.action.organization_create(name=f"corpus-{RUN}", title=f"Corpus {RUN}")
+    org = sysadmin.action.organization_create(name=f"corpus-{run}", title=f"Corpus {run}")
     for role in ("admin", "editor"):
         sysadmin.action.organization_member_create(id=org["id"], username=sandbox[f"CKAN_{role.upper()}_USER"],
                                                    role=role)
-    foreign = sysadmin.action.organization_create(name=f"corpus-foreign-{RUN}", title=f"Corpus foreign {RUN}")
-    packages = {case["id"]: _make(sysadmin, org, case) for case in CASES}
+    foreign = sysadmin.action.organization_create(name=f"corpus-foreign-{run}", title=f"Corpus foreign {run}")
+    packages = {case["id"]: _make(sysadmin, org, case, run) for case in CASES}
     exported = tmp_path_factory.mktemp("corpus") / "corpus.xlsx"
     export_workbook(RemoteCatalogue(url, sandbox["CKAN_SYSADMIN_TOKEN"]), exported, org["name"])
     other = packages["notes-new"]
@@ -179,7 +183,7 @@ def outcomes(sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem], dict[s
         cases = [c for c in CASES if c.get("as", "editor") == role]
         wb = openpyxl.load_workbook(exported)
         for case in cases:
-            ctx = {"uid": f"{RUN}-{case['id']}", "x101": "x" * 101, "other_title": other["title"],
+            ctx = {"uid": f"{run}-{case['id']}", "x101": "x" * 101, "other_title": other["title"],
                    "other_name": other["name"], "org_name": org["name"], "foreign_org": foreign["name"]}
             for edit in case["edits"]:
                 _edit(wb, packages[case["id"]], edit, ctx)
@@ -193,7 +197,7 @@ def outcomes(sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem], dict[s
             pid = packages[case["id"]]["id"]
             assert pid in records, f"{case['id']}: the edit was not seen as a change"
             problems = [p for p in report.problems if p.record == pid]
-            results[case["id"]] = (problems, _send(client, records[pid]))
+            results[case["id"]] = (problems, _send(client, records[pid], method))
     return results
 
 
