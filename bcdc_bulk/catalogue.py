@@ -61,6 +61,9 @@ class Catalogue(Protocol):
     def packages_of(self, org_ids: list[str]) -> Iterator[dict[str, Any]]:
         """Every package (private and draft included) owned by these organizations."""
 
+    def all_packages(self) -> Iterator[dict[str, Any]]:
+        """Every package of the catalogue the caller may see."""
+
     def user_name(self) -> str | None:
         """Who the calls are made as (None when anonymous or offline)."""
 
@@ -179,8 +182,8 @@ class FileCatalogue:
         yield from sorted(matches, key=lambda p: p.get("id") or "")
 
     def all_packages(self) -> Iterator[dict[str, Any]]:
-        """Every package in the file."""
-        yield from self._load()
+        """Every package in the file (deleted ones left out), ordered by id."""
+        yield from sorted((p for p in self._load() if p.get("state") != "deleted"), key=lambda p: p.get("id") or "")
 
     def user_name(self) -> str | None:
         """Offline: nobody."""
@@ -290,7 +293,13 @@ class RemoteCatalogue:
 
     def packages_of(self, org_ids: list[str]) -> Iterator[dict[str, Any]]:
         """package_search by owner_org, 1,000 a page, stable order (id asc)."""
-        fq = "owner_org:(" + " OR ".join(f'"{i}"' for i in org_ids) + ")"
+        yield from self._search("owner_org:(" + " OR ".join(f'"{i}"' for i in org_ids) + ")")
+
+    def all_packages(self) -> Iterator[dict[str, Any]]:
+        """Every package the key may see, 1,000 a page, stable order (id asc)."""
+        yield from self._search("")
+
+    def _search(self, fq: str) -> Iterator[dict[str, Any]]:
         start = 0
         while True:
             page = self.call("package_search", fq=fq, rows=PAGE_SIZE, start=start, sort="id asc",

@@ -256,12 +256,26 @@ def _not_yet(name: str) -> None:
 
 
 @cli.command()
-@click.option("-r", "--remote", "remote")
-@click.option("--org", multiple=True)
-@click.option("-o", "--output")
-def inventory(**_: Any) -> None:
-    """Auditor's read-only workbook with summary and findings (not available yet)."""
-    _not_yet("inventory")
+@remote_option
+@click.option("--org", "orgs", multiple=True, help="Organization name, id or title; repeat for several "
+                                                   "(default: the whole catalogue).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Workbook to write (.xlsx).")
+@apikey_option
+@click.pass_context
+@handle_errors("No workbook was written.")
+def inventory(ctx: click.Context, remote: str, orgs: tuple[str, ...], output: Path, apikey: str | None) -> None:
+    """An auditor's workbook: every record, a Summary with charts, and Findings."""
+    from bcdc_bulk.inventory import build_inventory
+
+    settings = _settings(ctx, remote, apikey)
+    assert settings.remote is not None
+    catalogue = open_catalogue(settings.remote, settings.api_key)
+    result = build_inventory(catalogue, output, list(orgs) or None, progress=_progress(settings))
+    scope = ", ".join(result.organizations) or "the whole catalogue"
+    click.echo(f"Inventory of {scope}: {result.packages} datasets, {result.resources} resources, "
+               f"{result.findings} findings ({result.records_with_errors} datasets the catalogue would refuse to "
+               f"save as they are) in {result.path}")
 
 
 @cli.command()

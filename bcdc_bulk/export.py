@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from bcdc_bulk import __version__
-from bcdc_bulk.catalogue import Catalogue, resolve_org, with_suborgs
+from bcdc_bulk.catalogue import Catalogue, Organization, resolve_org, with_suborgs
 from bcdc_bulk.tables import Renderer, SheetSpec, load_layout
-from bcdc_bulk.workbook_write import ChoiceList, Provenance, write_workbook
+from bcdc_bulk.workbook_write import ChoiceList, ExtraSheets, Provenance, write_workbook
 
 Progress = Callable[[str, int], Callable[[int], None]]
 
@@ -39,21 +39,35 @@ def export_workbook(catalogue: Catalogue, path: Path, org_ref: str | None, inclu
                     progress: Progress | None = None, now: dt.datetime | None = None) -> ExportResult:
     """Write every package of the organization (and sub-organizations) with all
     their resources to ``path``. ``org_ref`` None writes an empty template."""
-    schema = catalogue.schema()
-    layout = load_layout()
-    all_orgs = catalogue.organizations()
     if org_ref is not None:
         root = resolve_org(catalogue, org_ref)
         chosen = with_suborgs(catalogue, root) if include_suborgs else [root]
-        packages = []
-        tick = progress("Reading records", 0) if progress else None
-        for pkg in catalogue.packages_of([o.id for o in chosen]):
-            packages.append(pkg)
-            if tick:
-                tick(1)
+        packages = read_packages(catalogue, [o.id for o in chosen], progress)
         org_label = root.name
     else:
         chosen, packages, org_label = [], [], "(template)"
+    return write_records(catalogue, path, packages, chosen, org_label, progress, now)
+
+
+def read_packages(catalogue: Catalogue, org_ids: list[str] | None, progress: Progress | None) -> list[dict[str, Any]]:
+    """The packages of these organizations (None: of the whole catalogue), with a progress bar."""
+    tick = progress("Reading records", 0) if progress else None
+    packages = []
+    source = catalogue.packages_of(org_ids) if org_ids is not None else catalogue.all_packages()
+    for pkg in source:
+        packages.append(pkg)
+        if tick:
+            tick(1)
+    return packages
+
+
+def write_records(catalogue: Catalogue, path: Path, packages: list[dict[str, Any]], chosen: list[Organization],
+                  org_label: str, progress: Progress | None = None, now: dt.datetime | None = None,
+                  extra: Callable[[Renderer], ExtraSheets] | None = None) -> ExportResult:
+    """Write packages to a workbook in the export layout (``extra`` adds inventory sheets)."""
+    schema = catalogue.schema()
+    layout = load_layout()
+    all_orgs = catalogue.organizations()
     licences = {str(lic["id"]): lic.get("title") or str(lic["id"]) for lic in catalogue.licenses()}
     renderer = Renderer(schema, layout, {o.id: o.name for o in all_orgs}, licences)
     specs = renderer.sheet_specs(packages)
@@ -66,7 +80,8 @@ def export_workbook(catalogue: Catalogue, path: Path, org_ref: str | None, inclu
     )
     lookups: dict[str, Any] = {"organizations": {o.id: o.name for o in all_orgs}, "licences": licences}
     tick = progress("Writing workbook", len(packages)) if progress else None
-    write_workbook(Path(path), provenance, specs, renderer, packages, choice_lists, schema.raw, lookups, tick)
+    write_workbook(Path(path), provenance, specs, renderer, packages, choice_lists, schema.raw, lookups, tick,
+                   extra(renderer) if extra else None)
     return ExportResult(
         path=Path(path), organizations=[o.name for o in chosen], packages=len(packages),
         resources=sum(len(p.get("resources") or []) for p in packages), sheets=[s.name for s in specs],

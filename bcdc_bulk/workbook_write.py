@@ -72,16 +72,37 @@ def checksum(rows: Iterable[tuple[str, str, int, str]]) -> str:
     return digest.hexdigest()
 
 
+@dataclass
+class Table:
+    """A small table for a summary sheet: a title, column headers and rows (first column a label)."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+    chart: str = "bar"  # bar | column | pie | stacked
+
+
+@dataclass
+class ExtraSheets:
+    """Sheets an inventory adds in front of the record sheets."""
+
+    summary: list[Table]
+    findings_columns: list[str]
+    findings: list[dict[str, Any]]
+
+
 def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
                    packages: list[dict[str, Any]], choice_lists: list[ChoiceList], schema_raw: dict,
-                   lookups: dict[str, Any], progress: Callable[[int], None] | None = None) -> None:
+                   lookups: dict[str, Any], progress: Callable[[int], None] | None = None,
+                   extra: ExtraSheets | None = None) -> None:
     """Write the whole workbook to ``path`` (through a temporary file, so a failure
     never leaves a half-written workbook behind)."""
     path = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=".bcdc-bulk-", suffix=".xlsx", dir=path.parent or ".")
     os.close(fd)
     try:
-        _write(Path(tmp_name), provenance, specs, renderer, packages, choice_lists, schema_raw, lookups, progress)
+        _write(Path(tmp_name), provenance, specs, renderer, packages, choice_lists, schema_raw, lookups, progress,
+               extra)
         os.replace(tmp_name, path)
     finally:
         if os.path.exists(tmp_name):
@@ -90,13 +111,16 @@ def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], r
 
 def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
            packages: list[dict[str, Any]], choice_lists: list[ChoiceList], schema_raw: dict,
-           lookups: dict[str, Any], progress: Callable[[int], None] | None) -> None:
+           lookups: dict[str, Any], progress: Callable[[int], None] | None, extra: ExtraSheets | None) -> None:
     wb = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
         "strings_to_urls": False,
     })
     fmt = _Formats(wb)
     _instructions(wb, fmt, provenance, specs)
+    if extra is not None:
+        _summary(wb, fmt, extra.summary)
+        _findings(wb, fmt, extra.findings_columns, extra.findings)
 
     list_ranges = {}
     for spec in specs:
@@ -288,3 +312,52 @@ def annotate_workbook(source: Path, target: Path, problems: list[Any]) -> int:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
     return marked
+
+
+def _summary(wb: Any, fmt: _Formats, tables: list[Table]) -> None:
+    """Counts, each table with a native chart beside it."""
+    ws = wb.add_worksheet("Summary")
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 12, 14)
+    row = 0
+    for table in tables:
+        ws.write_string(row, 0, table.title, fmt.title)
+        ws.write_row(row + 1, 0, table.headers, fmt.header)
+        first = row + 2
+        for i, values in enumerate(table.rows):
+            for c, value in enumerate(values):
+                if isinstance(value, (int, float)):
+                    ws.write_number(first + i, c, value)
+                else:
+                    ws.write_string(first + i, c, display_text(str(value)))
+        last = first + max(len(table.rows), 1) - 1
+        if table.rows:
+            kind = {"stacked": {"type": "bar", "subtype": "stacked"}}.get(table.chart, {"type": table.chart})
+            chart = wb.add_chart(kind)
+            for c in range(1, len(table.headers)):
+                if table.chart != "stacked" and c > 1:
+                    break
+                chart.add_series({"name": ["Summary", row + 1, c], "categories": ["Summary", first, 0, last, 0],
+                                  "values": ["Summary", first, c, last, c]})
+            chart.set_title({"name": table.title})
+            if table.chart != "stacked":
+                chart.set_legend({"none": True})
+            chart.set_size({"width": 620, "height": max(260, 22 * len(table.rows) + 80)})
+            ws.insert_chart(row, len(table.headers) + 1, chart)
+        row = max(last + 3, row + 2 + max(12, len(table.rows) * 22 // 20 + 4))
+
+
+def _findings(wb: Any, fmt: _Formats, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """One row per problem a stored record has under today's schema."""
+    ws = wb.add_worksheet("Findings")
+    widths = {"message": 80, "title": 40, "value": 30, "dataset": 36, "where": 28}
+    for c, name in enumerate(columns):
+        ws.set_column(c, c, widths.get(name, 16), fmt.plain)
+        ws.write_string(0, c, name, fmt.header)
+    for r, values in enumerate(rows, 1):
+        for c, name in enumerate(columns):
+            value = values.get(name)
+            if value not in (None, ""):
+                ws.write_string(r, c, display_text(str(value)))
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
