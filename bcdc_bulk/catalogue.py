@@ -55,8 +55,8 @@ class Catalogue(Protocol):
     def licenses(self) -> list[dict[str, Any]]:
         """The licence list (ids and titles)."""
 
-    def organizations(self) -> list[Organization]:
-        """Every organization, with its parents."""
+    def organizations(self, parents: bool = False) -> list[Organization]:
+        """Every organization; with ``parents``, the parents each names in ``groups``."""
 
     def packages_of(self, org_ids: list[str]) -> Iterator[dict[str, Any]]:
         """Every package (private and draft included) owned by these organizations."""
@@ -91,7 +91,7 @@ def resolve_org(catalogue: Catalogue, ref: str) -> Organization:
 
 def with_suborgs(catalogue: Catalogue, root: Organization) -> list[Organization]:
     """The organization and all its descendants, found through ``groups``."""
-    orgs = catalogue.organizations()
+    orgs = catalogue.organizations(parents=True)
     found = [root]
     seen = {root.name}
     frontier = [root]
@@ -160,8 +160,8 @@ class FileCatalogue:
         """The licence list shipped with bcdc-bulk."""
         return shipped_licenses()
 
-    def organizations(self) -> list[Organization]:
-        """Organizations from the companion file, then from the packages (cached)."""
+    def organizations(self, parents: bool = False) -> list[Organization]:
+        """Organizations from the companion file, then from the packages (cached; parents always known)."""
         if self._orgs is None:
             found: dict[str, Organization] = {}
             companion = self.organizations_path or (self.path.with_name("organizations.jsonl") if self.path else None)
@@ -221,6 +221,7 @@ class RemoteCatalogue:
         self._timeout = timeout
         self.calls: list[str] = []
         self._orgs: list[Organization] | None = None
+        self._orgs_with_parents: list[Organization] | None = None
         self._schema: Schema | None = None
         self._whoami: str | None | object = _UNKNOWN if api_key else None
 
@@ -274,22 +275,31 @@ class RemoteCatalogue:
         """license_list of the site."""
         return list(self.call("license_list"))
 
-    def organizations(self) -> list[Organization]:
-        """Every organization with its parents (cached). CKAN caps organization_list
-        with all_fields at ckan.group_and_organization_list_all_fields_max (25 by
-        default) whatever limit is asked for, so page with offset until a page is empty."""
-        if self._orgs is None:
-            raw: list[dict[str, Any]] = []
-            page_size = 0
-            while True:
-                page = self.call("organization_list", all_fields=True, include_groups=True,
-                                 limit=1000, offset=len(raw), sort="name asc")
-                raw.extend(page)
-                page_size = page_size or len(page)
-                if len(page) < page_size or not page:  # a short page is the last one
-                    break
-            self._orgs = sorted((_org(o) for o in raw), key=lambda o: o.name)
-        return self._orgs
+    def organizations(self, parents: bool = False) -> list[Organization]:
+        """Every organization (cached); with ``parents``, also the parents each names in its
+        ``groups`` (a far slower listing on CKAN, so only asked for when the hierarchy is needed).
+
+        CKAN caps organization_list with all_fields at ckan.group_and_organization_list_all_fields_max
+        (25 by default) whatever limit is asked for, so it pages with offset until a short page."""
+        cached = self._orgs_with_parents if parents else (self._orgs or self._orgs_with_parents)
+        if cached is not None:
+            return cached
+        raw: list[dict[str, Any]] = []
+        page_size = 0
+        while True:
+            page = self.call("organization_list", all_fields=True, include_groups=parents, limit=1000,
+                             offset=len(raw), sort="name asc", include_dataset_count=False, include_extras=False,
+                             include_users=False, include_tags=False, include_member_count=False)
+            raw.extend(page)
+            page_size = page_size or len(page)
+            if len(page) < page_size or not page:  # a short page is the last one
+                break
+        orgs = sorted((_org(o) for o in raw), key=lambda o: o.name)
+        if parents:
+            self._orgs_with_parents = orgs
+        else:
+            self._orgs = orgs
+        return orgs
 
     def packages_of(self, org_ids: list[str]) -> Iterator[dict[str, Any]]:
         """package_search by owner_org, 1,000 a page, stable order (id asc)."""
