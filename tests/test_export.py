@@ -200,3 +200,26 @@ def test_shared_records_round_trip(shared_records, tmp_path):
         book = read_workbook(out)
         assert find_changes(book).changes == [], org.name
         assert all(book.snapshot[p["id"]] == p for p in packages if p["owner_org"] == org.id)
+
+
+def test_numbers_and_dates_excel_made_of_untouched_cells_are_not_edits(sample_export, tmp_path):
+    """A cell Excel turned into a number or a date (after a format change, a paste, a CSV
+    round) that still means what was exported reads back unchanged."""
+    import datetime as dt
+
+    wb = openpyxl.load_workbook(sample_export)
+    preview = wb["Preview Info"]
+    cols = {c.value: c.column for c in preview[2]}
+    row = next(r for r in range(3, preview.max_row + 1) if preview.cell(r, cols["preview_zoom_level"]).value == "5")
+    preview.cell(row, cols["preview_zoom_level"]).value = 5  # a number now
+    preview.cell(row, cols["preview_latitude"]).value = float(preview.cell(row, cols["preview_latitude"]).value)
+    datasets = wb["Datasets"]
+    dcols = {c.value: c.column for c in datasets[2]}
+    drow = next(r for r in range(3, datasets.max_row + 1) if datasets.cell(r, dcols["record_create_date"]).value)
+    text = datasets.cell(drow, dcols["record_create_date"]).value
+    datasets.cell(drow, dcols["record_create_date"]).value = dt.datetime.fromisoformat(text)  # a date now
+    path = tmp_path / "excel-typed.xlsx"
+    wb.save(path)
+    book = read_workbook(path)
+    assert isinstance(dict(book.sheets["Datasets"].rows)[drow]["record_create_date"], (dt.date, dt.datetime))
+    assert find_changes(book).changes == []
