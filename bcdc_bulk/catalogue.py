@@ -23,6 +23,7 @@ from bcdc_bulk.schema import DATASET_TYPE, Schema, schema_from_dict, shipped_lic
 from bcdc_bulk.settings import Remote
 
 PAGE_SIZE = 1000
+SEARCH_WORKERS = 3  # pages of one search fetched at once
 _UNKNOWN = object()
 # What each action does, in the words an editor would use in an error message.
 DOING = {
@@ -310,15 +311,24 @@ class RemoteCatalogue:
         yield from self._search("")
 
     def _search(self, fq: str) -> Iterator[dict[str, Any]]:
-        start = 0
-        while True:
-            page = self.call("package_search", fq=fq, rows=PAGE_SIZE, start=start, sort="id asc",
+        """All pages of a search. The first answer gives the count; the other pages are then
+        fetched a few at a time (the server answers them in parallel), yielded in order."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def page(start: int) -> dict[str, Any]:
+            return self.call("package_search", fq=fq, rows=PAGE_SIZE, start=start, sort="id asc",
                              include_private=True, include_drafts=True)
-            results = page.get("results") or []
-            yield from results
-            start += len(results)
-            if not results or start >= page.get("count", 0):
-                return
+
+        first = page(0)
+        results = first.get("results") or []
+        yield from results
+        count = int(first.get("count", 0))
+        if not results or len(results) >= count:
+            return
+        starts = list(range(len(results), count, PAGE_SIZE))
+        with ThreadPoolExecutor(max_workers=SEARCH_WORKERS) as pool:
+            for answer in pool.map(page, starts):
+                yield from answer.get("results") or []
 
     def user_name(self) -> str | None:
         """The name of the key's user (None when anonymous or unknown)."""
