@@ -5,7 +5,6 @@ API errors are translated here, and only here, into bcdc_bulk.errors.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,8 @@ DOING = {
     "license_list": "reading the licence list", "scheming_dataset_schema_show": "reading the schema",
     "user_show": "checking who the API key belongs to", "package_show": "reading a record",
     "organization_list_for_user": "checking your roles in the organizations",
+    "package_patch": "saving a dataset", "package_revise": "saving a dataset", "resource_patch": "saving a resource",
+    "package_create": "creating a dataset", "resource_create": "creating a resource",
 }
 USER_AGENT = f"bcdc-bulk/{__version__}"
 
@@ -215,10 +216,17 @@ class RemoteCatalogue:
     """A live CKAN site reached with ckanapi."""
 
     def __init__(self, url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+        import threading
+
         import ckanapi
+        import requests
 
         self.site = url.rstrip("/")
-        self._ckan = ckanapi.RemoteCKAN(self.site, apikey=api_key, user_agent=USER_AGENT)
+        # the last response of each thread: ckanapi's errors do not carry the status or headers
+        self._local = threading.local()
+        session = requests.Session()
+        session.hooks["response"].append(self._remember)
+        self._ckan = ckanapi.RemoteCKAN(self.site, apikey=api_key, user_agent=USER_AGENT, session=session)
         self._timeout = timeout
         self.calls: list[str] = []
         self._orgs: list[Organization] | None = None
@@ -229,16 +237,21 @@ class RemoteCatalogue:
     def __repr__(self) -> str:  # never show the key
         return f"RemoteCatalogue({self.site!r})"
 
-    def call(self, action: str, **data: Any) -> Any:
-        """Call one action; errors come back as bcdc_bulk.errors."""
+    def _remember(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self._local.response = response
+        return response
+
+    def call(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
+        """Call one action; errors come back as bcdc_bulk.errors (the one place they are mapped)."""
         import ckanapi
         import requests
 
         self.calls.append(action)
         doing = DOING.get(action, f"calling {action}")
         where = f"the catalogue at {self.site}"
+        self._local.response = None
         try:
-            return self._ckan.call_action(action, data, requests_kwargs={"timeout": self._timeout})
+            return self._ckan.call_action(action, data, files=files, requests_kwargs={"timeout": self._timeout})
         except ckanapi.NotAuthorized:
             raise NotAuthorized(f"{where} refused access while {doing}: the API key is missing, expired, "
                                 "or has no rights here") from None
@@ -248,18 +261,38 @@ class RemoteCatalogue:
             errors = exc.error_dict if isinstance(exc.error_dict, dict) else {"": exc.error_dict}
             errors = {k: v for k, v in errors.items() if k != "__type"}
             raise ServerValidationError(f"{where} rejected the record: {_summary(errors)}", errors) from None
-        except ckanapi.CKANAPIError as exc:
-            status = _status(exc)
-            if status in (429, 502, 503, 504):
+        except ckanapi.CKANAPIError:
+            response = getattr(self._local, "response", None)
+            status = response.status_code if response is not None else None
+            if status in (429, 500, 502, 503, 504):
                 raise TransientError(f"{where} is busy or unavailable (HTTP {status}) while {doing}; "
-                                     "try again later") from None
+                                     "try again later", status=status, retry_after=_retry_after(response),
+                                     maybe_done=status in (500, 502, 504)) from None
             code = f"HTTP {status}" if status else "an unexpected answer"
             raise CatalogueError(f"{where} failed while {doing} ({code})") from None
         except requests.Timeout:
-            raise TransientError(f"{where} did not answer within {self._timeout:.0f} s while {doing}") from None
+            raise TransientError(f"{where} did not answer within {self._timeout:.0f} s while {doing}",
+                                 maybe_done=True) from None
         except requests.ConnectionError:
             raise TransientError(f"cannot connect to {self.site} (while {doing}); check the address and "
-                                 "your network") from None
+                                 "your network", maybe_done=True) from None
+
+    def packages_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The current packages with these ids (one search per 500 ids); deleted or unknown ones are absent."""
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            batch = ids[i:i + 500]
+            page = self.call("package_search", fq="id:(" + " OR ".join(_solr_quote(x) for x in batch) + ")",
+                             rows=len(batch), include_private=True, include_drafts=True)
+            found.update({p["id"]: p for p in page.get("results") or [] if p.get("id") in batch})
+        return found
+
+    def package(self, ref: str) -> dict[str, Any] | None:
+        """One package by id or name, as it is now (None when there is none)."""
+        try:
+            return self.call("package_show", id=ref)
+        except NotFound:
+            return None
 
     def schema(self) -> Schema:
         """The live schema, or the shipped copy if the site does not publish one."""
@@ -377,10 +410,13 @@ def _solr_quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _status(exc: Exception) -> int | None:
-    """The HTTP status inside a ckanapi CKANAPIError (raised as repr([url, status, body]))."""
-    match = re.match(r"""^\[['"].*?['"], (\d{3}),""", str(exc.args[0]) if exc.args else "")
-    return int(match.group(1)) if match else None
+def _retry_after(response: Any) -> float | None:
+    """Seconds the server asked to wait (Retry-After in seconds; HTTP dates are not used by CKAN)."""
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _summary(errors: dict[str, Any]) -> str:

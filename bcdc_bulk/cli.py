@@ -251,10 +251,6 @@ def _short(value: Any) -> str:
     return repr(text if len(text) <= 70 else text[:67] + "...")
 
 
-def _not_yet(name: str) -> None:
-    _fail(f"'{name}' is not available in bcdc-bulk {__version__} yet; nothing was read or written")
-
-
 @cli.command()
 @remote_option
 @click.option("--org", "orgs", multiple=True, help="Organization name, id or title; repeat for several "
@@ -279,11 +275,64 @@ def inventory(ctx: click.Context, remote: str, orgs: tuple[str, ...], output: Pa
 
 
 @cli.command()
-@click.argument("workbook")
-@click.option("-r", "--remote")
-def apply(**_: Any) -> None:
-    """Write a workbook's changes to the catalogue (not available yet)."""
-    _not_yet("apply")
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-r", "--remote", "remote", required=True, help="prod, test or a CKAN URL to write to.")
+@click.option("--dry-run", is_flag=True, help="Do everything but write: validate, check for conflicts, report.")
+@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Calls at once.")
+@click.option("--rate", type=float, default=0.0, help="At most this many calls a second (default: no limit).")
+@click.option("--method", type=click.Choice(["revise", "patch"]), default="revise", show_default=True,
+              help="revise: one package_revise per dataset; patch: package_patch + resource_patch.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Per-row report (.xlsx, with .csv and .jsonl beside it); default: <workbook>.report.xlsx.")
+@click.option("--yes", is_flag=True, help="Do not ask before writing to prod.")
+@apikey_option
+@click.pass_context
+@handle_errors("Nothing was sent to the catalogue.")
+def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, workers: int, rate: float, method: str,
+          report_path: Path | None, yes: bool, apikey: str | None) -> None:
+    """Write the workbook's changes to the catalogue and report every row."""
+    from bcdc_bulk.applying import ApplySettings, Preview, apply_workbook
+    from bcdc_bulk.errors import ConfigError
+    from bcdc_bulk.reporting import write_apply_report
+
+    settings = _settings(ctx, remote, apikey)
+    assert settings.remote is not None
+    if settings.remote.is_file:
+        raise ConfigError("apply writes to a live catalogue: give -r prod, test or a CKAN URL, not a file")
+    catalogue = open_catalogue(settings.remote, settings.api_key)
+
+    def confirm(preview: Preview) -> bool:
+        return confirm_prod(preview, settings.remote.name if settings.remote else "", yes, sys.stdin.isatty())
+
+    run = ApplySettings(method=method, workers=workers, max_rate=rate, dry_run=dry_run)
+    result, _ = apply_workbook(workbook, catalogue, run, confirm, _progress(settings))
+    report_path = report_path or workbook.with_name(workbook.stem + ".report.xlsx")
+    written = write_apply_report(report_path, [r.as_dict() for r in result.rows], result.counts)
+    for row in result.rows:
+        if row.status in ("invalid", "conflict", "failed", "skipped"):
+            where = f"{row.sheet}!{row.row}" if row.row else row.sheet
+            click.echo(f"{row.status:<9} {where:<14} {row.dataset}: {row.message}")
+    counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)
+    prefix = "Dry run, nothing written: " if dry_run else ("Stopped: " if result.interrupted else "")
+    click.echo(f"{prefix}{counts or 'no changes'}. Report: {written[0]}")
+    if result.undo:
+        click.echo(f"To undo: bcdc-bulk apply {result.undo} -r {remote}")
+    if not result.complete:
+        sys.exit(EXIT_ROWS)
+
+
+def confirm_prod(preview: Any, remote_name: str, yes: bool, interactive: bool) -> bool:
+    """Before writing to prod, show the counts and ask; with no terminal to ask on, stop."""
+    from bcdc_bulk.errors import ConfigError
+
+    if preview.dry_run or yes or remote_name != "prod":
+        return True
+    question = (f"Write {preview.records} dataset{'s' * (preview.records != 1)} ({preview.calls} "
+                f"call{'s' * (preview.calls != 1)}) to {preview.site}? {preview.invalid} with errors will not be sent.")
+    if not interactive:
+        raise ConfigError(f"not writing to prod without a yes. {question} Run it in a terminal to answer, "
+                          "or add --yes")
+    return click.confirm(question, default=False)
 
 
 def main() -> None:

@@ -31,7 +31,17 @@ class ServerValidationError(CatalogueError):
 
 
 class TransientError(CatalogueError):
-    """A failure that may pass if retried (connection, timeout, 429, 502-504)."""
+    """A failure that may pass if retried (connection, timeout, 429, 500, 502-504).
+
+    ``retry_after`` is the server's Retry-After in seconds, when it sent one;
+    ``maybe_done`` is True when the request may have reached the server and been
+    carried out (a timeout, a dropped connection, a gateway error): before a write
+    is retried, the record must be read back."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None,
+                 maybe_done: bool = False) -> None:
+        super().__init__(message)
+        self.status, self.retry_after, self.maybe_done = status, retry_after, maybe_done
 
 
 class WorkbookError(BulkError):

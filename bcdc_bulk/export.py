@@ -63,8 +63,10 @@ def read_packages(catalogue: Catalogue, org_ids: list[str] | None, progress: Pro
 
 def write_records(catalogue: Catalogue, path: Path, packages: list[dict[str, Any]], chosen: list[Organization],
                   org_label: str, progress: Progress | None = None, now: dt.datetime | None = None,
-                  extra: Callable[[Renderer], ExtraSheets] | None = None) -> ExportResult:
-    """Write packages to a workbook in the export layout (``extra`` adds inventory sheets)."""
+                  extra: Callable[[Renderer], ExtraSheets] | None = None,
+                  snapshot: list[dict[str, Any]] | None = None) -> ExportResult:
+    """Write packages to a workbook in the export layout (``extra`` adds inventory sheets;
+    ``snapshot`` records other values than the cells show, for an undo workbook)."""
     schema = catalogue.schema()
     layout = load_layout()
     all_orgs = catalogue.organizations()
@@ -81,8 +83,18 @@ def write_records(catalogue: Catalogue, path: Path, packages: list[dict[str, Any
     lookups: dict[str, Any] = {"organizations": {o.id: o.name for o in all_orgs}, "licences": licences}
     tick = progress("Writing workbook", len(packages)) if progress else None
     write_workbook(Path(path), provenance, specs, renderer, packages, choice_lists, schema.raw, lookups, tick,
-                   extra(renderer) if extra else None)
+                   extra(renderer) if extra else None, snapshot)
     return ExportResult(
         path=Path(path), organizations=[o.name for o in chosen], packages=len(packages),
         resources=sum(len(p.get("resources") or []) for p in packages), sheets=[s.name for s in specs],
     )
+
+
+def write_undo(catalogue: Catalogue, path: Path, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> ExportResult:
+    """An undo workbook: its cells hold the values before a run, its snapshot the values the
+    run writes, so applying it puts the catalogue back (with the same conflict checks)."""
+    before = [b for b, _ in pairs]
+    after = [a for _, a in pairs]
+    orgs = {o.id: o for o in catalogue.organizations()}
+    chosen = [orgs[i] for i in sorted({str(p.get("owner_org")) for p in before}) if i in orgs]
+    return write_records(catalogue, path, before, chosen, "(undo)", snapshot=after)

@@ -125,3 +125,20 @@ def write_problem_report(path: Path, report: ValidationReport) -> list[Path]:
     write_rows_csv(csv_path, PROBLEM_COLUMNS, rows)
     write_rows_jsonl(jsonl_path, rows)
     return [path, csv_path, jsonl_path]
+
+
+APPLY_COLUMNS = ("sheet", "row", "dataset", "dataset_id", "resource", "resource_id", "action", "status", "changes",
+                 "message", "attempts", "seconds")
+STATUS_COLOURS = {"applied": "#C6EFCE", "created": "#C6EFCE", "unchanged": "#EDEDED", "invalid": "#FFC7CE",
+                  "conflict": "#FFEB9C", "failed": "#FFC7CE", "skipped": "#F2F2F2"}
+
+
+def write_apply_report(path: Path, rows: list[dict[str, Any]], counts: dict[str, int]) -> list[Path]:
+    """The per-row apply report as xlsx (coloured by status, a filter, a Summary with a chart),
+    with CSV and JSON lines beside it."""
+    path = Path(path)
+    write_rows_xlsx(path, "Apply results", APPLY_COLUMNS, rows, "status", STATUS_COLOURS, counts)
+    csv_path, jsonl_path = path.with_suffix(".csv"), path.with_suffix(".jsonl")
+    write_rows_csv(csv_path, APPLY_COLUMNS, rows)
+    write_rows_jsonl(jsonl_path, rows)
+    return [path, csv_path, jsonl_path]

@@ -54,6 +54,7 @@ class ReadWorkbook:
     lookups: dict[str, Any]
     snapshot: dict[str, dict[str, Any]]  # package id -> package as exported
     sheets: dict[str, SheetRows] = field(default_factory=dict)
+    fingerprint: str = ""  # the snapshot's checksum: names this export
 
 
 def _custom_properties(path: Path) -> dict[str, str]:
@@ -86,8 +87,8 @@ def _open(path: Path) -> Any:
         raise WorkbookError(f"{path.name} cannot be read as an Excel workbook: {exc}") from None
 
 
-def read_snapshot(book: Any, path: Path) -> tuple[dict, dict, dict, dict[str, dict[str, Any]]]:
-    """(provenance, schema, lookups, packages by id) from the hidden snapshot sheet."""
+def read_snapshot(book: Any, path: Path) -> tuple[dict, dict, dict, dict[str, dict[str, Any]], str]:
+    """(provenance, schema, lookups, packages by id, checksum) from the hidden snapshot sheet."""
     if SNAPSHOT_SHEET not in book.sheet_names and "Datasets" not in book.sheet_names:
         raise WorkbookError(f"{path.name} was not exported by bcdc-bulk (it has no Datasets sheet and no hidden "
                             "snapshot); export the records with 'bcdc-bulk export' and edit that workbook")
@@ -117,7 +118,7 @@ def read_snapshot(book: Any, path: Path) -> tuple[dict, dict, dict, dict[str, di
     schema = values.get(("schema", "schema"), {})
     lookups = values.get(("lookups", "lookups"), {})
     packages = {key: value for (kind, key), value in values.items() if kind == "package"}
-    return provenance, schema, lookups, packages
+    return provenance, schema, lookups, packages, expected
 
 
 _CELL_WITH_FORMULA = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>\s*<f[ >/]')
@@ -191,12 +192,13 @@ def read_workbook(path: Path) -> ReadWorkbook:
     """Read a workbook exported by bcdc-bulk; refuse one whose structure is broken."""
     path = Path(path)
     book = _open(path)
-    provenance, schema, lookups, snapshot = read_snapshot(book, path)
+    provenance, schema, lookups, snapshot, fingerprint = read_snapshot(book, path)
     layout = load_layout()
     if int(provenance.get("layout_version", 0)) != layout.version:
         raise WorkbookError(f"this workbook has layout version {provenance.get('layout_version')}, this "
                             f"bcdc-bulk reads version {layout.version}: export the records again")
-    result = ReadWorkbook(path=path, provenance=provenance, schema_raw=schema, lookups=lookups, snapshot=snapshot)
+    result = ReadWorkbook(path=path, provenance=provenance, schema_raw=schema, lookups=lookups, snapshot=snapshot,
+                          fingerprint=fingerprint)
     parts = sheet_paths(path)
     for sheet in layout.sheets:
         name = sheet["name"]

@@ -94,7 +94,7 @@ class ExtraSheets:
 def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
                    packages: list[dict[str, Any]], choice_lists: list[ChoiceList], schema_raw: dict,
                    lookups: dict[str, Any], progress: Callable[[int], None] | None = None,
-                   extra: ExtraSheets | None = None) -> None:
+                   extra: ExtraSheets | None = None, snapshot_packages: list[dict[str, Any]] | None = None) -> None:
     """Write the whole workbook to ``path`` (through a temporary file, so a failure
     never leaves a half-written workbook behind)."""
     path = Path(path)
@@ -102,7 +102,7 @@ def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], r
     os.close(fd)
     try:
         _write(Path(tmp_name), provenance, specs, renderer, packages, choice_lists, schema_raw, lookups, progress,
-               extra)
+               extra, snapshot_packages)
         os.replace(tmp_name, path)
     finally:
         if os.path.exists(tmp_name):
@@ -111,7 +111,8 @@ def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], r
 
 def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
            packages: list[dict[str, Any]], choice_lists: list[ChoiceList], schema_raw: dict,
-           lookups: dict[str, Any], progress: Callable[[int], None] | None, extra: ExtraSheets | None) -> None:
+           lookups: dict[str, Any], progress: Callable[[int], None] | None, extra: ExtraSheets | None,
+           snapshot_packages: list[dict[str, Any]] | None) -> None:
     wb = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
         "strings_to_urls": False,
@@ -137,7 +138,8 @@ def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer:
     lists.hide()
 
     snap = wb.add_worksheet(SNAPSHOT_SHEET)
-    rows = snapshot_rows(provenance, schema_raw, packages, lookups)
+    # an undo workbook shows the values before a run and snapshots the values after it
+    rows = snapshot_rows(provenance, schema_raw, packages if snapshot_packages is None else snapshot_packages, lookups)
     for r, (kind, key, chunk, text) in enumerate(rows):
         snap.write_string(r, 0, kind)
         snap.write_string(r, 1, key)

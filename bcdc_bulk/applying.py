@@ -1,0 +1,614 @@
+"""Applying: write a workbook's changes to the catalogue, safely, and say what happened to every row.
+
+The order of things, per run:
+1. validate the workbook; records with errors are not sent (``invalid``);
+2. read the changed records as they are now (one search per 500), and sort each changed
+   field into: already there (``unchanged``), still as exported (to write), or changed by
+   someone else since the export (``conflict``: the record is not written);
+3. save the values about to be replaced to an undo workbook;
+4. send the calls from a bounded pool of workers, with a rate limit, retrying transient
+   failures only (backoff with jitter, Retry-After); a write whose outcome is unknown
+   (timeout, dropped connection, gateway error) is read back before it is tried again, so
+   nothing is written twice and no dataset is created twice;
+5. journal every outcome as it happens, so a rerun resumes: what landed is ``unchanged``.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bcdc_bulk.errors import (
+    BulkError,
+    CatalogueError,
+    NotAuthorized,
+    NotFound,
+    ServerValidationError,
+    TransientError,
+)
+from bcdc_bulk.planning import REVISE, Call, FieldChange, Plan, RecordPlan, canonical, record_calls
+from bcdc_bulk.problems import ValidationReport
+from bcdc_bulk.tables import value_text
+
+APPLIED, CREATED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED = (
+    "applied", "created", "unchanged", "invalid", "conflict", "failed", "skipped")
+STATUSES = (APPLIED, CREATED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED)
+NOT_DONE = {INVALID, CONFLICT, FAILED, SKIPPED}
+
+
+@dataclass
+class ApplySettings:
+    """How to apply: call style, concurrency, retries, and where the run's files go."""
+
+    method: str = REVISE
+    workers: int = 4
+    max_rate: float = 0.0  # calls a second, 0 for no limit
+    retries: int = 5
+    backoff: float = 0.5  # seconds before the first retry; doubles each time, with jitter
+    dry_run: bool = False
+    journal: Path | None = None  # default: <workbook>.journal.jsonl beside it
+    undo: Path | None = None  # default: <workbook>.undo-<time>.xlsx beside it
+
+
+@dataclass
+class RowResult:
+    """What happened to one changed or new row of the workbook."""
+
+    sheet: str
+    row: int | None
+    dataset: str
+    dataset_id: str
+    resource: str
+    resource_id: str
+    action: str
+    status: str
+    changes: str
+    message: str = ""
+    attempts: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict, in report column order."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class Preview:
+    """What a run is about to do (shown before asking to go on)."""
+
+    site: str
+    records: int
+    calls: int
+    invalid: int
+    dry_run: bool
+
+
+@dataclass
+class ApplyResult:
+    """A run's outcome: one result per row, counts, and the files written."""
+
+    rows: list[RowResult] = field(default_factory=list)
+    interrupted: bool = False
+    undo: Path | None = None
+    journal: Path | None = None
+    calls_made: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Rows by status, in the fixed status order."""
+        return {s: sum(1 for r in self.rows if r.status == s) for s in STATUSES}
+
+    @property
+    def complete(self) -> bool:
+        """True when every row landed (applied, created or already there)."""
+        return not any(r.status in NOT_DONE for r in self.rows)
+
+
+class RateLimiter:
+    """At most ``rate`` call starts a second across all workers (0: no limit)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until the next call may start."""
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
+class Journal:
+    """Every call's outcome, appended and flushed as it happens (JSON lines)."""
+
+    def __init__(self, path: Path, workbook_id: str) -> None:
+        self.path = path
+        self.workbook_id = workbook_id
+        self._lock = threading.Lock()
+        self.created: dict[str, str] = {}  # record key -> id of what an earlier run created
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a line cut by a crash: the server is asked instead
+                if entry.get("workbook") == workbook_id and entry.get("status") == CREATED and entry.get("id"):
+                    self.created[entry["record"]] = entry["id"]
+
+    def write(self, **entry: Any) -> None:
+        """Append one outcome (fsync'd: it must survive the process being killed)."""
+        entry = dict(entry, workbook=self.workbook_id, time=dt.datetime.now(dt.timezone.utc).isoformat())
+        line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+        with self._lock, self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+# --- comparing with the server ------------------------------------------------------------------
+
+def _current_value(pkg: dict[str, Any], change: FieldChange) -> tuple[bool, Any]:
+    """(found, value) of a changed field in the package as it is now."""
+    if change.resource_id:
+        res = next((r for r in pkg.get("resources") or [] if r.get("id") == change.resource_id), None)
+        return (False, None) if res is None else (True, res.get(change.field))
+    return True, pkg.get(change.field)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return canonical(a) == canonical(b)
+
+
+def _text(value: Any) -> str:
+    text = value if isinstance(value, str) else value_text(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldChange], list[FieldChange], list[str]]:
+    """(still to write, already there, conflicts described) for an update, against the server now."""
+    pending, done, conflicts = [], [], []
+    for change in rec.changes:
+        if change.field == "resources" and change.resource_id is None:
+            continue  # new resources are handled on their own
+        found, now = _current_value(current, change)
+        if not found:
+            conflicts.append(f"{change.label}: the resource was deleted in the catalogue since the export")
+        elif _same(now, change.new):
+            done.append(change)
+        elif _same(now, change.old):
+            pending.append(change)
+        else:
+            conflicts.append(f"{change.label}: exported {_text(change.old)!r}, now in the catalogue {_text(now)!r}, "
+                             f"yours {_text(change.new)!r}")
+    return pending, done, conflicts
+
+
+def _new_resource_there(current: dict[str, Any], resource: dict[str, Any]) -> bool:
+    """True when the package already has this new resource (an earlier run created it)."""
+    for res in current.get("resources") or []:
+        if res.get("name") == resource.get("name") and (
+                not resource.get("url") or res.get("url") == resource.get("url") or res.get("url_type") == "upload"):
+            return True
+    return False
+
+
+# --- the run ----------------------------------------------------------------------------------------
+
+class _Run:
+    def __init__(self, catalogue: Any, plan: Plan, report: ValidationReport, settings: ApplySettings,
+                 journal: Journal, base: Path) -> None:
+        self.catalogue = catalogue
+        self.plan = plan
+        self.report = report
+        self.settings = settings
+        self.journal = journal
+        self.base = base
+        self.limiter = RateLimiter(settings.max_rate)
+        self.stop = threading.Event()
+        self.calls_made = 0
+        self._count_lock = threading.Lock()
+
+    # one call, with retries of transient failures only
+
+    def send(self, call: Call, landed: Callable[[], bool]) -> tuple[Any, int]:
+        """(answer, attempts). ``landed`` reads the record back, for a write whose outcome is unknown."""
+        attempt = 0
+        while True:
+            attempt += 1
+            self.limiter.wait()
+            try:
+                with self._count_lock:
+                    self.calls_made += 1
+                files = None
+                if call.upload:
+                    path = Path(call.upload).expanduser()
+                    path = path if path.is_absolute() else self.base / path
+                    files = {"upload": path.open("rb")}
+                try:
+                    return self.catalogue.call(call.action, files=files, **call.data), attempt
+                finally:
+                    if files:
+                        files["upload"].close()
+            except TransientError as exc:
+                if exc.maybe_done and self._read_back(landed):
+                    return None, attempt
+                if attempt > self.settings.retries or self.stop.is_set():
+                    raise
+                delay = exc.retry_after if exc.retry_after is not None else (
+                    self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
+                time.sleep(min(delay, 60.0))
+
+    def _read_back(self, landed: Callable[[], bool]) -> bool:
+        for attempt in range(self.settings.retries + 1):
+            try:
+                return landed()
+            except TransientError:
+                time.sleep(self.settings.backoff * 2 ** attempt * (0.5 + random.random()))
+        return False
+
+    # one record
+
+    def update(self, rec: RecordPlan, current: dict[str, Any] | None) -> dict[tuple[str, str], tuple[str, str, int]]:
+        """Write one existing record; returns (label kind, key) -> (status, message, attempts)."""
+        outcome: dict[tuple[str, str], tuple[str, str, int]] = {}
+        if current is None:
+            for change in rec.changes:
+                outcome[("change", change.label)] = (FAILED, "the dataset is no longer in the catalogue (deleted "
+                                                     "since the export, or you may not see it)", 0)
+            return outcome
+        pending, done, conflicts = sort_changes(rec, current)
+        if conflicts:
+            message = "not written: changed in the catalogue since the export. " + "; ".join(conflicts)
+            for change in rec.changes:
+                outcome[("change", change.label)] = (CONFLICT, message, 0)
+            return outcome
+        for change in done:
+            outcome[("change", change.label)] = (UNCHANGED, "the catalogue already has this value", 0)
+        new_resources = [i for i in rec.new_resources if not _new_resource_there(current, rec.after["resources"][i])]
+        for i in rec.new_resources:
+            if i not in new_resources:
+                outcome[("new", str(i))] = (UNCHANGED, "the catalogue already has this resource", 0)
+        if not pending and not new_resources:
+            return outcome
+        todo = copy.copy(rec)
+        todo.changes = pending + [c for c in rec.changes if c.field == "resources" and c.resource_id is None
+                                  and any(c.new is rec.after["resources"][i] for i in new_resources)]
+        todo.new_resources = new_resources
+        for call in record_calls(todo, self.settings.method):
+            keys = [("change", c.label) for c in call.changes if not (c.field == "resources" and not c.resource_id)]
+            keys += [("new", str(i)) for i in new_resources if any(c.new is rec.after["resources"][i]
+                                                                  for c in call.changes)]
+            if self.stop.is_set():
+                for key in keys:
+                    outcome[key] = (SKIPPED, "not sent: the run was stopped", 0)
+                continue
+            if self.settings.dry_run:
+                for key in keys:
+                    outcome[key] = (APPLIED, "dry run: would be sent", 0)
+                continue
+
+            def landed(call: Call = call) -> bool:
+                now = self.catalogue.package(rec.after["id"])
+                if now is None:
+                    return False
+                return all(_same(_current_value(now, c)[1], c.new) for c in call.changes
+                           if not (c.field == "resources" and not c.resource_id)) and all(
+                    _new_resource_there(now, c.new) for c in call.changes
+                    if c.field == "resources" and not c.resource_id)
+
+            status, message, attempts = self._do(call, rec, landed, APPLIED)
+            for key in keys:
+                outcome[key] = (status, message, attempts)
+        return outcome
+
+    def create(self, rec: RecordPlan) -> dict[tuple[str, str], tuple[str, str, int]]:
+        """Create one new dataset (and its uploads), never twice."""
+        earlier = self.journal.created.get(rec.key)
+        existing = self.catalogue.package(earlier or rec.after.get("name") or "") if (
+            earlier or rec.after.get("name")) else None
+        if existing is not None:
+            if earlier or (existing.get("title") == rec.after.get("title")
+                       and existing.get("owner_org") == rec.after.get("owner_org")):
+                return {("record", rec.key): (UNCHANGED, f"already created (id {existing['id']})", 0)}
+            return {("record", rec.key): (CONFLICT, f"a dataset named '{rec.name}' was created in the catalogue since "
+                                                    "the export; choose another URL name", 0)}
+        if self.settings.dry_run:
+            return {("record", rec.key): (CREATED, "dry run: would be created", 0)}
+        if self.stop.is_set():
+            return {("record", rec.key): (SKIPPED, "not sent: the run was stopped", 0)}
+        calls = record_calls(rec, self.settings.method)
+        status, message, attempts = (CREATED, "", 0)
+        for n, call in enumerate(calls):
+            if n:  # uploads after the dataset exists
+                call.data["package_id"] = rec.after.get("id") or rec.name
+
+            def landed(call: Call = call) -> bool:
+                now = self.catalogue.package(rec.name)
+                if now is None:
+                    return False
+                if call.action == "package_create":
+                    rec.after["id"] = now["id"]
+                    return now.get("title") == rec.after.get("title")
+                return any(r.get("name") == call.data.get("name") for r in now.get("resources") or [])
+
+            status, message, attempts = self._do(call, rec, landed, CREATED)
+            if status != CREATED:
+                break
+        return {("record", rec.key): (status, message, attempts)}
+
+    def _do(self, call: Call, rec: RecordPlan, landed: Callable[[], bool], ok: str) -> tuple[str, str, int]:
+        try:
+            answer, attempts = self.send(call, landed)
+        except ServerValidationError as exc:
+            where = _server_cells(rec, exc.errors)
+            self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
+            return FAILED, f"the catalogue refused it: {where}", 1
+        except NotAuthorized:
+            self.journal.write(record=rec.key, action=call.action, status=FAILED, message="not authorized")
+            return FAILED, ("the catalogue refused it (HTTP 403): you may not edit this record; ask an admin of "
+                            "its organization for the editor role"), 1
+        except NotFound:
+            self.journal.write(record=rec.key, action=call.action, status=FAILED, message="not found")
+            return FAILED, "the record is no longer in the catalogue (HTTP 404): deleted since the export?", 1
+        except TransientError as exc:
+            self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
+            return FAILED, f"{exc} (tried {self.settings.retries + 1} times; run apply again to retry)", \
+                self.settings.retries + 1
+        except CatalogueError as exc:
+            self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
+            return FAILED, str(exc), 1
+        if call.action == "package_create":
+            created_id = (answer or {}).get("id") or rec.after.get("id")
+            rec.after["id"] = created_id
+            self.journal.write(record=rec.key, action=call.action, status=CREATED, id=created_id, name=rec.name)
+        else:
+            self.journal.write(record=rec.key, action=call.action, status=ok, id=rec.after.get("id"))
+        return ok, "", attempts
+
+
+def _server_cells(rec: RecordPlan, errors: dict[str, Any]) -> str:
+    """The server's ValidationError in words, each field placed in its workbook cell."""
+    parts = []
+
+    def walk(value: Any, path: tuple) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(sub, path + (key,))
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            cell = rec.locate(path)
+            where = f"{cell.sheet}!{cell.column}{cell.row}" if cell.column and cell.row else cell.sheet
+            parts.append(f"{where} {'.'.join(str(p) for p in path)}: {' '.join(value)}")
+        elif isinstance(value, list):
+            for i, sub in enumerate(value):
+                if sub:
+                    walk(sub, path + (i,))
+        elif value:
+            parts.append(f"{'.'.join(str(p) for p in path)}: {value}")
+
+    walk(errors, ())
+    return "; ".join(parts) or "no details given"
+
+
+def describe(change: FieldChange) -> str:
+    """A change in words: 'title: 'a' -> 'b'', or for a list of entries only what differs
+    ('contacts #2 email: 'a' -> 'b'')."""
+    old, new = change.old, change.new
+    if isinstance(new, list) and all(isinstance(e, dict) for e in new) and (
+            old is None or isinstance(old, list)) and change.field != "tags":
+        old_list = [e for e in (old or []) if isinstance(e, dict)]
+        parts = []
+        for i in range(max(len(old_list), len(new))):
+            before = old_list[i] if i < len(old_list) else {}
+            after = new[i] if i < len(new) else {}
+            if not after:
+                parts.append(f"{change.label} #{i + 1} removed")
+                continue
+            for key in sorted(set(before) | set(after)):
+                if not _same(before.get(key), after.get(key)):
+                    parts.append(f"{change.label} #{i + 1} {key}: {_text(before.get(key) or '')!r} -> "
+                                 f"{_text(after.get(key) or '')!r}")
+        return "; ".join(parts) or change.label
+    return f"{change.label}: {_text(old) if old is not None else ''!r} -> {_text(new)!r}"
+
+
+def _row_results(rec: RecordPlan, outcome: dict[tuple[str, str], tuple[str, str, int]], seconds: float,
+                 names: dict[str, str]) -> list[RowResult]:
+    """One result per workbook row of the record: its changes, and the worst outcome among them."""
+    rows: dict[tuple[str, int | None], dict[str, Any]] = {}
+    rank = {s: i for i, s in enumerate((FAILED, CONFLICT, SKIPPED, INVALID, APPLIED, CREATED, UNCHANGED))}
+
+    def add(sheet: str, row: int | None, text: str, key: tuple[str, str], resource_id: str = "") -> None:
+        status, message, attempts = outcome.get(key, outcome.get(("record", rec.key), (UNCHANGED, "", 0)))
+        entry = rows.setdefault((sheet, row), {"changes": [], "status": status, "message": message,
+                                               "attempts": attempts, "resource_id": resource_id})
+        entry["changes"].append(text)
+        if rank[status] < rank[entry["status"]]:
+            entry.update(status=status, message=message)
+        entry["attempts"] = max(entry["attempts"], attempts)
+        if message and message not in entry["message"]:
+            entry["message"] = (entry["message"] + "; " + message).strip("; ")
+
+    for change in rec.changes:
+        cell = change.cell
+        sheet, row = (cell.sheet, cell.row) if cell else ("Datasets", None)
+        if change.field == "resources" and not change.resource_id:
+            index = next((i for i in rec.new_resources if rec.after["resources"][i] is change.new), None)
+            add(sheet, row, f"new resource '{(change.new or {}).get('name', '')}'",
+                ("new", str(index)) if rec.action == "update" else ("record", rec.key))
+        else:
+            add(sheet, row, describe(change),
+                ("change", change.label) if rec.action == "update" else ("record", rec.key), change.resource_id or "")
+    out = []
+    for (sheet, row), entry in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+        rid = entry["resource_id"]
+        out.append(RowResult(sheet=sheet, row=row, dataset=rec.name, dataset_id=rec.after.get("id") or "",
+                             resource=names.get(rid, ""), resource_id=rid,
+                             action="create" if rec.action == "create" else "update", status=entry["status"],
+                             changes="; ".join(entry["changes"]), message=entry["message"],
+                             attempts=entry["attempts"], seconds=round(seconds, 3)))
+    return out
+
+
+def _invalid_rows(plan: Plan, report: ValidationReport) -> tuple[list[RowResult], set[str]]:
+    blocked = report.blocked_records()
+    rows: dict[tuple[str, int | None], RowResult] = {}
+    records = {r.key: r for r in plan.records}
+    for problem in report.errors:
+        rec = records.get(problem.record)
+        key = (problem.sheet, problem.row)
+        text = f"{problem.sheet}!{problem.column}{problem.row} {problem.message}" if problem.column else problem.message
+        if key in rows:
+            rows[key].message += "; " + text
+            continue
+        rows[key] = RowResult(sheet=problem.sheet, row=problem.row, dataset=rec.name if rec else "",
+                              dataset_id=(rec.after.get("id") or "") if rec else "", resource="", resource_id="",
+                              action=(rec.action if rec else "update"), status=INVALID, changes="", message=text)
+    for rec in records.values():
+        if rec.key in blocked:
+            for change in rec.changes:
+                cell = change.cell
+                key = (cell.sheet, cell.row) if cell else ("Datasets", None)
+                if key not in rows:
+                    rows[key] = RowResult(sheet=key[0], row=key[1], dataset=rec.name,
+                                          dataset_id=rec.after.get("id") or "", resource="",
+                                          resource_id=change.resource_id or "", action=rec.action, status=INVALID,
+                                          changes="", message="not sent: another row of this dataset has errors")
+                rows[key].changes = (rows[key].changes + "; " if rows[key].changes else "") + describe(change)
+    return list(rows.values()), blocked
+
+
+def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: ApplySettings, workbook: Path,
+               workbook_id: str, confirm: Callable[[Preview], bool] | None = None,
+               progress: Callable[[str, int], Callable[[int], None]] | None = None,
+               write_undo: Callable[[Path, list[tuple[dict[str, Any], dict[str, Any]]]], None] | None = None,
+               ) -> ApplyResult:
+    """Send a validated plan to the catalogue; the result has one row per changed or new row."""
+    workbook = Path(workbook)
+    journal_path = settings.journal or workbook.with_name(workbook.stem + ".journal.jsonl")
+    journal = Journal(journal_path, workbook_id)
+    result = ApplyResult(journal=journal_path)
+    invalid, blocked = _invalid_rows(plan, report)
+    result.rows.extend(invalid)
+    todo = [r for r in plan.records if r.key not in blocked]
+    preview = Preview(site=catalogue.site, records=len(todo),
+                      calls=sum(len(record_calls(r, settings.method)) for r in todo), invalid=len(blocked),
+                      dry_run=settings.dry_run)
+    if not todo:
+        return result
+    if confirm is not None and not confirm(preview):
+        raise BulkError("stopped before writing anything, as asked")
+    run = _Run(catalogue, plan, report, settings, journal, workbook.parent)
+    updates = [r for r in todo if r.action == "update"]
+    current = catalogue.packages_by_id([r.after["id"] for r in updates]) if updates else {}
+    names = {res.get("id"): res.get("name") or "" for rec in todo for res in rec.after.get("resources") or []}
+    if updates and not settings.dry_run and write_undo is not None:
+        pairs = []
+        for rec in updates:
+            now = current.get(rec.after["id"])
+            if now is None:
+                continue
+            pending, _, conflicts = sort_changes(rec, now)
+            if pending and not conflicts:
+                after = copy.deepcopy(now)
+                for change in pending:
+                    holder = after if not change.resource_id else next(
+                        r for r in after["resources"] if r.get("id") == change.resource_id)
+                    holder[change.field] = change.new
+                pairs.append((now, after))
+        if pairs:
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            undo = settings.undo or workbook.with_name(f"{workbook.stem}.undo-{stamp}.xlsx")
+            write_undo(undo, pairs)
+            result.undo = undo
+    tick = progress("Applying", len(todo)) if progress else None
+
+    def work(rec: RecordPlan) -> list[RowResult]:
+        started = time.perf_counter()
+        try:
+            outcome = run.create(rec) if rec.action == "create" else run.update(rec, current.get(rec.after["id"]))
+        except CatalogueError as exc:  # a read that failed for good: this record only
+            outcome = {("record", rec.key): (FAILED, str(exc), 1)}
+            outcome.update({("change", c.label): (FAILED, str(exc), 1) for c in rec.changes})
+        return _row_results(rec, outcome, time.perf_counter() - started, names)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, settings.workers))
+    futures: dict[Future, RecordPlan] = {}
+    queue = list(todo)
+    try:
+        while queue or futures:
+            while queue and len(futures) < settings.workers * 2 and not run.stop.is_set():
+                rec = queue.pop(0)
+                futures[pool.submit(work, rec)] = rec
+            if not futures:
+                break
+            finished, _ = wait(list(futures), timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                futures.pop(future)
+                result.rows.extend(future.result())
+                if tick:
+                    tick(1)
+    except KeyboardInterrupt:
+        # finish what is in flight, write the report, stop
+        run.stop.set()
+        result.interrupted = True
+        for future in list(futures):
+            result.rows.extend(future.result())
+        for rec in queue:
+            result.rows.extend(_row_results(rec, {("record", rec.key): (SKIPPED, "not sent: the run was stopped",
+                                                                        0)} | {
+                ("change", c.label): (SKIPPED, "not sent: the run was stopped", 0) for c in rec.changes} | {
+                ("new", str(i)): (SKIPPED, "not sent: the run was stopped", 0) for i in rec.new_resources},
+                0.0, names))
+    finally:
+        pool.shutdown(wait=True)
+    result.calls_made = run.calls_made
+    result.rows.sort(key=lambda r: (r.sheet, r.row or 0))
+    return result
+
+
+def _own_creations(plan: Plan, report: ValidationReport, catalogue: Any) -> None:
+    """A new row whose dataset an earlier run of this workbook created (it has our name, title
+    and organization) is not a clash of names: it is done, and create() will say so."""
+    clashes = {p.record for p in report.problems if p.code in ("duplicate-name", "duplicate-title")
+               and "in the catalogue" in p.message}
+    for rec in plan.records:
+        if rec.action != "create" or rec.key not in clashes or not rec.after.get("name"):
+            continue
+        there = catalogue.package(rec.after["name"])
+        if there and there.get("title") == rec.after.get("title") and there.get("owner_org") == rec.after.get(
+                "owner_org"):
+            report.problems = [p for p in report.problems if not (
+                p.record == rec.key and p.code in ("duplicate-name", "duplicate-title"))]
+
+
+def apply_workbook(path: Path, catalogue: Any, settings: ApplySettings,
+                   confirm: Callable[[Preview], bool] | None = None,
+                   progress: Callable[[str, int], Callable[[int], None]] | None = None,
+                   ) -> tuple[ApplyResult, ValidationReport]:
+    """Read, validate and apply a workbook to a live catalogue."""
+    from bcdc_bulk.export import write_undo
+    from bcdc_bulk.validation import check_site, validate_workbook
+    from bcdc_bulk.workbook_read import read_workbook
+
+    book = read_workbook(Path(path))
+    check_site(book, catalogue.site)
+    plan, report = validate_workbook(book, catalogue)
+    _own_creations(plan, report, catalogue)
+    result = apply_plan(catalogue, plan, report, settings, Path(path), book.fingerprint, confirm, progress,
+                        lambda target, pairs: write_undo(catalogue, target, pairs))
+    return result, report

@@ -1,0 +1,259 @@
+"""Issue 6: apply writes only what changed, never over someone else's edit, and reports every row."""
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import ckanapi
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from test_validate_corpus import base_package
+
+from bcdc_bulk.applying import ApplySettings, Preview, apply_plan
+from bcdc_bulk.catalogue import RemoteCatalogue
+from bcdc_bulk.cli import cli, confirm_prod
+from bcdc_bulk.errors import ConfigError
+from bcdc_bulk.export import export_workbook
+from bcdc_bulk.planning import build_plan
+from bcdc_bulk.problems import ValidationReport
+from bcdc_bulk.validation import validate_workbook
+from bcdc_bulk.workbook_read import read_workbook
+
+
+class Org:
+    """A fresh organization with n packages, the editor an editor of it."""
+
+    def __init__(self, sandbox: dict[str, str], n: int) -> None:
+        self.url = sandbox["CKAN_URL"]
+        self.env = sandbox
+        self.sysadmin = ckanapi.RemoteCKAN(self.url, apikey=sandbox["CKAN_SYSADMIN_TOKEN"])
+        run = uuid.uuid4().hex[:8]
+        self.org = self.sysadmin.action.organization_create(name=f"apply-{run}", title=f"Apply {run}")
+        self.sysadmin.action.organization_member_create(id=self.org["id"], username=sandbox["CKAN_EDITOR_USER"],
+                                                        role="editor")
+        self.packages = [self.sysadmin.action.package_create(**base_package(self.org["id"], f"p{i}", run))
+                         for i in range(n)]
+
+    def export(self, path: Path) -> Path:
+        export_workbook(RemoteCatalogue(self.url, self.env["CKAN_EDITOR_TOKEN"]), path, self.org["name"])
+        return path
+
+    def show(self, i: int) -> dict[str, Any]:
+        return self.sysadmin.action.package_show(id=self.packages[i]["id"])
+
+
+def edit(src: Path, dst: Path, edits: list[tuple[str, str, str, Any]]) -> Path:
+    """(sheet, key, field, value): key is a package or resource id, or 'name|position' on group sheets."""
+    wb = openpyxl.load_workbook(src)
+    for sheet, key, field, value in edits:
+        ws = wb[sheet]
+        cols = {c.value: c.column for c in ws[2]}
+        if "|" in key:
+            name, position = key.split("|")
+            row = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, cols["package_name"]).value == name
+                       and ws.cell(r, cols["position"]).value == position)
+        else:
+            row = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, cols["id"]).value == key)
+        ws.cell(row, cols[field]).value = value
+    wb.save(dst)
+    return dst
+
+
+def apply(path: Path, sandbox: dict[str, str], *args: str, role: str = "EDITOR"):
+    env = {"BCDC_API_KEY": sandbox[f"CKAN_{role}_TOKEN"]}
+    return CliRunner().invoke(cli, ["-q", "apply", str(path), "-r", sandbox["CKAN_URL"], *args], env=env)
+
+
+def report(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.with_name(path.stem + ".report.jsonl").read_text().splitlines()]
+
+
+def test_apply_writes_only_the_changes_and_a_rerun_is_unchanged(sandbox, tmp_path):
+    org = Org(sandbox, 3)
+    p0, p1, p2 = org.packages
+    res1 = p1["resources"][1]["id"]
+    edited = edit(org.export(tmp_path / "org.xlsx"), tmp_path / "edited.xlsx", [
+        ("Datasets", p0["id"], "title", f"Applied {p0['name']}"),
+        ("Datasets", p1["id"], "purpose", "A purpose written by apply."),
+        ("Resources", res1, "format", "csv"),
+        ("Contacts", f"{p2['name']}|1", "email", "new.contact@example.invalid"),
+    ])
+    result = apply(edited, sandbox)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"4 applied. Report: {tmp_path / 'edited.report.xlsx'}\nTo undo: bcdc-bulk apply ")
+    rows = report(edited)
+    assert sorted((r["sheet"], r["dataset"], r["status"]) for r in rows) == [
+        ("Contacts", p2["name"], "applied"), ("Datasets", p0["name"], "applied"),
+        ("Datasets", p1["name"], "applied"), ("Resources", p1["name"], "applied")]
+    contact_row = next(r for r in rows if r["sheet"] == "Contacts")
+    assert contact_row["changes"] == ("contacts #1 email: 'alex@example.invalid' -> "
+                                      "'new.contact@example.invalid'")
+    assert org.show(0)["title"] == f"Applied {p0['name']}"
+    now1 = org.show(1)
+    assert now1["purpose"] == "A purpose written by apply."
+    assert next(r for r in now1["resources"] if r["id"] == res1)["format"] == "csv"
+    assert now1["resources"][0] == p1["resources"][0] | {k: now1["resources"][0][k] for k in (
+        "metadata_modified", "position")}  # the other resource untouched
+    assert org.show(2)["contacts"][0]["email"] == "new.contact@example.invalid"
+    assert org.show(2)["title"] == p2["title"]
+    # the same workbook again: everything is already there, nothing is written
+    again = apply(edited, sandbox)
+    assert again.exit_code == 0, again.output
+    assert again.output.startswith("4 unchanged. Report: ")
+    assert {r["status"] for r in report(edited)} == {"unchanged"}
+
+
+def test_an_unchanged_workbook_makes_no_calls(sandbox, tmp_path):
+    org = Org(sandbox, 1)
+    path = org.export(tmp_path / "org.xlsx")
+    catalogue = RemoteCatalogue(org.url, sandbox["CKAN_EDITOR_TOKEN"])
+    plan, rep = validate_workbook(read_workbook(path), catalogue)
+    before = list(catalogue.calls)
+    result = apply_plan(catalogue, plan, rep, ApplySettings(), path, "x")
+    assert result.rows == [] and result.calls_made == 0 and catalogue.calls == before
+
+
+def test_someone_elses_edit_is_a_conflict_and_is_kept(sandbox, tmp_path):
+    org = Org(sandbox, 2)
+    p0, p1 = org.packages
+    exported = org.export(tmp_path / "org.xlsx")
+    # after the export, someone edits p0's title and p1's notes in the web form
+    org.sysadmin.action.package_patch(id=p0["id"], title=f"Theirs {p0['name']}")
+    org.sysadmin.action.package_patch(id=p1["id"], notes="Their notes.")
+    edited = edit(exported, tmp_path / "edited.xlsx", [
+        ("Datasets", p0["id"], "title", f"Mine {p0['name']}"),
+        ("Datasets", p1["id"], "purpose", "My purpose."),
+    ])
+    result = apply(edited, sandbox)
+    assert result.exit_code == 3
+    rows = {r["dataset"]: r for r in report(edited)}
+    assert rows[p0["name"]]["status"] == "conflict"
+    assert (f"title: exported '{p0['title']}', now in the catalogue 'Theirs {p0['name']}', yours "
+            f"'Mine {p0['name']}'") in rows[p0["name"]]["message"]
+    assert org.show(0)["title"] == f"Theirs {p0['name']}"  # not overwritten
+    assert rows[p1["name"]]["status"] == "applied"
+    now = org.show(1)
+    assert (now["purpose"], now["notes"]) == ("My purpose.", "Their notes.")  # their other edit kept
+    assert f"conflict  Datasets!{rows[p0['name']]['row']}" in result.output
+
+
+def _plan_without_checks(path: Path, catalogue: RemoteCatalogue):
+    """The plan, with validation skipped: to see what the server itself answers."""
+    return build_plan(read_workbook(path)), ValidationReport()
+
+
+@pytest.mark.parametrize("method", ["revise", "patch"])
+def test_server_refusals_are_rows_and_the_run_goes_on(sandbox, tmp_path, method):
+    org = Org(sandbox, 4)
+    p0, p1, p2, p3 = org.packages
+    foreign = ckanapi.RemoteCKAN(org.url, apikey=sandbox["CKAN_SYSADMIN_TOKEN"])
+    exported = org.export(tmp_path / "org.xlsx")
+    foreign.action.package_delete(id=p1["id"])  # deleted since the export
+    # moved since the export to an organization the editor has no role in
+    other = foreign.action.organization_create(name=f"{org.org['name']}-other", title="Other")
+    foreign.action.package_patch(id=p2["id"], owner_org=other["id"], private=False)
+    edited = edit(exported, tmp_path / "edited.xlsx", [
+        ("Datasets", p0["id"], "security_class", "SECRETISH"),
+        ("Datasets", p1["id"], "purpose", "Too late."),
+        ("Datasets", p2["id"], "purpose", "Not mine to edit."),
+    ])
+    catalogue = RemoteCatalogue(org.url, sandbox["CKAN_EDITOR_TOKEN"])
+    plan, rep = _plan_without_checks(edited, catalogue)
+    result = apply_plan(catalogue, plan, rep, ApplySettings(method=method), edited, "refusals")
+    rows = {r.dataset: r for r in result.rows}
+    assert rows[p0["name"]].status == "failed"
+    assert "the catalogue refused it: Datasets!I" in rows[p0["name"]].message
+    assert "security_class" in rows[p0["name"]].message
+    assert rows[p1["name"]].status == "failed" and "no longer in the catalogue" in rows[p1["name"]].message
+    assert rows[p2["name"]].status == "failed" and "HTTP 403" in rows[p2["name"]].message
+    assert len(result.rows) == 3
+
+
+def test_validation_errors_are_not_sent(sandbox, tmp_path):
+    org = Org(sandbox, 2)
+    p0, p1 = org.packages
+    edited = edit(org.export(tmp_path / "org.xlsx"), tmp_path / "edited.xlsx", [
+        ("Datasets", p0["id"], "security_class", "SECRETISH"),
+        ("Datasets", p1["id"], "purpose", "Fine."),
+    ])
+    result = apply(edited, sandbox)
+    assert result.exit_code == 3
+    rows = {r["dataset"]: r for r in report(edited)}
+    assert rows[p0["name"]]["status"] == "invalid" and "SECRETISH" in rows[p0["name"]]["message"]
+    assert rows[p1["name"]]["status"] == "applied"
+    assert org.show(0)["security_class"] == "PUBLIC"
+
+
+def test_undo_puts_the_catalogue_back(sandbox, tmp_path):
+    org = Org(sandbox, 2)
+    p0, p1 = org.packages
+    edited = edit(org.export(tmp_path / "org.xlsx"), tmp_path / "edited.xlsx", [
+        ("Datasets", p0["id"], "title", f"Changed {p0['name']}"),
+        ("Resources", p1["resources"][0]["id"], "format", "csv"),
+    ])
+    result = apply(edited, sandbox)
+    assert result.exit_code == 0, result.output
+    undo = Path(result.output.split("To undo: bcdc-bulk apply ")[1].split(" -r ")[0])
+    assert undo.exists()
+    back = apply(undo, sandbox)
+    assert back.exit_code == 0, back.output
+    assert back.output.startswith("2 applied.")
+    assert org.show(0)["title"] == p0["title"]
+    assert org.show(1)["resources"][0]["format"] == p1["resources"][0]["format"]
+
+
+def test_dry_run_writes_nothing(sandbox, tmp_path):
+    org = Org(sandbox, 1)
+    p0 = org.packages[0]
+    edited = edit(org.export(tmp_path / "org.xlsx"), tmp_path / "edited.xlsx",
+                  [("Datasets", p0["id"], "purpose", "Dry.")])
+    result = apply(edited, sandbox, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Dry run, nothing written: 1 applied.")
+    assert org.show(0).get("purpose", "") == p0.get("purpose", "")
+    assert not list(tmp_path.glob("*.undo-*.xlsx"))
+
+
+def test_new_dataset_is_created_once(sandbox, tmp_path):
+    org = Org(sandbox, 0)
+    path = org.export(tmp_path / "org.xlsx")
+    name = f"made-by-apply-{uuid.uuid4().hex[:8]}"
+    wb = openpyxl.load_workbook(path)
+    for sheet, values in (
+        ("Datasets", {"name": name, "title": f"Made {name}", "owner_org": org.org["name"], "publish_state": "DRAFT",
+                      "notes": "New.", "license_id": "2", "tags": "made", "security_class": "PUBLIC",
+                      "view_audience": "Public", "download_audience": "Public", "metadata_visibility": "Public",
+                      "resource_status": "onGoing"}),
+        ("Contacts", {"package_name": name, "position": "1", "name": "Kim", "email": "kim@example.invalid",
+                      "org": org.org["name"], "role": "custodian", "displayed": "displayed"}),
+    ):
+        ws = wb[sheet]
+        cols = {c.value: c.column for c in ws[2]}
+        for field, value in values.items():
+            ws.cell(3, cols[field]).value = value
+    edited = tmp_path / "new.xlsx"
+    wb.save(edited)
+    first = apply(edited, sandbox)
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("2 created.")  # its Datasets row and its Contacts row
+    second = apply(edited, sandbox)
+    assert second.output.startswith("2 unchanged."), second.output
+    found = org.sysadmin.action.package_search(fq=f'name:"{name}"', include_drafts=True, include_private=True)
+    assert found["count"] == 1
+
+
+@pytest.mark.parametrize("name, yes, interactive, outcome", [
+    ("prod", False, False, "refuse"), ("prod", True, False, True), ("http://127.0.0.1:5055", False, False, True),
+])
+def test_prod_asks_first_and_never_waits_without_a_terminal(name, yes, interactive, outcome):
+    preview = Preview(site="https://catalogue.data.gov.bc.ca", records=12, calls=12, invalid=1, dry_run=False)
+    if outcome == "refuse":
+        with pytest.raises(ConfigError) as err:
+            confirm_prod(preview, name, yes, interactive)
+        assert str(err.value).startswith("not writing to prod without a yes. Write 12 datasets (12 calls) to "
+                                         "https://catalogue.data.gov.bc.ca? 1 with errors will not be sent.")
+    else:
+        assert confirm_prod(preview, name, yes, interactive) is outcome
