@@ -253,6 +253,19 @@ class _Run:
                     self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
                 time.sleep(min(delay, 60.0))
 
+    def read(self, fetch: Callable[[], Any]) -> Any:
+        """A read, retried on transient failures (reads are always safe to repeat)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fetch()
+            except TransientError as exc:
+                if attempt > self.settings.retries:
+                    raise
+                time.sleep(exc.retry_after if exc.retry_after is not None else
+                           self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
+
     def _read_back(self, landed: Callable[[], bool]) -> bool:
         for attempt in range(self.settings.retries + 1):
             try:
@@ -319,8 +332,8 @@ class _Run:
     def create(self, rec: RecordPlan) -> dict[tuple[str, str], tuple[str, str, int]]:
         """Create one new dataset (and its uploads), never twice."""
         earlier = self.journal.created.get(rec.key)
-        existing = self.catalogue.package(earlier or rec.after.get("name") or "") if (
-            earlier or rec.after.get("name")) else None
+        ref = earlier or rec.after.get("name") or ""
+        existing = self.read(lambda: self.catalogue.package(ref)) if ref else None
         if existing is not None:
             if earlier or (existing.get("title") == rec.after.get("title")
                        and existing.get("owner_org") == rec.after.get("owner_org")):
@@ -514,7 +527,7 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
         raise BulkError("stopped before writing anything, as asked")
     run = _Run(catalogue, plan, report, settings, journal, workbook.parent)
     updates = [r for r in todo if r.action == "update"]
-    current = catalogue.packages_by_id([r.after["id"] for r in updates]) if updates else {}
+    current = run.read(lambda: catalogue.packages_by_id([r.after["id"] for r in updates])) if updates else {}
     names = {res.get("id"): res.get("name") or "" for rec in todo for res in rec.after.get("resources") or []}
     if updates and not settings.dry_run and write_undo is not None:
         pairs = []

@@ -1,0 +1,138 @@
+"""A loopback HTTP proxy in front of the sandbox that injects faults or latency.
+
+Faults, each chosen for a given share of calls (seeded, so a run can be repeated):
+  500, 502, 503  answered by the proxy, the server never sees the call;
+  429            answered with Retry-After;
+  drop           the connection is closed before the call is forwarded;
+  lost           the call is forwarded (the server commits it), then the connection is
+                 closed: the answer never arrives.
+Every call the server saw is logged (action, the ids in it, its status), so a test can
+count how many times a change really landed.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import socket
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+FAULTS = ("500", "502", "503", "429", "drop", "lost")
+
+
+class FaultProxy:
+    """Start with ``with FaultProxy(backend, share=0.2) as proxy: proxy.url``."""
+
+    def __init__(self, backend: str, share: float = 0.0, latency: float = 0.0, seed: int = 1,
+                 faults: tuple[str, ...] = FAULTS, only_writes: bool = False) -> None:
+        self.backend = urllib.parse.urlsplit(backend)
+        self.share, self.latency, self.faults, self.only_writes = share, latency, faults, only_writes
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.forwarded: list[dict[str, Any]] = []  # calls the server answered
+        self.injected: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                proxy.handle(self, None)
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                proxy.handle(self, self.rfile.read(length))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FaultProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _pick(self, action: str) -> str | None:
+        write = not action.endswith(("_show", "_search", "_list")) and action not in ("status_show",)
+        with self.lock:
+            if self.only_writes and not write:
+                return None
+            if self.rng.random() >= self.share:
+                return None
+            fault = self.rng.choice(self.faults)
+            self.injected.append(fault)
+            return fault
+
+    def handle(self, req: BaseHTTPRequestHandler, body: bytes | None) -> None:
+        if self.latency:
+            time.sleep(self.latency)
+        action = req.path.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+        fault = self._pick(action)
+        if fault in ("500", "502", "503", "429"):
+            payload = b"<html>injected fault</html>"
+            req.send_response(int(fault))
+            if fault == "429":
+                req.send_header("Retry-After", "0")
+            req.send_header("Content-Type", "text/html")
+            req.send_header("Content-Length", str(len(payload)))
+            req.end_headers()
+            req.wfile.write(payload)
+            return
+        if fault == "drop":
+            self._drop(req)
+            return
+        status, headers, answer = self._forward(req, body)
+        self._log(action, body, status)
+        if fault == "lost":
+            self._drop(req)
+            return
+        req.send_response(status)
+        for key, value in headers:
+            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                req.send_header(key, value)
+        req.send_header("Content-Length", str(len(answer)))
+        req.end_headers()
+        req.wfile.write(answer)
+
+    def _forward(self, req: BaseHTTPRequestHandler, body: bytes | None) -> tuple[int, list, bytes]:
+        conn = http.client.HTTPConnection(self.backend.hostname, self.backend.port, timeout=120)
+        headers = {k: v for k, v in req.headers.items() if k.lower() not in ("host", "connection")}
+        conn.request(req.command, req.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, resp.getheaders(), data
+
+    def _log(self, action: str, body: bytes | None, status: int) -> None:
+        ids: list[str] = []
+        try:
+            data = json.loads(body or b"{}")
+            for key in ("id", "name", "package_id"):
+                if isinstance(data.get(key), str):
+                    ids.append(data[key])
+            match = data.get("match")
+            if isinstance(match, dict) and isinstance(match.get("id"), str):
+                ids.append(match["id"])
+        except ValueError:
+            pass
+        with self.lock:
+            self.forwarded.append({"action": action, "ids": ids, "status": status})
+
+    @staticmethod
+    def _drop(req: BaseHTTPRequestHandler) -> None:
+        req.close_connection = True
+        try:
+            req.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

@@ -1,0 +1,117 @@
+"""Issue 6: reliability. Faults between us and the server, a killed process, concurrent edits."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+from faultproxy import FaultProxy
+from test_apply import Org
+
+from bcdc_bulk.applying import ApplySettings, apply_plan
+from bcdc_bulk.catalogue import RemoteCatalogue
+from bcdc_bulk.validation import validate_workbook
+from bcdc_bulk.workbook_read import read_workbook
+
+
+def edit_many(src: Path, dst: Path, org: Org, new: int = 0) -> dict[str, str]:
+    """Change every package's purpose and its first resource's description; add ``new`` datasets.
+    Returns the expected purpose by package id, and new names by title."""
+    wb = openpyxl.load_workbook(src)
+    ds, rs = wb["Datasets"], wb["Resources"]
+    dcol = {c.value: c.column for c in ds[2]}
+    rcol = {c.value: c.column for c in rs[2]}
+    expected = {}
+    for row in range(3, ds.max_row + 1):
+        pid = ds.cell(row, dcol["id"]).value
+        if pid:
+            expected[pid] = f"Purpose {pid[:8]} {uuid.uuid4().hex[:6]}"
+            ds.cell(row, dcol["purpose"]).value = expected[pid]
+    for row in range(3, rs.max_row + 1):
+        if rs.cell(row, rcol["id"]).value and rs.cell(row, rcol["position"]).value == "0":
+            rs.cell(row, rcol["description"]).value = f"Described {rs.cell(row, rcol['id']).value[:8]}"
+    row = ds.max_row + 1
+    for i in range(new):
+        name = f"{org.org['name']}-new-{i}"
+        for field, value in {"name": name, "title": f"New {org.org['name']} {i}", "owner_org": org.org["name"],
+                             "publish_state": "DRAFT", "notes": "New.", "license_id": "2", "tags": "new",
+                             "security_class": "PUBLIC", "view_audience": "Public", "download_audience": "Public",
+                             "metadata_visibility": "Public", "resource_status": "onGoing"}.items():
+            ds.cell(row + i, dcol[field]).value = value
+    wb.save(dst)
+    return expected
+
+
+def check_final_state(org: Org, expected: dict[str, str], new: int) -> None:
+    for pid, purpose in expected.items():
+        now = org.sysadmin.action.package_show(id=pid)
+        assert now["purpose"] == purpose
+        assert now["resources"][0]["description"] == f"Described {now['resources'][0]['id'][:8]}"
+    for i in range(new):
+        found = org.sysadmin.action.package_search(fq=f'name:"{org.org["name"]}-new-{i}"', include_private=True,
+                                                   include_drafts=True)
+        assert found["count"] == 1, f"new dataset {i} exists {found['count']} times"
+
+
+def test_twenty_percent_faults_every_change_lands_exactly_once(sandbox, tmp_path):
+    org = Org(sandbox, 60)
+    exported = org.export(tmp_path / "org.xlsx")
+    expected = edit_many(exported, tmp_path / "edited.xlsx", org, new=5)
+    edited = tmp_path / "edited.xlsx"
+    plan, report = validate_workbook(read_workbook(edited), RemoteCatalogue(org.url, sandbox["CKAN_EDITOR_TOKEN"]))
+    assert report.valid and len(plan.records) == 65
+    with FaultProxy(org.url, share=0.2, seed=20261123) as proxy:
+        catalogue = RemoteCatalogue(proxy.url, sandbox["CKAN_EDITOR_TOKEN"])
+        settings = ApplySettings(workers=4, retries=8, backoff=0.02)
+        result = apply_plan(catalogue, plan, report, settings, edited, read_workbook(edited).fingerprint)
+    assert len(proxy.injected) >= 10 and set(proxy.injected) >= {"500", "502", "503", "429", "drop", "lost"}
+    statuses = Counter(r.status for r in result.rows)
+    assert statuses == {"applied": 120, "created": 5}  # a Datasets and a Resources row per update, [r.message for r in result.rows if r.status == "failed"]
+    # exactly once: every record got one successful write on the server, however many faults
+    writes = Counter(i for call in proxy.forwarded if call["action"] in ("package_revise", "package_create")
+                     and call["status"] == 200 for i in call["ids"][:1])
+    assert all(n == 1 for n in writes.values()), writes
+    assert len(writes) == 65
+    check_final_state(org, expected, new=5)
+    # the report matches the server, record for record
+    for row in result.rows:
+        if row.action == "update":
+            assert org.sysadmin.action.package_show(id=row.dataset_id)["purpose"] == expected[row.dataset_id]
+
+
+def test_killed_at_random_points_a_rerun_completes_without_duplicates(sandbox, tmp_path):
+    org = Org(sandbox, 190)
+    exported = org.export(tmp_path / "org.xlsx")
+    expected = edit_many(exported, tmp_path / "edited.xlsx", org, new=10)
+    edited = tmp_path / "edited.xlsx"
+    command = [sys.executable, "-m", "bcdc_bulk.cli", "-q", "apply", str(edited), "-r", org.url, "--workers", "4"]
+    env = dict(os.environ, BCDC_API_KEY=sandbox["CKAN_EDITOR_TOKEN"])
+    rng = random.Random(7)
+    kills = 0
+    for _ in range(40):
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=rng.uniform(0.8, 3.0))
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            if kills >= 12:
+                break
+            continue
+        break  # it finished before the kill
+    assert kills >= 10
+    final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert final.returncode == 0, final.stdout + final.stderr
+    report = [json.loads(line) for line in edited.with_name("edited.report.jsonl").read_text().splitlines()]
+    assert {r["status"] for r in report} <= {"unchanged", "applied", "created"}
+    check_final_state(org, expected, new=10)
+    time.sleep(0)  # nothing else to wait for: every run above has ended
