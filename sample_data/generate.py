@@ -194,7 +194,7 @@ def generate(count: int, seed: int = 20261123, org_name: str | None = None) -> t
     packages = []
     for i in range(count):
         if count <= 200:
-            org = orgs[0] if i % 2 == 0 else orgs[1 + (i // 2) % 2]
+            org = orgs[0] if i % 2 == 0 or len(orgs) == 1 else orgs[1 + (i // 2) % 2]
             era = "classic" if i % 10 == 7 else "composite" if i % 10 == 3 else "current"
         else:
             org, era = ministry, "current" if i % 20 else "composite"
