@@ -368,6 +368,11 @@ class _Run:
         try:
             answer, attempts = self.send(call, landed)
         except ServerValidationError as exc:
+            if "match" in exc.errors:  # changed by someone else between our read and this write
+                self.journal.write(record=rec.key, action=call.action, status=CONFLICT, message=str(exc))
+                fields = ", ".join(str(f) for f in exc.errors["match"]) if isinstance(exc.errors["match"], list) else ""
+                return CONFLICT, ("not written: changed in the catalogue while this run was applying it "
+                                  f"({fields}); export again to see their change"), 1
             where = _server_cells(rec, exc.errors)
             self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
             return FAILED, f"the catalogue refused it: {where}", 1

@@ -756,9 +756,14 @@ def record_calls(rec: RecordPlan, method: str = PATCH) -> list[Call]:
     dataset = [c for c in dataset if c.field != "resources"]
     calls: list[Call] = []
     if method == REVISE:
-        data: dict[str, Any] = {"match": {"id": pid}, "update": {c.field: c.new for c in dataset}}
+        # match: the server refuses the call if a field being written changed since it was read
+        match = {"id": pid} | {c.field: c.old for c in dataset if isinstance(c.old, str) and c.old}
+        data: dict[str, Any] = {"match": match, "update": {c.field: c.new for c in dataset}}
         for rid, changes in by_resource.items():
             data[f"update__resources__{rid}"] = {c.field: c.new for c in changes}
+            for c in changes:
+                if isinstance(c.old, str) and c.old:
+                    data[f"match__resources__{rid}__{c.field}"] = c.old
         inline = [r for r in new_resources if not _is_upload(r)]
         if inline:
             data["update__resources__extend"] = inline

@@ -257,3 +257,25 @@ def test_prod_asks_first_and_never_waits_without_a_terminal(name, yes, interacti
                                          "https://catalogue.data.gov.bc.ca? 1 with errors will not be sent.")
     else:
         assert confirm_prod(preview, name, yes, interactive) is outcome
+
+
+def test_an_edit_made_between_our_read_and_our_write_is_refused_by_the_match(sandbox, tmp_path):
+    org = Org(sandbox, 1)
+    p0 = org.packages[0]
+    exported = org.export(tmp_path / "org.xlsx")
+    edited = edit(exported, tmp_path / "edited.xlsx", [("Datasets", p0["id"], "title", f"Mine {p0['name']}")])
+    stale = read_workbook(edited).snapshot
+
+    class ReadTooEarly(RemoteCatalogue):
+        """Reads the records as they were before someone else's edit landed."""
+
+        def packages_by_id(self, ids):
+            org.sysadmin.action.package_patch(id=p0["id"], title=f"Theirs {p0['name']}")
+            return {i: stale[i] for i in ids}
+
+    catalogue = ReadTooEarly(org.url, sandbox["CKAN_EDITOR_TOKEN"])
+    plan, rep = validate_workbook(read_workbook(edited), catalogue)
+    result = apply_plan(catalogue, plan, rep, ApplySettings(), edited, "race")
+    [row] = result.rows
+    assert row.status == "conflict" and "while this run was applying it (title)" in row.message
+    assert org.show(0)["title"] == f"Theirs {p0['name']}"

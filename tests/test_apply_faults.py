@@ -74,7 +74,8 @@ def test_twenty_percent_faults_every_change_lands_exactly_once(sandbox, tmp_path
         result = apply_plan(catalogue, plan, report, settings, edited, read_workbook(edited).fingerprint)
     assert len(proxy.injected) >= 10 and set(proxy.injected) >= {"500", "502", "503", "429", "drop", "lost"}
     statuses = Counter(r.status for r in result.rows)
-    assert statuses == {"applied": 120, "created": 5}  # a Datasets and a Resources row per update, [r.message for r in result.rows if r.status == "failed"]
+    # a Datasets and a Resources row per update
+    assert statuses == {"applied": 120, "created": 5}, [r.message for r in result.rows if r.status == "failed"]
     # exactly once: every record got one successful write on the server, however many faults
     writes = Counter(i for call in proxy.forwarded if call["action"] in ("package_revise", "package_create")
                      and call["status"] == 200 for i in call["ids"][:1])
@@ -115,3 +116,32 @@ def test_killed_at_random_points_a_rerun_completes_without_duplicates(sandbox, t
     assert {r["status"] for r in report} <= {"unchanged", "applied", "created"}
     check_final_state(org, expected, new=10)
     time.sleep(0)  # nothing else to wait for: every run above has ended
+
+
+def test_ctrl_c_finishes_the_calls_in_flight_writes_the_report_and_stops(sandbox, tmp_path):
+    org = Org(sandbox, 80)
+    exported = org.export(tmp_path / "org.xlsx")
+    expected = edit_many(exported, tmp_path / "edited.xlsx", org)
+    edited = tmp_path / "edited.xlsx"
+    command = [sys.executable, "-m", "bcdc_bulk.cli", "-q", "apply", str(edited), "-r", org.url, "--workers", "2"]
+    env = dict(os.environ, BCDC_API_KEY=sandbox["CKAN_EDITOR_TOKEN"])
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    report_file = edited.with_name("edited.journal.jsonl")
+    deadline = time.monotonic() + 60
+    while not report_file.exists() and time.monotonic() < deadline:  # writing has begun
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, out + err
+    assert "Stopped: " in out and "skipped" in out and "Traceback" not in err
+    rows = [json.loads(line) for line in edited.with_name("edited.report.jsonl").read_text().splitlines()]
+    statuses = Counter(r["status"] for r in rows)
+    assert statuses["applied"] > 0 and statuses["skipped"] > 0 and not statuses["failed"], statuses
+    # every row reported applied really is on the server; a rerun finishes the rest
+    for row in rows:
+        if row["status"] == "applied" and row["sheet"] == "Datasets":
+            assert org.sysadmin.action.package_show(id=row["dataset_id"])["purpose"] == expected[row["dataset_id"]]
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    check_final_state(org, expected, new=0)
