@@ -99,6 +99,15 @@ def test_apply_writes_only_the_changes_and_a_rerun_is_unchanged(sandbox, tmp_pat
         "metadata_modified", "position")}  # the other resource untouched
     assert org.show(2)["contacts"][0]["email"] == "new.contact@example.invalid"
     assert org.show(2)["title"] == p2["title"]
+    # the report: coloured by status, filterable, a summary with counts and a chart
+    book = openpyxl.load_workbook(tmp_path / "edited.report.xlsx")
+    assert book.sheetnames == ["Summary", "Rows"] and len(book["Summary"]._charts) == 1
+    assert book["Rows"].auto_filter.ref and book["Rows"]["A2"].fill.fgColor.rgb.endswith("C6EFCE")
+    # the API key is in no output and no file the run wrote
+    key = sandbox["CKAN_EDITOR_TOKEN"]
+    assert key not in result.output
+    for written in tmp_path.iterdir():
+        assert key.encode() not in written.read_bytes(), written
     # the same workbook again: everything is already there, nothing is written
     again = apply(edited, sandbox)
     assert again.exit_code == 0, again.output
@@ -279,3 +288,24 @@ def test_an_edit_made_between_our_read_and_our_write_is_refused_by_the_match(san
     [row] = result.rows
     assert row.status == "conflict" and "while this run was applying it (title)" in row.message
     assert org.show(0)["title"] == f"Theirs {p0['name']}"
+
+
+def test_calls_are_exactly_the_changed_datasets(sandbox, tmp_path):
+    org = Org(sandbox, 3)
+    p0, p1, _ = org.packages
+    edited = edit(org.export(tmp_path / "org.xlsx"), tmp_path / "edited.xlsx", [
+        ("Datasets", p0["id"], "purpose", "One."),
+        ("Resources", p1["resources"][0]["id"], "format", "csv"),
+        ("Resources", p1["resources"][1]["id"], "format", "csv"),
+    ])
+    catalogue = RemoteCatalogue(org.url, sandbox["CKAN_EDITOR_TOKEN"])
+    plan, rep = validate_workbook(read_workbook(edited), catalogue)
+    for method, expected in (("revise", ["package_revise"] * 2), ("patch", None)):
+        catalogue.calls.clear()
+        result = apply_plan(catalogue, plan, rep, ApplySettings(method=method, dry_run=method == "patch"),
+                            edited, f"calls-{method}")
+        writes = [c for c in catalogue.calls if c not in ("package_search", "package_show")]
+        if expected:
+            assert writes == expected and {r.status for r in result.rows} == {"applied"}
+        else:  # a dry run sends nothing
+            assert writes == []

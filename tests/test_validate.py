@@ -360,3 +360,19 @@ def test_a_new_resource_can_name_a_file_to_upload(branch_export, tmp_path, exist
         [problem] = report.problems
         assert (problem.sheet, problem.row, problem.code) == ("Resources", row, "upload-missing")
         assert "the file to upload, 'files/data.csv', was not found" in problem.message
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def test_problem_report_matches_the_golden_file(branch_export, tmp_path):
+    edited = edit(branch_export, tmp_path / "bad.xlsx", [
+        ("Datasets", 3, "security_class", "SECRET"), ("Datasets", 4, "title", "x"),
+        ("Contacts", 3, "email", "not-an-address"), ("Resources", 5, "format", "docx"),
+        ("Datasets", 6, "record_publish_date", "2024/01/02"),
+    ])
+    report = tmp_path / "problems.xlsx"
+    result = run("validate", str(edited), "--report", str(report))
+    assert result.exit_code == 3
+    produced = report.with_suffix(".csv").read_text(encoding="utf-8-sig")
+    assert produced == (GOLDEN / "problems.csv").read_text(encoding="utf-8")

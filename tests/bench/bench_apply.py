@@ -55,7 +55,8 @@ def _org(env: dict[str, str], count: int, tag: str) -> tuple[dict, list[dict]]:
     return orgs[0], packages
 
 
-def _edited_workbook(env: dict[str, str], org: dict, url: str | None = None) -> tuple[Path, list[str]]:
+def _edited_workbook(env: dict[str, str], org: dict, url: str | None = None,
+                     resources: bool = False) -> tuple[Path, list[str]]:
     import openpyxl
 
     from bcdc_bulk.catalogue import RemoteCatalogue
@@ -72,14 +73,20 @@ def _edited_workbook(env: dict[str, str], org: dict, url: str | None = None) -> 
         if ws.cell(row, cols["id"]).value:
             ws.cell(row, cols["purpose"]).value = f"Benchmark purpose {uuid.uuid4().hex[:8]}"
             ids.append(ws.cell(row, cols["id"]).value)
+    if resources:  # and every resource's description: with --method patch, one more call each
+        rs = wb["Resources"]
+        rcols = {c.value: c.column for c in rs[2]}
+        for row in range(3, rs.max_row + 1):
+            if rs.cell(row, rcols["id"]).value:
+                rs.cell(row, rcols["description"]).value = f"Benchmark description {uuid.uuid4().hex[:8]}"
     wb.save(work / "edited.xlsx")
     return work / "edited.xlsx", ids
 
 
-def _apply(env: dict[str, str], path: Path, url: str, workers: int) -> float:
+def _apply(env: dict[str, str], path: Path, url: str, workers: int, method: str = "revise") -> float:
     start = time.perf_counter()
     proc = subprocess.run([str(Path(sys.executable).parent / "bcdc-bulk"), "-q", "apply", str(path), "-r", url,
-                           "--workers", str(workers)], capture_output=True, text=True,
+                           "--workers", str(workers), "--method", method], capture_output=True, text=True,
                           env=dict(os.environ, BCDC_API_KEY=env["CKAN_EDITOR_TOKEN"]))
     elapsed = time.perf_counter() - start
     if proc.returncode:
@@ -136,16 +143,32 @@ def latency(env: dict[str, str], count: int) -> dict:
             "workers_8_s": round(times[8], 2), "speedup": round(times[1] / times[8], 2), "target": ">= 3"}
 
 
+def methods(env: dict[str, str], count: int) -> dict:
+    """package_revise (one call a dataset) against package_patch + resource_patch (one call a
+    dataset and one a resource), on datasets whose every resource changed too."""
+    out = {}
+    for method in ("revise", "patch"):
+        org, packages = _org(env, count, method[0])
+        edited, _ = _edited_workbook(env, org, resources=True)
+        out[f"{method}_s"] = round(_apply(env, edited, env["CKAN_URL"], 4, method), 2)
+    out.update(packages=count, resources=sum(len(p["resources"]) for p in packages),
+               ratio_patch_vs_revise=round(out["patch_s"] / out["revise_s"], 2))
+    return out
+
+
 def main() -> None:
     from conftest import _read_env
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--packages", type=int, default=500)
     parser.add_argument("--latency-packages", type=int, default=80)
+    parser.add_argument("--method-packages", type=int, default=100)
+    parser.add_argument("--only", choices=["overhead", "latency", "methods"])
     args = parser.parse_args()
     env = _read_env()
-    print(json.dumps({"overhead": overhead(env, args.packages), "latency": latency(env, args.latency_packages)},
-                     indent=2))
+    parts = {"overhead": lambda: overhead(env, args.packages), "latency": lambda: latency(env, args.latency_packages),
+             "methods": lambda: methods(env, args.method_packages)}
+    print(json.dumps({k: f() for k, f in parts.items() if args.only in (None, k)}, indent=2))
 
 
 if __name__ == "__main__":
