@@ -210,11 +210,8 @@ def _new_resource_there(current: dict[str, Any], resource: dict[str, Any]) -> bo
 # --- the run ----------------------------------------------------------------------------------------
 
 class _Run:
-    def __init__(self, catalogue: Any, plan: Plan, report: ValidationReport, settings: ApplySettings,
-                 journal: Journal, base: Path) -> None:
+    def __init__(self, catalogue: Any, settings: ApplySettings, journal: Journal, base: Path) -> None:
         self.catalogue = catalogue
-        self.plan = plan
-        self.report = report
         self.settings = settings
         self.journal = journal
         self.base = base
@@ -530,7 +527,7 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
         return result
     if confirm is not None and not confirm(preview):
         raise BulkError("stopped before writing anything, as asked")
-    run = _Run(catalogue, plan, report, settings, journal, workbook.parent)
+    run = _Run(catalogue, settings, journal, workbook.parent)
     updates = [r for r in todo if r.action == "update"]
     current = run.read(lambda: catalogue.packages_by_id([r.after["id"] for r in updates])) if updates else {}
     names = {res.get("id"): res.get("name") or "" for rec in todo for res in rec.after.get("resources") or []}

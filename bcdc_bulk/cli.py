@@ -145,8 +145,7 @@ def _checked(ctx: click.Context, workbook: Path, remote: str | None, apikey: str
 
 
 def _problem_line(p: Any) -> str:
-    where = f"{p.sheet}!{p.column}{p.row}" if p.column and p.row else (f"{p.sheet} row {p.row}" if p.row else p.sheet)
-    return f"{where:<16} {p.severity:<7} {p.field or '-':<22} {p.message}"
+    return f"{p.where:<16} {p.severity:<7} {p.field or '-':<22} {p.message}"
 
 
 plan_remote = click.option("-r", "--remote", "remote", default=None,

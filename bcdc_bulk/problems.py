@@ -31,9 +31,10 @@ class Problem:
 
     @property
     def where(self) -> str:
-        """'Datasets!F7' style location (sheet only when there is no cell)."""
-        cell = f"{self.column}{self.row}" if self.row and self.column else (f"row {self.row}" if self.row else "")
-        return f"{self.sheet}!{cell}" if cell and self.column else f"{self.sheet} {cell}".strip()
+        """Where to look: 'Datasets!F7', or 'Datasets row 7' without a column, or the sheet."""
+        if self.row and self.column:
+            return f"{self.sheet}!{self.column}{self.row}"
+        return f"{self.sheet} row {self.row}" if self.row else self.sheet
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (for JSON and CSV reports)."""

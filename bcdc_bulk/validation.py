@@ -616,11 +616,6 @@ def _place(rec: RecordPlan, issue: Issue, pre_existing: bool) -> Problem:
                    issue.severity, rec.key, pre_existing)
 
 
-def inventory_findings(pkg: dict[str, Any], checker: RecordChecker) -> list[Issue]:
-    """What today's schema says about a stored record (for the auditor's Findings sheet)."""
-    return checker.check(pkg)
-
-
 def gather_lookups(book: Any, plan: Plan, catalogue: Any | None) -> Lookups:
     """Lookups from the workbook's own lists, and from the catalogue when there is one:
     the user's roles, and whether new names and titles are taken on the server."""
