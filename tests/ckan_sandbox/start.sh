@@ -8,32 +8,56 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 STATE="$HERE/.state"
 PORT="${CKAN_SANDBOX_PORT:-5055}"
-REDIS_PORT="${CKAN_SANDBOX_REDIS_PORT:-$((PORT + 1000))}"
+# a clone that ran before keeps its port (another clone may have taken 5055 meanwhile)
+if [[ -z "${CKAN_SANDBOX_PORT:-}" && -f "$STATE/env" ]]; then
+  PORT="$(sed -n 's|^CKAN_URL=http://127.0.0.1:\([0-9]*\).*|\1|p' "$STATE/env")"
+  PORT="${PORT:-5055}"
+fi
 CKAN_VERSION="${CKAN_VERSION:-2.11.6}"
 SCHEMING_VERSION="${SCHEMING_VERSION:-3.1.0}"
 WORKERS="${CKAN_SANDBOX_WORKERS:-4}"
 # The CKAN virtualenv lives outside the clone so that fresh clones reuse it.
 VENV="${CKAN_SANDBOX_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/bcdc-bulk/ckan-$CKAN_VERSION}"
-# One database per clone and port, so that two clones never wipe each other's sandbox.
-DB="bcdc_sandbox_${PORT}_$(echo -n "$STATE" | sha256sum | cut -c1-8)"
 DB_USER="bcdc_sandbox"
 DB_PASS="bcdc_sandbox"
-URL="http://127.0.0.1:$PORT"
 INI="$STATE/ckan.ini"
 SEED_FILE="${CKAN_SANDBOX_SEED:-$ROOT/sample_data/catalogue.jsonl}"
 
 log() { echo "[sandbox] $*" >&2; }
+use_port() {
+  PORT="$1"
+  REDIS_PORT="${CKAN_SANDBOX_REDIS_PORT:-$((PORT + 1000))}"
+  URL="http://127.0.0.1:$PORT"
+  # One database per clone and port, so that two clones never wipe each other's sandbox.
+  DB="bcdc_sandbox_${PORT}_$(echo -n "$STATE" | sha256sum | cut -c1-8)"
+}
 alive() { curl -fsS -m 5 "$URL/api/3/action/status_show" >/dev/null 2>&1; }
+listening() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+ours() { [[ -f "$STATE/gunicorn.pid" ]] && kill -0 "$(cat "$STATE/gunicorn.pid")" 2>/dev/null; }
+use_port "$PORT"
 
 mkdir -p "$STATE"
-if [[ -f "$STATE/env" ]] && alive; then
+if [[ -f "$STATE/env" ]] && alive && ours; then
   log "already running at $URL"
   exit 0
 fi
 
-if alive && [[ ! -f "$STATE/gunicorn.pid" ]]; then
-  log "port $PORT is already served by another CKAN (another clone's sandbox?): stop it, or set CKAN_SANDBOX_PORT"
-  exit 1
+if listening "$PORT" && ! ours; then
+  if [[ -n "${CKAN_SANDBOX_PORT:-}" ]]; then
+    log "port $PORT is already in use (another clone's sandbox?): stop it, or set another CKAN_SANDBOX_PORT"
+    exit 1
+  fi
+  # another clone (or anything else) has the port: take the next free one
+  for candidate in $(seq $((PORT + 1)) $((PORT + 40))); do
+    if ! listening "$candidate" && ! listening "$((candidate + 1000))"; then
+      log "port $PORT is in use by another process; this clone's sandbox uses $candidate"
+      use_port "$candidate"
+      break
+    fi
+  done
+  if listening "$PORT"; then
+    log "no free port near $PORT; set CKAN_SANDBOX_PORT"; exit 1
+  fi
 fi
 
 # --- system services -------------------------------------------------------
