@@ -179,6 +179,7 @@ def test_server_refusals_are_rows_and_the_run_goes_on(sandbox, tmp_path, method)
     assert rows[p1["name"]].status == "failed" and "no longer in the catalogue" in rows[p1["name"]].message
     assert rows[p2["name"]].status == "failed" and "HTTP 403" in rows[p2["name"]].message
     assert len(result.rows) == 3
+    assert max(r.attempts for r in result.rows) == 1  # a refusal is never retried
 
 
 def test_validation_errors_are_not_sent(sandbox, tmp_path):
@@ -309,3 +310,29 @@ def test_calls_are_exactly_the_changed_datasets(sandbox, tmp_path):
             assert writes == expected and {r.status for r in result.rows} == {"applied"}
         else:  # a dry run sends nothing
             assert writes == []
+
+
+def test_a_new_resource_with_a_local_file_is_uploaded(sandbox, tmp_path):
+    org = Org(sandbox, 1)
+    p0 = org.packages[0]
+    path = org.export(tmp_path / "org.xlsx")
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "table.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Resources"]
+    cols = {c.value: c.column for c in ws[2]}
+    row = ws.max_row + 1
+    for field, value in {"package_name": p0["name"], "name": "Uploaded table", "url": "files/table.csv",
+                         "bcdc_type": "document", "format": "csv", "resource_update_cycle": "monthly",
+                         "resource_storage_location": "catalogue data store", "resource_type": "data",
+                         "resource_access_method": "direct access"}.items():
+        ws.cell(row, cols[field]).value = value
+    edited = tmp_path / "upload.xlsx"
+    wb.save(edited)
+    result = apply(edited, sandbox)
+    assert result.exit_code == 0, result.output
+    uploaded = next(r for r in org.show(0)["resources"] if r["name"] == "Uploaded table")
+    assert uploaded["url_type"] == "upload" and uploaded["url"].endswith("/table.csv")
+    again = apply(edited, sandbox)
+    assert again.output.startswith("1 unchanged."), again.output
+    assert [r["name"] for r in org.show(0)["resources"]].count("Uploaded table") == 1
