@@ -96,26 +96,30 @@ def test_killed_at_random_points_a_rerun_completes_without_duplicates(sandbox, t
     command = [sys.executable, "-m", "bcdc_bulk.cli", "-q", "apply", str(edited), "-r", org.url, "--workers", "4"]
     env = dict(os.environ, BCDC_API_KEY=sandbox["CKAN_EDITOR_TOKEN"])
     rng = random.Random(7)
+    journal = edited.with_name("edited.journal.jsonl")
+
+    def journalled() -> int:
+        return len(journal.read_text(encoding="utf-8").splitlines()) if journal.exists() else 0
+
     kills = 0
-    for _ in range(40):
+    while kills < 12:
+        start = journalled()
         proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            proc.wait(timeout=rng.uniform(0.8, 3.0))
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            kills += 1
-            if kills >= 12:
-                break
-            continue
-        break  # it finished before the kill
+        # kill it while it writes: after this run's first journalled call, at a random moment
+        while proc.poll() is None and journalled() == start:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.4))
+        if proc.poll() is not None:
+            break  # it finished before the kill
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
     assert kills >= 10
     final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stdout + final.stderr
     report = [json.loads(line) for line in edited.with_name("edited.report.jsonl").read_text().splitlines()]
     assert {r["status"] for r in report} <= {"unchanged", "applied", "created"}
     check_final_state(org, expected, new=10)
-    time.sleep(0)  # nothing else to wait for: every run above has ended
 
 
 def test_ctrl_c_finishes_the_calls_in_flight_writes_the_report_and_stops(sandbox, tmp_path):
