@@ -279,16 +279,12 @@ class _Run:
         """Write one existing record; returns (label kind, key) -> (status, message, attempts)."""
         outcome: dict[tuple[str, str], tuple[str, str, int]] = {}
         if current is None:
-            for change in rec.changes:
-                outcome[("change", change.label)] = (FAILED, "the dataset is no longer in the catalogue (deleted "
-                                                     "since the export, or you may not see it)", 0)
-            return outcome
+            return {("record", rec.key): (FAILED, "the dataset is no longer in the catalogue (deleted since the "
+                                                  "export, or you may not see it)", 0)}
         pending, done, conflicts = sort_changes(rec, current)
-        if conflicts:
-            message = "not written: changed in the catalogue since the export. " + "; ".join(conflicts)
-            for change in rec.changes:
-                outcome[("change", change.label)] = (CONFLICT, message, 0)
-            return outcome
+        if conflicts:  # the whole record waits: its rows are one dataset, saved together
+            return {("record", rec.key): (CONFLICT, "not written: changed in the catalogue since the export. "
+                                                    + "; ".join(conflicts), 0)}
         for change in done:
             outcome[("change", change.label)] = (UNCHANGED, "the catalogue already has this value", 0)
         new_resources = [i for i in rec.new_resources if not _new_resource_there(current, rec.after["resources"][i])]
@@ -450,7 +446,7 @@ def _row_results(rec: RecordPlan, outcome: dict[tuple[str, str], tuple[str, str,
     rank = {s: i for i, s in enumerate((FAILED, CONFLICT, SKIPPED, INVALID, APPLIED, CREATED, UNCHANGED))}
 
     def add(sheet: str, row: int | None, text: str, key: tuple[str, str], resource_id: str = "") -> None:
-        status, message, attempts = outcome.get(key, outcome.get(("record", rec.key), (UNCHANGED, "", 0)))
+        status, message, attempts = outcome.get(("record", rec.key)) or outcome.get(key) or (UNCHANGED, "", 0)
         entry = rows.setdefault((sheet, row), {"changes": [], "status": status, "message": message,
                                                "attempts": attempts, "resource_id": resource_id})
         entry["changes"].append(text)

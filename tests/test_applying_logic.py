@@ -48,3 +48,16 @@ def test_a_changed_entry_is_described_by_what_differs():
     assert describe(FieldChange("contacts", old, new)) == (
         "contacts #2 email: 'b@x.invalid' -> 'new@x.invalid'; contacts #3 name: '' -> 'C'")
     assert describe(FieldChange("title", "a", "b")) == "title: 'a' -> 'b'"
+
+
+def test_a_record_wide_outcome_covers_every_row_of_the_record():
+    from bcdc_bulk.applying import CONFLICT, _row_results
+
+    new_res = {"name": "Added"}
+    rec = record([FieldChange("title", "Old", "New", cell=CellRef("Datasets", 3, "C")),
+                  FieldChange("resources", None, new_res, cell=CellRef("Resources", 9))])
+    rec.after = dict(rec.before, resources=rec.before["resources"] + [new_res])
+    rec.new_resources = [1]
+    rows = _row_results(rec, {("record", "p1"): (CONFLICT, "changed since the export", 0)}, 0.1, {})
+    assert [(r.sheet, r.row, r.status) for r in rows] == [("Datasets", 3, CONFLICT), ("Resources", 9, CONFLICT)]
+    assert rows[1].changes == "new resource 'Added'"
