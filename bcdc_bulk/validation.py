@@ -624,7 +624,7 @@ def gather_lookups(book: Any, plan: Plan, catalogue: Any | None) -> Lookups:
     if catalogue is None:
         return lookups
     who = catalogue.access()
-    if who is not None:
+    if who is not None and who.get("user"):  # without a key, roles are unknown (as offline)
         lookups.access = Access(user=who["user"], sysadmin=who["sysadmin"], roles=who["roles"], known=True)
     names, titles = set(), set()
     for rec in plan.records:
