@@ -41,14 +41,18 @@ PEAK = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrs
 
 
 def offline(count: int) -> dict:
-    from generate import generate
-
     work = Path(tempfile.mkdtemp(prefix="bcdc-bench-"))
-    packages, orgs = generate(count, seed=7)
     cat = work / "catalogue.jsonl"
-    cat.write_text("".join(json.dumps(p) + "\n" for p in packages))
-    (work / "organizations.jsonl").write_text("".join(json.dumps(o) + "\n" for o in orgs))
-    org = orgs[0]["name"]
+    # generated in a child: Linux keeps a process's peak memory across exec, so the measured
+    # children must start from a small parent
+    made = subprocess.run([sys.executable, "-c", (
+        f"import json, sys\nsys.path.insert(0, {str(ROOT / 'sample_data')!r})\nfrom generate import generate\n"
+        f"packages, orgs = generate({count}, seed=7)\n"
+        f"open({str(cat)!r}, 'w').write(''.join(json.dumps(p) + '\\n' for p in packages))\n"
+        f"open({str(work / 'organizations.jsonl')!r}, 'w').write(''.join(json.dumps(o) + '\\n' for o in orgs))\n"
+        "print(orgs[0]['name'], sum(len(p['resources']) for p in packages))")], capture_output=True, text=True,
+        check=True)
+    org, resources = made.stdout.split()
     ours = _child(
         "from pathlib import Path\nfrom bcdc_bulk.catalogue import FileCatalogue\n"
         "from bcdc_bulk.export import export_workbook\n"
@@ -67,8 +71,7 @@ def offline(count: int) -> dict:
         "ws2 = wb.create_sheet('R')\n"
         "for p in pk:\n    for row in r.resource_rows(p):\n        ws2.append([display_text(v) for v in row.values()])\n"
         f"wb.save({str(work / 'peer.xlsx')!r})\n" + PEAK)
-    resources = sum(len(p["resources"]) for p in packages)
-    return {"packages": count, "resources": resources,
+    return {"packages": count, "resources": int(resources),
             "export_s": round(ours[0], 2), "export_peak_mb": round(ours[1]),
             "read_and_diff_s": round(read[0], 2), "read_peak_mb": round(read[1]),
             "openpyxl_peer_s": round(peer[0], 2), "openpyxl_peer_peak_mb": round(peer[1]),
