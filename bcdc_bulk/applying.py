@@ -35,9 +35,18 @@ from bcdc_bulk.errors import (
     ServerValidationError,
     TransientError,
 )
-from bcdc_bulk.planning import REVISE, Call, FieldChange, Plan, RecordPlan, canonical, record_calls
+from bcdc_bulk.planning import (
+    REVISE,
+    Call,
+    FieldChange,
+    Plan,
+    RecordPlan,
+    describe,
+    record_calls,
+    same_value,
+    short_text,
+)
 from bcdc_bulk.problems import ValidationReport
-from bcdc_bulk.tables import value_text
 
 APPLIED, CREATED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED = (
     "applied", "created", "unchanged", "invalid", "conflict", "failed", "skipped")
@@ -172,15 +181,6 @@ def _current_value(pkg: dict[str, Any], change: FieldChange) -> tuple[bool, Any]
     return True, pkg.get(change.field)
 
 
-def _same(a: Any, b: Any) -> bool:
-    return canonical(a) == canonical(b)
-
-
-def _text(value: Any) -> str:
-    text = value if isinstance(value, str) else value_text(value)
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
 def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldChange], list[FieldChange], list[str]]:
     """(still to write, already there, conflicts described) for an update, against the server now."""
     pending, done, conflicts = [], [], []
@@ -190,13 +190,13 @@ def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldCh
         found, now = _current_value(current, change)
         if not found:
             conflicts.append(f"{change.label}: the resource was deleted in the catalogue since the export")
-        elif _same(now, change.new):
+        elif same_value(now, change.new):
             done.append(change)
-        elif _same(now, change.old):
+        elif same_value(now, change.old):
             pending.append(change)
         else:
-            conflicts.append(f"{change.label}: exported {_text(change.old)!r}, now in the catalogue {_text(now)!r}, "
-                             f"yours {_text(change.new)!r}")
+            conflicts.append(f"{change.label}: exported {short_text(change.old)!r}, "
+                             f"now in the catalogue {short_text(now)!r}, yours {short_text(change.new)!r}")
     return pending, done, conflicts
 
 
@@ -314,7 +314,7 @@ class _Run:
                 now = self.catalogue.package(rec.after["id"])
                 if now is None:
                     return False
-                return all(_same(_current_value(now, c)[1], c.new) for c in call.changes
+                return all(same_value(_current_value(now, c)[1], c.new) for c in call.changes
                            if not (c.field == "resources" and not c.resource_id)) and all(
                     _new_resource_there(now, c.new) for c in call.changes
                     if c.field == "resources" and not c.resource_id)
@@ -415,28 +415,6 @@ def _server_cells(rec: RecordPlan, errors: dict[str, Any]) -> str:
 
     walk(errors, ())
     return "; ".join(parts) or "no details given"
-
-
-def describe(change: FieldChange) -> str:
-    """A change in words: 'title: 'a' -> 'b'', or for a list of entries only what differs
-    ('contacts #2 email: 'a' -> 'b'')."""
-    old, new = change.old, change.new
-    if isinstance(new, list) and all(isinstance(e, dict) for e in new) and (
-            old is None or isinstance(old, list)) and change.field != "tags":
-        old_list = [e for e in (old or []) if isinstance(e, dict)]
-        parts = []
-        for i in range(max(len(old_list), len(new))):
-            before = old_list[i] if i < len(old_list) else {}
-            after = new[i] if i < len(new) else {}
-            if not after:
-                parts.append(f"{change.label} #{i + 1} removed")
-                continue
-            for key in sorted(set(before) | set(after)):
-                if not _same(before.get(key), after.get(key)):
-                    parts.append(f"{change.label} #{i + 1} {key}: {_text(before.get(key) or '')!r} -> "
-                                 f"{_text(after.get(key) or '')!r}")
-        return "; ".join(parts) or change.label
-    return f"{change.label}: {_text(old) if old is not None else ''!r} -> {_text(new)!r}"
 
 
 def _row_results(rec: RecordPlan, outcome: dict[tuple[str, str], tuple[str, str, int]], seconds: float,

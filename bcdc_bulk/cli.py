@@ -201,7 +201,7 @@ def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: P
 def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, method: str,
          apikey: str | None) -> None:
     """Show exactly what apply would send: the calls, field by field."""
-    from bcdc_bulk.planning import plan_calls
+    from bcdc_bulk.planning import describe, plan_calls
 
     the_plan, report = _checked(ctx, workbook, remote, apikey)
     blocked = report.blocked_records()
@@ -223,7 +223,7 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
                   or call.data.get("name") or "")
         click.echo(f"{call.action} {names.get(call.record) or call.record} {target}".rstrip())
         for change in call.changes:
-            click.echo(f"    {change.label}: {_short(change.old)} -> {_short(change.new)}")
+            click.echo(f"    {describe(change)}")
         if call.upload:
             click.echo(f"    upload: {call.upload}")
     if errors:
@@ -240,14 +240,6 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
                f"{len(errors)} error{'s' * (len(errors) != 1)} keep rows from being sent. Nothing was sent yet.")
     if errors:
         sys.exit(EXIT_ROWS)
-
-
-def _short(value: Any) -> str:
-    from bcdc_bulk.tables import value_text
-
-    text = value_text(value) if not isinstance(value, str) else value
-    text = text.replace("\n", " ")
-    return repr(text if len(text) <= 70 else text[:67] + "...")
 
 
 @cli.command()

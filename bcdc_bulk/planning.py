@@ -35,6 +35,7 @@ from bcdc_bulk.tables import (
     normalize_cell,
     parse_list,
     same_text,
+    value_text,
 )
 from bcdc_bulk.workbook_read import ReadWorkbook, SheetRows
 
@@ -213,6 +214,39 @@ def canonical(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """True when two API values mean the same (see canonical)."""
+    return canonical(a) == canonical(b)
+
+
+def short_text(value: Any) -> str:
+    """A value as text for a message, cut at 200 characters."""
+    text = value if isinstance(value, str) else value_text(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def describe(change: FieldChange) -> str:
+    """A change in words: 'title: 'a' -> 'b'', or for a list of entries only what differs
+    ('contacts #2 email: 'a' -> 'b'')."""
+    old, new = change.old, change.new
+    if isinstance(new, list) and all(isinstance(e, dict) for e in new) and (
+            old is None or isinstance(old, list)) and change.field != "tags":
+        old_list = [e for e in (old or []) if isinstance(e, dict)]
+        parts = []
+        for i in range(max(len(old_list), len(new))):
+            before = old_list[i] if i < len(old_list) else {}
+            after = new[i] if i < len(new) else {}
+            if not after:
+                parts.append(f"{change.label} #{i + 1} removed")
+                continue
+            for key in sorted(set(before) | set(after)):
+                if not same_value(before.get(key), after.get(key)):
+                    parts.append(f"{change.label} #{i + 1} {key}: {short_text(before.get(key) or '')!r} -> "
+                                 f"{short_text(after.get(key) or '')!r}")
+        return "; ".join(parts) or change.label
+    return f"{change.label}: {short_text(old) if old is not None else ''!r} -> {short_text(new)!r}"
 
 
 # --- building the plan ------------------------------------------------------------------------
