@@ -270,6 +270,7 @@ class _Builder:
     # records
 
     def record(self, pkg: dict[str, Any]) -> RecordPlan:
+        """The plan of an exported package (made on first use; copied only when changed)."""
         rec = self.plans.get(pkg["id"])
         if rec is None:
             rec = RecordPlan("update", pkg["id"], pkg.get("name") or "", pkg, pkg, letters=self.letters)
@@ -277,14 +278,17 @@ class _Builder:
         return rec
 
     def letters_of(self, sheet: SheetRows) -> None:
+        """Remember where each field's column is on this sheet, for placing problems."""
         self.letters[sheet.name] = {f: sheet.letter(f) for f in sheet.columns}
 
     def problem(self, sheet: SheetRows, row: int, fld: str, value: Any, code: str, message: str,
                 record: str = "", severity: str = ERROR) -> None:
+        """Record a problem of a row that cannot be planned as it is."""
         self.plan.problems.append(Problem(sheet.name, row, sheet.letter(fld) if fld else "", fld,
                                           normalize_cell(value), code, message, severity, record))
 
     def editable(self, spec: SheetSpec, sheet: SheetRows) -> list[str]:
+        """The editable fields this sheet has (cached per sheet)."""
         found = self._editable.get(sheet.name)
         if found is None:
             found = [c.field for c in spec.columns if not c.read_only and not c.key and c.field in sheet.columns]
@@ -292,6 +296,7 @@ class _Builder:
         return found
 
     def read_only(self, spec: SheetSpec, sheet: SheetRows) -> list[str]:
+        """The read-only, non-key fields this sheet has."""
         return [c.field for c in spec.columns if c.read_only and not c.key and c.field in sheet.columns]
 
     def bad_cells(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any],
@@ -359,6 +364,7 @@ class _Builder:
 
     def set_field(self, rec: RecordPlan, path: Path_, fld_name: str, text: str, fld: Field | None,
                   resource_id: str | None, cell: CellRef) -> None:
+        """Set one changed field in the record's after-state, unless the change is only cosmetic."""
         new = self.parser.value(fld_name, text, fld)
 
         def holder_of() -> dict[str, Any]:
@@ -374,6 +380,7 @@ class _Builder:
     # sheets
 
     def datasets(self, spec: SheetSpec, sheet: SheetRows) -> None:
+        """Plan the Datasets sheet: changed fields, new datasets, deleted rows."""
         seen = set()
         for number, values in sheet.rows:
             rid = normalize_cell(values.get(DATASET_KEY))
@@ -403,6 +410,7 @@ class _Builder:
                                                  "in the catalogue"))
 
     def new_package(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any]) -> None:
+        """A Datasets row without an id: a dataset to create."""
         name = normalize_cell(values.get("name"))
         key = f"new:{sheet.name}:{number}"
         # without its type CKAN would create a plain dataset, outside the catalogue's schema
@@ -451,6 +459,7 @@ class _Builder:
         return None
 
     def resources(self, spec: SheetSpec, sheet: SheetRows) -> None:
+        """Plan the Resources sheet: changed fields, new resources, deleted rows."""
         res_index = {r.get("id"): (p, i) for p in self.packages for i, r in enumerate(p.get("resources") or [])}
         rendered = {row[DATASET_KEY]: row for p in self.packages for row in self.renderer.resource_rows(p)
                     if row.get(DATASET_KEY)}
@@ -486,6 +495,7 @@ class _Builder:
                                                  "deleted in the catalogue"))
 
     def new_resource(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any]) -> None:
+        """A Resources row without an id: a resource to add to its dataset."""
         rec = self.owner(sheet, number, values)
         if rec is None:
             return
@@ -504,6 +514,7 @@ class _Builder:
         rec.rows.append((sheet.name, number))
 
     def groups(self, spec: SheetSpec, sheet: SheetRows) -> None:
+        """Plan a repeating-group sheet: each owner's entries, rebuilt when any of its rows changed."""
         assert spec.group is not None
         by_owner: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
         for number, values in sheet.rows:
