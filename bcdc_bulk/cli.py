@@ -301,7 +301,7 @@ def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, worker
     written = write_apply_report(report_path, [r.as_dict() for r in result.rows], result.counts)
     for row in result.rows:
         if row.status in ("invalid", "conflict", "failed", "skipped"):
-            where = f"{row.sheet}!{row.row}" if row.row else row.sheet
+            where = f"{row.sheet} row {row.row}" if row.row else row.sheet
             click.echo(f"{row.status:<9} {where:<14} {row.dataset}: {row.message}")
     counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)
     prefix = "Dry run, nothing written: " if dry_run else ("Stopped: " if result.interrupted else "")

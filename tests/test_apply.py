@@ -151,7 +151,7 @@ def test_someone_elses_edit_is_a_conflict_and_is_kept(sandbox, tmp_path):
     assert rows[p1["name"]]["status"] == "applied"
     now = org.show(1)
     assert (now["purpose"], now["notes"]) == ("My purpose.", "Their notes.")  # their other edit kept
-    assert f"conflict  Datasets!{rows[p0['name']]['row']}" in result.output
+    assert f"conflict  Datasets row {rows[p0['name']]['row']}" in result.output
 
 
 def _plan_without_checks(path: Path, catalogue: RemoteCatalogue):
