@@ -200,6 +200,12 @@ def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldCh
     return pending, done, conflicts
 
 
+def is_our_creation(rec: RecordPlan, existing: dict[str, Any]) -> bool:
+    """True when a dataset found under a new row's URL name is the one this row describes
+    (an earlier run created it): same title, same organization."""
+    return existing.get("title") == rec.after.get("title") and existing.get("owner_org") == rec.after.get("owner_org")
+
+
 def _new_resource_there(current: dict[str, Any], resource: dict[str, Any]) -> bool:
     """True when the package already has this new resource (an earlier run created it)."""
     for res in current.get("resources") or []:
@@ -221,6 +227,12 @@ class _Run:
         self.stop = threading.Event()
         self.calls_made = 0
         self._count_lock = threading.Lock()
+
+    def pause(self, attempt: int, retry_after: float | None = None) -> None:
+        """Wait before retry ``attempt``: what the server asked for, else exponential backoff with jitter."""
+        delay = retry_after if retry_after is not None else (
+            self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
+        time.sleep(min(delay, 60.0))
 
     # one call, with retries of transient failures only
 
@@ -248,9 +260,7 @@ class _Run:
                     return None, attempt
                 if attempt > self.settings.retries or self.stop.is_set():
                     raise
-                delay = exc.retry_after if exc.retry_after is not None else (
-                    self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
-                time.sleep(min(delay, 60.0))
+                self.pause(attempt, exc.retry_after)
 
     def read(self, fetch: Callable[[], Any]) -> Any:
         """A read, retried on transient failures (reads are always safe to repeat)."""
@@ -262,26 +272,25 @@ class _Run:
             except TransientError as exc:
                 if attempt > self.settings.retries:
                     raise
-                time.sleep(exc.retry_after if exc.retry_after is not None else
-                           self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
+                self.pause(attempt, exc.retry_after)
 
     def _read_back(self, landed: Callable[[], bool]) -> bool:
-        for attempt in range(self.settings.retries + 1):
-            try:
-                return landed()
-            except TransientError:
-                time.sleep(self.settings.backoff * 2 ** attempt * (0.5 + random.random()))
-        return False
+        try:
+            return bool(self.read(landed))
+        except TransientError:
+            return False  # unknown still: the retry that follows is read back again
 
     # one record
 
-    def update(self, rec: RecordPlan, current: dict[str, Any] | None) -> dict[tuple[str, str], tuple[str, str, int]]:
+    def update(self, rec: RecordPlan, current: dict[str, Any] | None,
+               sorted_changes: tuple[list[FieldChange], list[FieldChange], list[str]] | None
+               ) -> dict[tuple[str, str], tuple[str, str, int]]:
         """Write one existing record; returns (label kind, key) -> (status, message, attempts)."""
         outcome: dict[tuple[str, str], tuple[str, str, int]] = {}
-        if current is None:
+        if current is None or sorted_changes is None:
             return {("record", rec.key): (FAILED, "the dataset is no longer in the catalogue (deleted since the "
                                                   "export, or you may not see it)", 0)}
-        pending, done, conflicts = sort_changes(rec, current)
+        pending, done, conflicts = sorted_changes
         if conflicts:  # the whole record waits: its rows are one dataset, saved together
             return {("record", rec.key): (CONFLICT, "not written: changed in the catalogue since the export. "
                                                     + "; ".join(conflicts), 0)}
@@ -330,8 +339,7 @@ class _Run:
         ref = earlier or rec.after.get("name") or ""
         existing = self.read(lambda: self.catalogue.package(ref)) if ref else None
         if existing is not None:
-            if earlier or (existing.get("title") == rec.after.get("title")
-                       and existing.get("owner_org") == rec.after.get("owner_org")):
+            if earlier or is_our_creation(rec, existing):
                 return {("record", rec.key): (UNCHANGED, f"already created (id {existing['id']})", 0)}
             return {("record", rec.key): (CONFLICT, f"a dataset named '{rec.name}' was created in the catalogue since "
                                                     "the export; choose another URL name", 0)}
@@ -507,13 +515,15 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
     updates = [r for r in todo if r.action == "update"]
     current = run.read(lambda: catalogue.packages_by_id([r.after["id"] for r in updates])) if updates else {}
     names = {res.get("id"): res.get("name") or "" for rec in todo for res in rec.after.get("resources") or []}
+    sorted_changes = {rec.key: sort_changes(rec, current[rec.after["id"]]) for rec in updates
+                      if rec.after["id"] in current}
     if updates and not settings.dry_run and write_undo is not None:
         pairs = []
         for rec in updates:
             now = current.get(rec.after["id"])
             if now is None:
                 continue
-            pending, _, conflicts = sort_changes(rec, now)
+            pending, _, conflicts = sorted_changes[rec.key]
             if pending and not conflicts:
                 after = copy.deepcopy(now)
                 for change in pending:
@@ -531,10 +541,10 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
     def work(rec: RecordPlan) -> list[RowResult]:
         started = time.perf_counter()
         try:
-            outcome = run.create(rec) if rec.action == "create" else run.update(rec, current.get(rec.after["id"]))
+            outcome = run.create(rec) if rec.action == "create" else run.update(
+                rec, current.get(rec.after["id"]), sorted_changes.get(rec.key))
         except CatalogueError as exc:  # a read that failed for good: this record only
             outcome = {("record", rec.key): (FAILED, str(exc), 1)}
-            outcome.update({("change", c.label): (FAILED, str(exc), 1) for c in rec.changes})
         return _row_results(rec, outcome, time.perf_counter() - started, names)
 
     pool = ThreadPoolExecutor(max_workers=max(1, settings.workers))
@@ -553,6 +563,13 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
                 result.rows.extend(future.result())
                 if tick:
                     tick(1)
+    except Exception as exc:  # a fault of ours, after writing began: stop cleanly and say what was written
+        run.stop.set()  # the calls in flight finish (the pool is shut down below)
+        error = BulkError(f"apply stopped on an unexpected error ({type(exc).__name__}: {exc}) after "
+                          f"{run.calls_made} calls")
+        error.outcome = (f"Every call it made is listed in {journal_path}; run apply again on the same workbook "
+                         "to carry on (what landed will show as unchanged).")
+        raise error from exc
     except KeyboardInterrupt:
         # finish what is in flight, write the report, stop
         run.stop.set()
@@ -561,10 +578,7 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
             result.rows.extend(future.result())
         for rec in queue:
             result.rows.extend(_row_results(rec, {("record", rec.key): (SKIPPED, "not sent: the run was stopped",
-                                                                        0)} | {
-                ("change", c.label): (SKIPPED, "not sent: the run was stopped", 0) for c in rec.changes} | {
-                ("new", str(i)): (SKIPPED, "not sent: the run was stopped", 0) for i in rec.new_resources},
-                0.0, names))
+                                                                        0)}, 0.0, names))
     finally:
         pool.shutdown(wait=True)
     result.calls_made = run.calls_made
@@ -575,16 +589,14 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
 def _own_creations(plan: Plan, report: ValidationReport, catalogue: Any) -> None:
     """A new row whose dataset an earlier run of this workbook created (it has our name, title
     and organization) is not a clash of names: it is done, and create() will say so."""
-    clashes = {p.record for p in report.problems if p.code in ("duplicate-name", "duplicate-title")
-               and "in the catalogue" in p.message}
+    in_use = ("name-in-use", "title-in-use")
+    clashes = {p.record for p in report.problems if p.code in in_use}
     for rec in plan.records:
         if rec.action != "create" or rec.key not in clashes or not rec.after.get("name"):
             continue
         there = catalogue.package(rec.after["name"])
-        if there and there.get("title") == rec.after.get("title") and there.get("owner_org") == rec.after.get(
-                "owner_org"):
-            report.problems = [p for p in report.problems if not (
-                p.record == rec.key and p.code in ("duplicate-name", "duplicate-title"))]
+        if there and is_our_creation(rec, there):
+            report.problems = [p for p in report.problems if not (p.record == rec.key and p.code in in_use)]
 
 
 def apply_workbook(path: Path, catalogue: Any, settings: ApplySettings,

@@ -395,14 +395,13 @@ class RemoteCatalogue:
         return found
 
     def titles_in_use(self, titles: list[str]) -> dict[str, str]:
-        """One search per title; Solr matches words, so results are compared exactly."""
+        """One search per 20 titles; Solr matches words, so results are compared exactly."""
         found: dict[str, str] = {}
-        for title in titles:
-            page = self.call("package_search", fq=f"title:{_solr_quote(title)}", rows=50, fl=["id", "title"],
-                             include_private=True, include_drafts=True)
-            for r in page.get("results") or []:
-                if r.get("title") == title:
-                    found[title] = r.get("id", "")
+        for i in range(0, len(titles), 20):
+            batch = titles[i:i + 20]
+            page = self.call("package_search", fq="title:(" + " OR ".join(_solr_quote(t) for t in batch) + ")",
+                             rows=PAGE_SIZE, fl=["id", "title"], include_private=True, include_drafts=True)
+            found.update({r["title"]: r.get("id", "") for r in page.get("results") or [] if r.get("title") in batch})
         return found
 
 

@@ -41,7 +41,7 @@ def handle_errors(outcome: str) -> Callable[[Callable[..., Any]], Callable[..., 
             except BulkError as exc:
                 if debug:
                     raise
-                _fail(str(exc), outcome)
+                _fail(str(exc), exc.outcome or outcome)
             except KeyboardInterrupt:
                 _fail("interrupted", outcome)
             except Exception as exc:  # unexpected: still no traceback unless asked
@@ -219,9 +219,7 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
         return
     names = {r.key: r.name for r in the_plan.records}
     for call in calls:
-        target = (call.data.get("id") or call.data.get("package_id") or (call.data.get("match") or {}).get("id")
-                  or call.data.get("name") or "")
-        click.echo(f"{call.action} {names.get(call.record) or call.record} {target}".rstrip())
+        click.echo(f"{call.action} {names.get(call.record) or call.record} {call.target}".rstrip())
         for change in call.changes:
             click.echo(f"    {describe(change)}")
         if call.upload:
@@ -298,12 +296,18 @@ def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, worker
     run = ApplySettings(method=method, workers=workers, max_rate=rate, dry_run=dry_run)
     result, _ = apply_workbook(workbook, catalogue, run, confirm, _progress(settings))
     report_path = report_path or workbook.with_name(workbook.stem + ".report.xlsx")
-    written = write_apply_report(report_path, [r.as_dict() for r in result.rows], result.counts)
+    counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)
+    try:
+        written = write_apply_report(report_path, [r.as_dict() for r in result.rows], result.counts)
+    except OSError as exc:  # the writes are done: say so, and where they are listed
+        error = BulkError(f"the report could not be written to {report_path} ({exc.strerror or exc})")
+        error.outcome = (f"The run itself finished ({counts or 'no changes'}); every call it made is listed in "
+                         f"{result.journal}.")
+        raise error from None
     for row in result.rows:
         if row.status in ("invalid", "conflict", "failed", "skipped"):
             where = f"{row.sheet} row {row.row}" if row.row else row.sheet
             click.echo(f"{row.status:<9} {where:<14} {row.dataset}: {row.message}")
-    counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)
     prefix = "Dry run, nothing written: " if dry_run else ("Stopped: " if result.interrupted else "")
     click.echo(f"{prefix}{counts or 'no changes'}. Report: {written[0]}")
     if result.undo:

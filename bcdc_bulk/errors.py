@@ -3,7 +3,12 @@ from __future__ import annotations
 
 
 class BulkError(Exception):
-    """A fatal error with a message written for the person running the tool."""
+    """A fatal error with a message written for the person running the tool.
+
+    ``outcome``, when set, says what the failed run left behind (what was written and
+    what was not), in place of the command's usual words."""
+
+    outcome: str | None = None
 
 
 class ConfigError(BulkError):

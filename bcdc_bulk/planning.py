@@ -80,7 +80,6 @@ class RecordPlan:
     after: dict[str, Any]
     changes: list[FieldChange] = field(default_factory=list)
     new_resources: list[int] = field(default_factory=list)  # indexes into after["resources"]
-    rows: list[tuple[str, int]] = field(default_factory=list)  # workbook rows that make this record
     rows_at: dict[Path_, tuple[str, int]] = field(default_factory=dict, repr=False)  # JSON path -> sheet row
     letters: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)  # sheet -> field -> column
     _own: bool = field(default=False, repr=False)
@@ -91,10 +90,9 @@ class RecordPlan:
             self.after = copy.deepcopy(self.after)
             self._own = True
 
-    @property
-    def package_id(self) -> str | None:
-        """The id on the server (None until created)."""
-        return self.after.get("id") or None
+    def touches(self, field_name: str) -> bool:
+        """True when the user set this dataset field (every field of a new record counts)."""
+        return self.action == "create" or any(c.field == field_name and c.resource_id is None for c in self.changes)
 
     def dataset_changes(self) -> list[FieldChange]:
         """Changes to package-level fields (repeating lists included)."""
@@ -138,11 +136,7 @@ class Plan:
     records: list[RecordPlan] = field(default_factory=list)
     ignored: list[RowNote] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # rows that cannot be planned at all
-
-    @property
-    def is_empty(self) -> bool:
-        """True when nothing would be written and nothing needs saying."""
-        return not self.records and not self.problems
+    schema: Schema | None = None  # the schema the workbook was exported with
 
 
 def renderer_for(book: ReadWorkbook) -> Renderer:
@@ -262,6 +256,9 @@ class _Builder:
         self.plans: dict[str, RecordPlan] = {}  # package id or new key -> plan
         self.letters: dict[str, dict[str, str]] = {}
         self._editable: dict[str, list[str]] = {}
+        self._read_only: dict[str, list[str]] = {}
+        self._group_rows: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self._fields: dict[str, dict[str, Field]] = {}
         self.new_by_name: dict[str, RecordPlan] = {}
         self.present: set[str] | None = None  # package ids with a row on Datasets
         self.orphans_told: set[tuple[str, str]] = set()
@@ -296,8 +293,35 @@ class _Builder:
         return found
 
     def read_only(self, spec: SheetSpec, sheet: SheetRows) -> list[str]:
-        """The read-only, non-key fields this sheet has."""
-        return [c.field for c in spec.columns if c.read_only and not c.key and c.field in sheet.columns]
+        """The read-only, non-key fields this sheet has (cached per sheet)."""
+        found = self._read_only.get(sheet.name)
+        if found is None:
+            found = [c.field for c in spec.columns if c.read_only and not c.key and c.field in sheet.columns]
+            self._read_only[sheet.name] = found
+        return found
+
+    def group_rows(self, spec: SheetSpec, pkg: dict[str, Any]) -> list[dict[str, str]]:
+        """The exported rows of one package on a group sheet (rendered once per package)."""
+        key = (spec.name, pkg.get("id") or "")
+        found = self._group_rows.get(key)
+        if found is None:
+            found = self._group_rows[key] = self.renderer.group_rows(pkg, spec)
+        return found
+
+    def fields_of(self, spec: SheetSpec) -> dict[str, Field]:
+        """The schema's definitions of the fields a sheet holds (a group sheet: its subfields)."""
+        found = self._fields.get(spec.name)
+        if found is None:
+            schema = self.renderer.schema
+            if spec.kind == "dataset":
+                found = {f.name: f for f in schema.dataset_fields}
+            elif spec.kind == "resource":
+                found = {f.name: f for f in schema.resource_fields}
+            else:
+                owner = (schema.dataset_field if spec.owner == "dataset" else schema.resource_field)(spec.group or "")
+                found = {f.name: f for f in owner.subfields} if owner else {}
+            self._fields[spec.name] = found
+        return found
 
     def bad_cells(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any],
                   rid: str) -> set[str]:
@@ -305,16 +329,14 @@ class _Builder:
         text no cell can hold, invisible control characters), each reported."""
         bad = set()
         formulas = sheet.formulas.get(number, {})
-        schema_field = self.renderer.schema.dataset_field if spec.kind == "dataset" else (
-            self.renderer.schema.resource_field)
+        fields = self.fields_of(spec)
         for fld in self.editable(spec, sheet):
             raw = values.get(fld)
             if not formulas and (raw is None or isinstance(raw, (int, float)) or (
                     isinstance(raw, str) and len(raw) <= MAX_CELL and not CONTROL.search(raw))):
                 continue  # the common case, decided without lookups
             letter = sheet.letter(fld)
-            fdef = schema_field(fld) if spec.kind != "group" else None
-            is_date = bool(fdef and fdef.preset == "date") or fld in ("date", "beginning_date", "end_date")
+            is_date = fld in fields and fields[fld].preset == "date"
             if letter in formulas:
                 self.problem(sheet, number, fld, formulas[letter], "formula",
                              f"this cell holds a formula ({formulas[letter][:60]}); bcdc-bulk sends values, not "
@@ -362,7 +384,7 @@ class _Builder:
                                              "changes in grey (read-only) columns are ignored"))
         return changed
 
-    def set_field(self, rec: RecordPlan, path: Path_, fld_name: str, text: str, fld: Field | None,
+    def set_field(self, rec: RecordPlan, fld_name: str, text: str, fld: Field | None,
                   resource_id: str | None, cell: CellRef) -> None:
         """Set one changed field in the record's after-state, unless the change is only cosmetic."""
         new = self.parser.value(fld_name, text, fld)
@@ -399,9 +421,8 @@ class _Builder:
             rec = self.record(pkg)
             rec.rows_at[()] = (sheet.name, number)
             for fld, text in changed.items():
-                self.set_field(rec, (fld,), fld, text, self.renderer.schema.dataset_field(fld), None,
+                self.set_field(rec, fld, text, self.fields_of(spec).get(fld), None,
                                CellRef(sheet.name, number, sheet.letter(fld)))
-            rec.rows.append((sheet.name, number))
         self.present = seen
         for pkg in self.packages:
             if pkg["id"] not in seen:
@@ -421,18 +442,10 @@ class _Builder:
         for fld in self.editable(spec, sheet):
             text = "" if fld in bad else normalize_cell(values.get(fld))
             if text:
-                after[fld] = self.parser.value(fld, text, self.renderer.schema.dataset_field(fld))
+                after[fld] = self.parser.value(fld, text, self.fields_of(spec).get(fld))
                 rec.changes.append(FieldChange(fld, None, after[fld], None,
                                                CellRef(sheet.name, number, sheet.letter(fld))))
-        rec.rows.append((sheet.name, number))
-        if name and name in self.by_name:
-            self.problem(sheet, number, "name", name, "duplicate-name",
-                         f"a dataset with the URL name '{name}' is already in this workbook; a new row needs "
-                         "a new URL name", key)
-        elif name in self.new_by_name:
-            self.problem(sheet, number, "name", name, "duplicate-name",
-                         f"the URL name '{name}' is used by two new rows", key)
-        if name:
+        if name:  # (a name used twice is validation's to report, with the other clashes)
             self.new_by_name[name] = rec
         self.plans[key] = rec
 
@@ -485,9 +498,8 @@ class _Builder:
             rec.rows_at[("resources", index)] = (sheet.name, number)
             changed = self.compare(spec, sheet, number, values, rendered[rid], pkg["id"])
             for fld, text in changed.items():
-                self.set_field(rec, ("resources", index, fld), fld, text, self.renderer.schema.resource_field(fld),
-                               rid, CellRef(sheet.name, number, sheet.letter(fld)))
-            rec.rows.append((sheet.name, number))
+                self.set_field(rec, fld, text, self.fields_of(spec).get(fld), rid,
+                               CellRef(sheet.name, number, sheet.letter(fld)))
         for rid, (pkg, _) in res_index.items():
             if rid not in seen:
                 self.plan.ignored.append(RowNote(sheet.name, None, f"{pkg.get('name')}/{rid}",
@@ -506,12 +518,11 @@ class _Builder:
         for fld in self.editable(spec, sheet):
             text = "" if fld in bad else normalize_cell(values.get(fld))
             if text:
-                resource[fld] = self.parser.value(fld, text, self.renderer.schema.resource_field(fld))
+                resource[fld] = self.parser.value(fld, text, self.fields_of(spec).get(fld))
         rec.rows_at[("resources", index)] = (sheet.name, number)
         rec.after["resources"].append(resource)
         rec.new_resources.append(index)
         rec.changes.append(FieldChange("resources", None, resource, None, CellRef(sheet.name, number)))
-        rec.rows.append((sheet.name, number))
 
     def groups(self, spec: SheetSpec, sheet: SheetRows) -> None:
         """Plan a repeating-group sheet: each owner's entries, rebuilt when any of its rows changed."""
@@ -521,9 +532,7 @@ class _Builder:
             owner_key = (normalize_cell(values.get(PARENT_NAME)),
                          normalize_cell(values.get(RESOURCE_ID)) or normalize_cell(values.get(RESOURCE_NAME)))
             by_owner.setdefault(owner_key, []).append((number, values))
-        schema = self.renderer.schema
-        group_field = (schema.dataset_field if spec.owner == "dataset" else schema.resource_field)(spec.group)
-        subfields = {s.name: s for s in group_field.subfields} if group_field else {}
+        subfields = self.fields_of(spec)
         for (pkg_name, res_key), rows in by_owner.items():
             changed = self._group_changed(spec, sheet, pkg_name, rows)
             rec = self.owner(sheet, rows[0][0], rows[0][1], changed)
@@ -559,7 +568,7 @@ class _Builder:
         pkg = self.by_name.get(pkg_name)
         if pkg is None:
             return True
-        rendered = {(r.get(RESOURCE_ID) or "", r[POSITION]): r for r in self.renderer.group_rows(pkg, spec)}
+        rendered = {(r.get(RESOURCE_ID) or "", r[POSITION]): r for r in self.group_rows(spec, pkg)}
         editable = self.editable(spec, sheet)
         for _, values in rows:
             key = (normalize_cell(values.get(RESOURCE_ID)), normalize_cell(values.get(POSITION)))
@@ -581,7 +590,7 @@ class _Builder:
         group = spec.group
         old_entries = parse_list(holder.get(group))
         pkg = rec.before or {}
-        rendered = {r[POSITION]: r for r in self.renderer.group_rows(pkg, spec)
+        rendered = {r[POSITION]: r for r in self.group_rows(spec, pkg)
                     if (r.get(RESOURCE_ID) or "") == (resource_id or "")} if rec.before else {}
         editable = self.editable(spec, sheet)
         entries: dict[int, dict[str, Any]] = {i + 1: copy.deepcopy(e) for i, e in enumerate(old_entries)}
@@ -622,7 +631,6 @@ class _Builder:
                                                      f"{sheet.name} entry #{position} of '{rec.name}' was deleted "
                                                      "from the workbook and is kept; to remove an entry, clear "
                                                      "its cells"))
-        rec.rows.extend((sheet.name, number) for number in cells.values())
         ordered = [entries[p] for p in sorted(entries)]
         # an entry whose every cell was cleared is removed: that is how a user deletes a contact
         new_entries = [e for e in ordered if any(v not in ("", None, []) for v in e.values())]
@@ -670,87 +678,10 @@ def build_plan(book: ReadWorkbook) -> Plan:
         else:
             builder.groups(spec, sheet)
     plan = builder.plan
+    plan.schema = builder.renderer.schema
     plan.records = [r for r in builder.plans.values() if r.action == "create" or r.changes]
     plan.problems.sort(key=lambda p: (p.sheet, p.row or 0, p.column))
     return plan
-
-
-# --- the cell-level view (kept for `plan` output and the export tests) -----------------------
-
-@dataclass(frozen=True)
-class CellChange:
-    """One cell whose value really differs from what was exported."""
-
-    sheet: str
-    row: int
-    column: str
-    field: str
-    record_id: str
-    old: str
-    new: str
-
-
-@dataclass
-class Diff:
-    """Every changed cell in a workbook, plus rows that are new or unknown."""
-
-    changes: list[CellChange] = field(default_factory=list)
-    new_rows: list[tuple[str, int]] = field(default_factory=list)
-    unknown_rows: list[tuple[str, int, str]] = field(default_factory=list)
-
-    @property
-    def changed_records(self) -> set[str]:
-        """Ids of the records with at least one changed cell."""
-        return {c.record_id for c in self.changes}
-
-
-def _expected(renderer: Renderer, spec: SheetSpec, packages: list[dict[str, Any]]) -> dict[tuple, dict[str, str]]:
-    out: dict[tuple, dict[str, str]] = {}
-    for pkg in packages:
-        if spec.kind == "dataset":
-            out[(pkg.get("id"),)] = renderer.dataset_row(pkg)
-        elif spec.kind == "resource":
-            for row in renderer.resource_rows(pkg):
-                out[(row.get(DATASET_KEY),)] = row
-        else:
-            for row in renderer.group_rows(pkg, spec):
-                key = (row.get(PARENT_NAME), row.get(RESOURCE_ID, ""), row.get(POSITION))
-                out[key] = row
-    return out
-
-
-def find_changes(book: ReadWorkbook) -> Diff:
-    """Cells that differ from the export, ignoring what Excel does to untouched cells
-    and anything typed into read-only columns."""
-    renderer = renderer_for(book)
-    packages = list(book.snapshot.values())
-    diff = Diff()
-    for spec in renderer.sheet_specs(packages):
-        sheet = book.sheets.get(spec.name)
-        if sheet is None:
-            continue
-        expected = _expected(renderer, spec, packages)
-        editable = [c.field for c in spec.columns if not c.read_only and not c.key and c.field in sheet.columns]
-        for number, values in sheet.rows:
-            if spec.kind == "group":
-                key = (normalize_cell(values.get(PARENT_NAME)), normalize_cell(values.get(RESOURCE_ID)),
-                       normalize_cell(values.get(POSITION)))
-            else:
-                key = (normalize_cell(values.get(DATASET_KEY)),)
-            if spec.kind != "group" and key == ("",):
-                diff.new_rows.append((spec.name, number))
-                continue
-            old_row = expected.get(key)
-            if old_row is None:
-                diff.unknown_rows.append((spec.name, number, "|".join(k for k in key if k)))
-                continue
-            record = key[0] if spec.kind != "group" else "|".join(k for k in key if k)
-            for fld in editable:
-                old = display_text(old_row.get(fld, ""))
-                if not same_text(old, values.get(fld)):
-                    diff.changes.append(CellChange(spec.name, number, sheet.letter(fld), fld, record,
-                                                   old_row.get(fld, ""), normalize_cell(values.get(fld))))
-    return diff
 
 
 # --- the calls that carry a record's changes ---------------------------------------------------
@@ -768,6 +699,13 @@ class Call:
     changes: list[FieldChange] = field(default_factory=list)
     upload: str | None = None  # a local file sent with resource_create
 
+    @property
+    def target(self) -> str:
+        """The id (or name) of what the call writes to."""
+        data = self.data
+        return str(data.get("id") or data.get("package_id") or (data.get("match") or {}).get("id")
+                   or data.get("name") or "")
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (what `plan --json` prints)."""
         return {"action": self.action, "record": self.record, "data": self.data, "upload": self.upload,
@@ -776,20 +714,21 @@ class Call:
                             for c in self.changes]}
 
 
-def _is_upload(resource: dict[str, Any]) -> bool:
+def is_upload(resource: dict[str, Any]) -> bool:
+    """True when a new resource's URL is a local file to upload (no scheme://)."""
     url = str(resource.get("url") or "")
     return bool(url) and not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE)
 
 
-def record_calls(rec: RecordPlan, method: str = PATCH) -> list[Call]:
+def record_calls(rec: RecordPlan, method: str = REVISE) -> list[Call]:
     """The calls that write one record. Only changed fields are sent: in CKAN a list
     field (resources, tags, contacts) sent in a patch replaces the whole list."""
     if rec.action == "create":
         pkg = {k: v for k, v in rec.after.items() if k != "resources"}
-        inline = [r for r in rec.after.get("resources") or [] if not _is_upload(r)]
+        inline = [r for r in rec.after.get("resources") or [] if not is_upload(r)]
         calls = [Call("package_create", rec.key, dict(pkg, resources=inline), list(rec.changes))]
         for res in rec.after.get("resources") or []:
-            if _is_upload(res):
+            if is_upload(res):
                 calls.append(Call("resource_create", rec.key, {k: v for k, v in res.items() if k != "url"},
                                   upload=str(res["url"])))
         return calls
@@ -809,12 +748,12 @@ def record_calls(rec: RecordPlan, method: str = PATCH) -> list[Call]:
             for c in changes:
                 if isinstance(c.old, str) and c.old:
                     data[f"match__resources__{rid}__{c.field}"] = c.old
-        inline = [r for r in new_resources if not _is_upload(r)]
+        inline = [r for r in new_resources if not is_upload(r)]
         if inline:
             data["update__resources__extend"] = inline
         if dataset or by_resource or inline:
             calls.append(Call("package_revise", rec.key, data, dataset + [c for cs in by_resource.values() for c in cs]
-                              + [c for c in new_changes if not _is_upload(c.new)]))
+                              + [c for c in new_changes if not is_upload(c.new)]))
     else:
         if dataset:
             calls.append(Call("package_patch", rec.key, dict({"id": pid}, **{c.field: c.new for c in dataset}),
@@ -823,16 +762,16 @@ def record_calls(rec: RecordPlan, method: str = PATCH) -> list[Call]:
             calls.append(Call("resource_patch", rec.key, dict({"id": rid}, **{c.field: c.new for c in changes}),
                               changes))
         for res, change in zip(new_resources, new_changes, strict=True):
-            if not _is_upload(res):
+            if not is_upload(res):
                 calls.append(Call("resource_create", rec.key, dict(res, package_id=pid), [change]))
     for res, change in zip(new_resources, new_changes, strict=True):
-        if _is_upload(res):
+        if is_upload(res):
             calls.append(Call("resource_create", rec.key,
                               dict({k: v for k, v in res.items() if k != "url"}, package_id=pid), [change],
                               upload=str(res["url"])))
     return calls
 
 
-def plan_calls(plan: Plan, method: str = PATCH, skip: set[str] | None = None) -> list[Call]:
+def plan_calls(plan: Plan, method: str = REVISE, skip: set[str] | None = None) -> list[Call]:
     """Every call of the plan, record by record (records in ``skip`` left out)."""
     return [call for rec in plan.records if rec.key not in (skip or set()) for call in record_calls(rec, method)]

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 
+from bcdc_bulk.files import replaced_atomically
 from bcdc_bulk.problems import Problem, ValidationReport
 from bcdc_bulk.tables import display_text
 
 PROBLEM_COLUMNS = ("severity", "sheet", "row", "column", "field", "value", "code", "message", "record",
                    "pre_existing")
-
-
-def _atomic(path: Path) -> tuple[str, Path]:
-    fd, tmp = tempfile.mkstemp(prefix=".bcdc-bulk-", suffix=path.suffix, dir=path.parent or ".")
-    os.close(fd)
-    return tmp, path
 
 
 def write_rows_xlsx(path: Path, title: str, columns: Iterable[str], rows: list[dict[str, Any]],
@@ -31,10 +24,9 @@ def write_rows_xlsx(path: Path, title: str, columns: Iterable[str], rows: list[d
     """One sheet of rows (literal text, filter, frozen header), coloured by a column's value,
     and an optional Summary sheet with the counts and a chart."""
     columns = list(columns)
-    tmp, final = _atomic(Path(path))
-    try:
-        wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_numbers": False,
-                                       "strings_to_urls": False})
+    with replaced_atomically(Path(path)) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False,
+                                            "strings_to_urls": False})
         bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         formats = {k: wb.add_format({"bg_color": v, "text_wrap": True, "valign": "top"})
                    for k, v in (colours or {}).items()}
@@ -74,39 +66,23 @@ def write_rows_xlsx(path: Path, title: str, columns: Iterable[str], rows: list[d
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
         wb.close()
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_rows_csv(path: Path, columns: Iterable[str], rows: list[dict[str, Any]]) -> None:
     """The same rows as CSV (UTF-8 with a BOM, so Excel opens it right)."""
     columns = list(columns)
-    tmp, final = _atomic(Path(path))
-    try:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.DictWriter(handle, columns, extrasaction="ignore")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with replaced_atomically(Path(path)) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
 
 
 def write_rows_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     """The same rows as JSON lines."""
-    tmp, final = _atomic(Path(path))
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with replaced_atomically(Path(path)) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
 
 def problem_rows(problems: list[Problem]) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from typing import Any
 
 import jsonschema
 
-from bcdc_bulk.planning import Plan, RecordPlan
+from bcdc_bulk.planning import Plan, RecordPlan, is_upload
 from bcdc_bulk.problems import ERROR, WARNING, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.tables import normalize_cell, parse_list, value_text
@@ -35,9 +35,7 @@ NAME_RE = re.compile(r"^[a-z0-9_-]+$")
 TAG_RE = re.compile(r"^[\w \-.]+$", re.UNICODE)
 URL_RE = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TITLE_MIN, TITLE_MAX, NAME_MIN, NAME_MAX, TAG_MIN, TAG_MAX = 2, 100, 2, 100, 2, 100
-ROLES = ("member", "editor", "admin")
 
 
 @dataclass(frozen=True)
@@ -452,18 +450,18 @@ def _decode(pkg: dict[str, Any], schema: Schema) -> dict[str, Any]:
 
 # --- the checks JSON Schema cannot say ---------------------------------------------------------
 
-def _state_machine(schema: Schema) -> tuple[str, dict[str, list[dict[str, Any]]], list[str]]:
+def _state_machine(schema: Schema) -> tuple[str, dict[str, list[dict[str, Any]]]]:
     raw = next((f for f in schema.raw.get("dataset_fields", []) if f.get("field_name") == "publish_state"), {})
-    start = raw.get("startState", {"state": "DRAFT", "by": ["editor", "admin", "sysadmin"]})
+    start = raw.get("startState", {"state": "DRAFT"})
     moves = {c["value"]: c.get("validTo", []) for c in raw.get("choices", [])}
-    return start["state"], moves, list(start.get("by", []))
+    return start["state"], moves
 
 
 def check_state(rec: RecordPlan, schema: Schema, access: Access) -> list[Issue]:
     """The publish_state move is one the state machine allows, for the user's role."""
-    if not any(c.field == "publish_state" and c.resource_id is None for c in rec.changes) and rec.action != "create":
+    if not rec.touches("publish_state"):
         return []
-    start, moves, start_by = _state_machine(schema)
+    start, moves = _state_machine(schema)
     new = rec.after.get("publish_state")
     if new in (None, "") or (moves and new not in moves):
         return []  # empty or not a state at all: the required and choice checks say so
@@ -502,9 +500,7 @@ def check_permission(rec: RecordPlan, access: Access, org_names: dict[str, str])
     organization check says so)."""
     if not access.known or access.sysadmin:
         return []
-    org = rec.after.get("owner_org")
-    if rec.action == "update" and not any(c.field == "owner_org" for c in rec.changes):
-        org = rec.before.get("owner_org") if rec.before else org
+    org = rec.after.get("owner_org") if rec.touches("owner_org") else (rec.before or {}).get("owner_org")
     if org and org in org_names and access.role_in(org) not in ("editor", "admin"):
         name = org_names.get(org, org)
         return [Issue(("owner_org",), "permission",
@@ -517,8 +513,9 @@ def check_uploads(rec: RecordPlan, base: Path) -> list[Issue]:
     """A new resource whose URL is a local path names a file that exists."""
     issues = []
     for index in rec.new_resources:
-        url = str(rec.after["resources"][index].get("url") or "")
-        if url and not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
+        resource = rec.after["resources"][index]
+        if is_upload(resource):
+            url = str(resource["url"])
             path = Path(url).expanduser()
             path = path if path.is_absolute() else base / path
             if not path.is_file():
@@ -529,35 +526,33 @@ def check_uploads(rec: RecordPlan, base: Path) -> list[Issue]:
 
 
 def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Lookups) -> dict[str, list[Issue]]:
-    """Names and titles unique across the workbook and the catalogue (by record key)."""
+    """Names and titles unique across the workbook (``duplicate-*``) and the catalogue
+    (``*-in-use``), by record key."""
     out: dict[str, list[Issue]] = {}
-    final = {pid: pkg for pid, pkg in snapshot.items()}
+    final = dict(snapshot)
     for rec in plan.records:
         final[rec.key] = rec.after
-    for attr, code, label in (("name", "duplicate-name", "URL name"), ("title", "duplicate-title", "Title")):
+    for attr, label in (("name", "URL name"), ("title", "Title")):
         holders: dict[str, list[str]] = {}
         for key, pkg in final.items():
             value = pkg.get(attr)
             if isinstance(value, str) and value:
                 holders.setdefault(value, []).append(key)
         for rec in plan.records:
-            changed = rec.action == "create" or any(c.field == attr and c.resource_id is None for c in rec.changes)
             value = rec.after.get(attr)
-            if not changed or not isinstance(value, str) or not value:
+            if not rec.touches(attr) or not isinstance(value, str) or not value:
                 continue
             others = [k for k in holders.get(value, []) if k != rec.key]
-            server_other = None
-            if attr == "name" and value in lookups.names_taken and value not in {
-                    (snapshot.get(k) or {}).get("name") for k in [rec.key]}:
-                server_other = "another record in the catalogue"
-            if attr == "title":
-                taker = lookups.titles_taken.get(value)
-                if taker and taker != rec.after.get("id"):
-                    server_other = "another record in the catalogue"
-            if others or server_other:
-                where = server_other or f"{len(others)} other record(s) in this workbook"
-                out.setdefault(rec.key, []).append(Issue(
-                    (attr,), code, f"{label} '{value}' is already used by {where}; it must be unique", ERROR, value))
+            if others:
+                issue = Issue((attr,), f"duplicate-{attr}", f"{label} '{value}' is already in this workbook, on "
+                              f"{len(others)} other row(s); it must be unique", ERROR, value)
+            elif (value in lookups.names_taken if attr == "name"
+                  else lookups.titles_taken.get(value) not in (None, rec.after.get("id"))):
+                issue = Issue((attr,), f"{attr}-in-use", f"{label} '{value}' is already used by another record in "
+                              "the catalogue; it must be unique", ERROR, value)
+            else:
+                continue
+            out.setdefault(rec.key, []).append(issue)
     return out
 
 
@@ -577,8 +572,7 @@ def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[s
         issues += check_uploads(rec, base or Path.cwd())
         issues += unique.get(rec.key, [])
         edited = {_change_path(rec, c) for c in rec.changes}
-        uploads = {("resources", i, "url") for i in rec.new_resources
-                   if not re.match(r"^[a-z][a-z0-9+.-]*://", str(rec.after["resources"][i].get("url") or ""), re.I)}
+        uploads = {("resources", i, "url") for i in rec.new_resources if is_upload(rec.after["resources"][i])}
         for issue in issues:
             if issue.code == "url" and issue.path in uploads:
                 continue  # a file to upload, not a web address
@@ -630,8 +624,7 @@ def gather_lookups(book: Any, plan: Plan, catalogue: Any | None) -> Lookups:
     for rec in plan.records:
         for attr, bucket in (("name", names), ("title", titles)):
             value = rec.after.get(attr)
-            changed = rec.action == "create" or any(c.field == attr and not c.resource_id for c in rec.changes)
-            if changed and isinstance(value, str) and value:
+            if rec.touches(attr) and isinstance(value, str) and value:
                 bucket.add(value)
     if names:
         lookups.names_taken = catalogue.names_in_use(sorted(names))
@@ -642,12 +635,12 @@ def gather_lookups(book: Any, plan: Plan, catalogue: Any | None) -> Lookups:
 
 def validate_workbook(book: Any, catalogue: Any | None = None) -> tuple[Plan, ValidationReport]:
     """Plan a read workbook and validate every changed or new record."""
-    from bcdc_bulk.planning import build_plan, renderer_for
+    from bcdc_bulk.planning import build_plan
 
     plan = build_plan(book)
     lookups = gather_lookups(book, plan, catalogue)
-    schema = renderer_for(book).schema
-    return plan, validate_plan(plan, schema, lookups, book.snapshot, base=Path(book.path).parent)
+    assert plan.schema is not None
+    return plan, validate_plan(plan, plan.schema, lookups, book.snapshot, base=Path(book.path).parent)
 
 
 def check_site(book: Any, site: str) -> None:

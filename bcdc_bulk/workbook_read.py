@@ -57,13 +57,12 @@ class ReadWorkbook:
     fingerprint: str = ""  # the snapshot's checksum: names this export
 
 
-def _custom_properties(path: Path) -> dict[str, str]:
+def _custom_properties(zf: zipfile.ZipFile) -> dict[str, str]:
     """The workbook's custom document properties (docProps/custom.xml)."""
-    with zipfile.ZipFile(path) as zf:
-        try:
-            root = ElementTree.fromstring(zf.read("docProps/custom.xml"))
-        except (KeyError, ElementTree.ParseError):
-            return {}
+    try:
+        root = ElementTree.fromstring(zf.read("docProps/custom.xml"))
+    except (KeyError, ElementTree.ParseError):
+        return {}
     return {prop.get("name", ""): "".join(prop.itertext()) for prop in root}
 
 
@@ -87,11 +86,12 @@ def _open(path: Path) -> Any:
         raise WorkbookError(f"{path.name} cannot be read as an Excel workbook: {exc}") from None
 
 
-def read_snapshot(book: Any, path: Path) -> tuple[dict, dict, dict, dict[str, dict[str, Any]], str]:
+def read_snapshot(book: Any, zf: zipfile.ZipFile) -> tuple[dict, dict, dict, dict[str, dict[str, Any]], str]:
     """(provenance, schema, lookups, packages by id, checksum) from the hidden snapshot sheet."""
     if SNAPSHOT_SHEET not in book.sheet_names and "Datasets" not in book.sheet_names:
-        raise WorkbookError(f"{path.name} was not exported by bcdc-bulk (it has no Datasets sheet and no hidden "
-                            "snapshot); export the records with 'bcdc-bulk export' and edit that workbook")
+        name = Path(zf.filename or "").name
+        raise WorkbookError(f"{name} was not exported by bcdc-bulk (it has no Datasets sheet and no hidden snapshot); "
+                            "export the records with 'bcdc-bulk export' and edit that workbook")
     if SNAPSHOT_SHEET not in book.sheet_names:
         raise WorkbookError("the hidden snapshot sheet is missing, so changes cannot be told apart; "
                             "export the records again and redo the edits in the new workbook", sheet=SNAPSHOT_SHEET)
@@ -105,7 +105,7 @@ def read_snapshot(book: Any, path: Path) -> tuple[dict, dict, dict, dict[str, di
         except (TypeError, ValueError):
             raise WorkbookError("the snapshot was edited; export the records again",
                                 sheet=SNAPSHOT_SHEET, row=number) from None
-    props = _custom_properties(path)
+    props = _custom_properties(zf)
     expected = props.get(f"{PROPERTY_PREFIX}checksum")
     if not expected or checksum(rows) != expected:
         raise WorkbookError("the hidden snapshot was changed or damaged, so changes cannot be told apart "
@@ -125,14 +125,13 @@ _CELL_WITH_FORMULA = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>\s*<f[ >/]')
 _FORMULA_TEXT = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>\s*<f[^>]*>([^<]*)</f>')
 
 
-def sheet_paths(path: Path) -> dict[str, str]:
+def sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> its XML part in the package (from workbook.xml and its relationships)."""
     ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
           "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
           "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
-    with zipfile.ZipFile(path) as zf:
-        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("p:Relationship", ns)}
     out = {}
     for sheet in book.findall("m:sheets/m:sheet", ns):
@@ -141,14 +140,13 @@ def sheet_paths(path: Path) -> dict[str, str]:
     return out
 
 
-def formula_cells(path: Path, part: str) -> dict[int, dict[str, str]]:
+def formula_cells(zf: zipfile.ZipFile, part: str) -> dict[int, dict[str, str]]:
     """Cells of one sheet that hold a formula: row -> column letter -> formula text.
     Readers hand back a formula's last result (or nothing), never the formula itself."""
-    with zipfile.ZipFile(path) as zf:
-        try:
-            xml = zf.read(part)
-        except KeyError:
-            return {}
+    try:
+        xml = zf.read(part)
+    except KeyError:
+        return {}
     if b"<f" not in xml:
         return {}
     found: dict[int, dict[str, str]] = {}
@@ -192,14 +190,19 @@ def read_workbook(path: Path) -> ReadWorkbook:
     """Read a workbook exported by bcdc-bulk; refuse one whose structure is broken."""
     path = Path(path)
     book = _open(path)
-    provenance, schema, lookups, snapshot, fingerprint = read_snapshot(book, path)
+    with zipfile.ZipFile(path) as zf:  # opened once: properties, sheet parts, formulas
+        return _read(path, book, zf)
+
+
+def _read(path: Path, book: Any, zf: zipfile.ZipFile) -> ReadWorkbook:
+    provenance, schema, lookups, snapshot, fingerprint = read_snapshot(book, zf)
     layout = load_layout()
     if int(provenance.get("layout_version", 0)) != layout.version:
         raise WorkbookError(f"this workbook has layout version {provenance.get('layout_version')}, this "
                             f"bcdc-bulk reads version {layout.version}: export the records again")
     result = ReadWorkbook(path=path, provenance=provenance, schema_raw=schema, lookups=lookups, snapshot=snapshot,
                           fingerprint=fingerprint)
-    parts = sheet_paths(path)
+    parts = sheet_paths(zf)
     for sheet in layout.sheets:
         name = sheet["name"]
         if name not in book.sheet_names:
@@ -207,7 +210,7 @@ def read_workbook(path: Path) -> ReadWorkbook:
                 raise WorkbookError(f"the '{name}' sheet is missing; it must stay in the workbook", sheet=name)
             continue
         rows = _sheet(book, name)
-        rows.formulas = formula_cells(path, parts.get(name, ""))
+        rows.formulas = formula_cells(zf, parts.get(name, ""))
         required = {"dataset": [DATASET_KEY], "resource": [PARENT_NAME, DATASET_KEY],
                     "group": [PARENT_NAME, POSITION] + ([RESOURCE_ID] if sheet.get("owner") == "resource" else [])}
         for key in required[sheet["kind"]]:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from bcdc_bulk.files import replaced_atomically
 from bcdc_bulk.tables import Column, Renderer, SheetSpec, display_text
 
 SNAPSHOT_SHEET = "_snapshot"
@@ -97,16 +96,9 @@ def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], r
                    extra: ExtraSheets | None = None, snapshot_packages: list[dict[str, Any]] | None = None) -> None:
     """Write the whole workbook to ``path`` (through a temporary file, so a failure
     never leaves a half-written workbook behind)."""
-    path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=".bcdc-bulk-", suffix=".xlsx", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        _write(Path(tmp_name), provenance, specs, renderer, packages, choice_lists, schema_raw, lookups, progress,
+    with replaced_atomically(Path(path)) as tmp:
+        _write(tmp, provenance, specs, renderer, packages, choice_lists, schema_raw, lookups, progress,
                extra, snapshot_packages)
-        os.replace(tmp_name, path)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
 
 
 def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
@@ -305,14 +297,8 @@ def annotate_workbook(source: Path, target: Path, problems: list[Any]) -> int:
         for row, found in rows.items():
             ws.cell(row, col).value = "\n".join(
                 f"{p.severity}: {p.column or ''} {p.message}".replace("  ", " ") for p in found)
-    fd, tmp_name = tempfile.mkstemp(prefix=".bcdc-bulk-", suffix=".xlsx", dir=Path(target).parent or ".")
-    os.close(fd)
-    try:
-        wb.save(tmp_name)
-        os.replace(tmp_name, target)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+    with replaced_atomically(Path(target)) as tmp:
+        wb.save(tmp)
     return marked
 
 

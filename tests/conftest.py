@@ -57,3 +57,21 @@ def shared_records() -> Path:
     if not (SHARED / "records").is_dir():
         pytest.skip("../shared/bcdc is not present")
     return SHARED / "records"
+
+
+# What a user types on a new row: every required value, nothing more.
+NEW_DATASET = {"publish_state": "DRAFT", "notes": "New.", "license_id": "2", "tags": "new",
+               "security_class": "PUBLIC", "view_audience": "Public", "download_audience": "Public",
+               "metadata_visibility": "Public", "resource_status": "onGoing"}
+NEW_RESOURCE = {"bcdc_type": "document", "format": "csv", "resource_update_cycle": "monthly",
+                "resource_storage_location": "external", "resource_type": "data",
+                "resource_access_method": "direct access"}
+
+
+def put_row(ws, values: dict, row: int | None = None) -> int:
+    """Type ``values`` (by field name, row 2) into a new row below the data (or ``row``); returns the row."""
+    cols = {c.value: c.column for c in ws[2]}
+    row = row or max(ws.max_row + 1, 3)
+    for field, value in values.items():
+        ws.cell(row, cols[field]).value = value
+    return row

@@ -11,6 +11,7 @@ import ckanapi
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import NEW_DATASET, NEW_RESOURCE, put_row
 from test_validate_corpus import base_package
 
 from bcdc_bulk.applying import ApplySettings, Preview, apply_plan
@@ -237,18 +238,10 @@ def test_new_dataset_is_created_once(sandbox, tmp_path):
     path = org.export(tmp_path / "org.xlsx")
     name = f"made-by-apply-{uuid.uuid4().hex[:8]}"
     wb = openpyxl.load_workbook(path)
-    for sheet, values in (
-        ("Datasets", {"name": name, "title": f"Made {name}", "owner_org": org.org["name"], "publish_state": "DRAFT",
-                      "notes": "New.", "license_id": "2", "tags": "made", "security_class": "PUBLIC",
-                      "view_audience": "Public", "download_audience": "Public", "metadata_visibility": "Public",
-                      "resource_status": "onGoing"}),
-        ("Contacts", {"package_name": name, "position": "1", "name": "Kim", "email": "kim@example.invalid",
-                      "org": org.org["name"], "role": "custodian", "displayed": "displayed"}),
-    ):
-        ws = wb[sheet]
-        cols = {c.value: c.column for c in ws[2]}
-        for field, value in values.items():
-            ws.cell(3, cols[field]).value = value
+    put_row(wb["Datasets"], dict(NEW_DATASET, name=name, title=f"Made {name}", owner_org=org.org["name"], tags="made"),
+            row=3)
+    put_row(wb["Contacts"], {"package_name": name, "position": "1", "name": "Kim", "email": "kim@example.invalid",
+                             "org": org.org["name"], "role": "custodian", "displayed": "displayed"}, row=3)
     edited = tmp_path / "new.xlsx"
     wb.save(edited)
     first = apply(edited, sandbox)
@@ -324,14 +317,8 @@ def test_a_new_resource_with_a_local_file_is_uploaded(sandbox, tmp_path):
     (tmp_path / "files").mkdir()
     (tmp_path / "files" / "table.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     wb = openpyxl.load_workbook(path)
-    ws = wb["Resources"]
-    cols = {c.value: c.column for c in ws[2]}
-    row = ws.max_row + 1
-    for field, value in {"package_name": p0["name"], "name": "Uploaded table", "url": "files/table.csv",
-                         "bcdc_type": "document", "format": "csv", "resource_update_cycle": "monthly",
-                         "resource_storage_location": "catalogue data store", "resource_type": "data",
-                         "resource_access_method": "direct access"}.items():
-        ws.cell(row, cols[field]).value = value
+    put_row(wb["Resources"], dict(NEW_RESOURCE, package_name=p0["name"], name="Uploaded table", url="files/table.csv",
+                                  resource_storage_location="catalogue data store"))
     edited = tmp_path / "upload.xlsx"
     wb.save(edited)
     result = apply(edited, sandbox)

@@ -14,7 +14,7 @@ from conftest import SAMPLE
 from bcdc_bulk.catalogue import FileCatalogue, RemoteCatalogue
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.export import export_workbook
-from bcdc_bulk.planning import find_changes
+from bcdc_bulk.planning import build_plan
 from bcdc_bulk.tables import MAX_CELL, TRUNCATION_MARK, display_text, utf16_len
 from bcdc_bulk.workbook_read import read_workbook
 
@@ -52,23 +52,23 @@ def test_every_package_and_field_is_exported(sample_export):
 
 
 def test_unedited_export_has_no_changes(sample_export):
-    diff = find_changes(read_workbook(sample_export))
-    assert diff.changes == [] and diff.new_rows == [] and diff.unknown_rows == []
+    plan = build_plan(read_workbook(sample_export))
+    assert plan.records == [] and plan.problems == [] and plan.ignored == []
 
 
 def test_an_edit_is_found_exactly(sample_export, tmp_path):
     edited = tmp_path / "edited.xlsx"
     _edit(sample_export, edited, "Datasets", "purpose", 5, "A new purpose")
-    diff = find_changes(read_workbook(edited))
-    assert len(diff.changes) == 1
-    change = diff.changes[0]
-    assert (change.sheet, change.row, change.field, change.new) == ("Datasets", 5, "purpose", "A new purpose")
+    [record] = build_plan(read_workbook(edited)).records
+    assert len(record.changes) == 1
+    change = record.changes[0]
+    assert (change.cell.sheet, change.cell.row, change.field, change.new) == ("Datasets", 5, "purpose", "A new purpose")
 
 
 def test_read_only_column_edits_are_ignored(sample_export, tmp_path):
     edited = tmp_path / "edited.xlsx"
     _edit(sample_export, edited, "Datasets", "metadata_modified", 3, "2030-01-01T00:00:00")
-    assert find_changes(read_workbook(edited)).changes == []
+    assert build_plan(read_workbook(edited)).records == []
 
 
 def test_formula_like_text_stays_text(sample_export):
@@ -146,7 +146,7 @@ def test_moved_columns_still_read(sample_export, tmp_path):
     ws.move_range("B1:B200", cols=ws.max_column)  # move 'name' to the end
     edited = tmp_path / "moved.xlsx"
     wb.save(edited)
-    assert find_changes(read_workbook(edited)).changes == []
+    assert build_plan(read_workbook(edited)).records == []
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
@@ -154,8 +154,8 @@ def test_libreoffice_save_round_trip(sample_export, tmp_path):
     out = tmp_path / "lo"
     subprocess.run(["soffice", "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(sample_export)],
                    check=True, capture_output=True, timeout=180)
-    diff = find_changes(read_workbook(out / sample_export.name))
-    assert diff.changes == [] and diff.new_rows == [] and diff.unknown_rows == []
+    plan = build_plan(read_workbook(out / sample_export.name))
+    assert plan.records == [] and plan.problems == [] and plan.ignored == []
 
 
 def test_sandbox_export_round_trip_and_call_count(sandbox, tmp_path):
@@ -172,7 +172,7 @@ def test_sandbox_export_round_trip_and_call_count(sandbox, tmp_path):
     others = [c for c in catalogue.calls if c not in ("package_search", "organization_list")]
     assert len(others) <= 3, catalogue.calls
     book = read_workbook(path)
-    assert find_changes(book).changes == []
+    assert build_plan(book).records == []
     org_ids = [org.id for org in catalogue.organizations() if org.name in book.provenance["organizations"]]
     live = {p["id"]: p for p in catalogue.packages_of(org_ids)}
     assert book.snapshot == live
@@ -198,7 +198,7 @@ def test_shared_records_round_trip(shared_records, tmp_path):
     for org in catalogue.organizations():
         export_workbook(catalogue, out, org.name)
         book = read_workbook(out)
-        assert find_changes(book).changes == [], org.name
+        assert build_plan(book).records == [], org.name
         assert all(book.snapshot[p["id"]] == p for p in packages if p["owner_org"] == org.id)
 
 
@@ -222,4 +222,4 @@ def test_numbers_and_dates_excel_made_of_untouched_cells_are_not_edits(sample_ex
     wb.save(path)
     book = read_workbook(path)
     assert isinstance(dict(book.sheets["Datasets"].rows)[drow]["record_create_date"], (dt.date, dt.datetime))
-    assert find_changes(book).changes == []
+    assert build_plan(book).records == []

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE
+from conftest import NEW_DATASET, NEW_RESOURCE, SAMPLE, put_row
 
 from bcdc_bulk.catalogue import FileCatalogue, RemoteCatalogue
 from bcdc_bulk.cli import cli
@@ -136,7 +136,7 @@ def test_only_changed_fields_are_sent_and_lists_only_when_changed(branch_export,
 def test_a_changed_contact_sends_the_whole_contact_list(branch_export, tmp_path):
     edited = edit(branch_export, tmp_path / "c.xlsx", [("Contacts", 3, "email", "new@example.invalid")])
     [rec] = build_plan(read_workbook(edited)).records
-    [call] = record_calls(rec)
+    [call] = record_calls(rec, PATCH)
     assert call.action == "package_patch" and set(call.data) == {"id", "contacts"}
     before = rec.before["contacts"]
     assert call.data["contacts"][0]["email"] == "new@example.invalid"
@@ -147,23 +147,10 @@ def test_a_changed_contact_sends_the_whole_contact_list(branch_export, tmp_path)
 
 def test_new_rows_are_creations_and_deleted_rows_are_ignored(branch_export, tmp_path):
     wb = openpyxl.load_workbook(branch_export)
-    ds = wb["Datasets"]
-    cols = {c.value: c.column for c in ds[2]}
-    ds.delete_rows(4)
-    row = ds.max_row + 1
-    for field, value in {"name": "brand-new-dataset", "title": "Brand new dataset", "owner_org": BRANCH,
-                         "publish_state": "DRAFT", "notes": "New.", "license_id": "2", "tags": "new",
-                         "security_class": "PUBLIC", "view_audience": "Public", "download_audience": "Public",
-                         "metadata_visibility": "Public", "resource_status": "onGoing"}.items():
-        ds.cell(row, cols[field]).value = value
-    res = wb["Resources"]
-    rcols = {c.value: c.column for c in res[2]}
-    rrow = res.max_row + 1
-    for field, value in {"package_name": "brand-new-dataset", "name": "Data", "url": "https://example.invalid/d.csv",
-                         "bcdc_type": "document", "format": "csv", "resource_update_cycle": "monthly",
-                         "resource_storage_location": "external", "resource_type": "data",
-                         "resource_access_method": "direct access"}.items():
-        res.cell(rrow, rcols[field]).value = value
+    wb["Datasets"].delete_rows(4)
+    put_row(wb["Datasets"], dict(NEW_DATASET, name="brand-new-dataset", title="Brand new dataset", owner_org=BRANCH))
+    put_row(wb["Resources"], dict(NEW_RESOURCE, package_name="brand-new-dataset", name="Data",
+                                  url="https://example.invalid/d.csv"))
     path = tmp_path / "new.xlsx"
     wb.save(path)
     plan, report = validate_workbook(read_workbook(path))
@@ -296,24 +283,12 @@ def test_new_rows_are_created_on_the_server_as_validate_says(sandbox, tmp_path, 
     export_workbook(RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"]), path, org["name"])
     name = f"created-{uuid.uuid4().hex[:8]}"
     wb = openpyxl.load_workbook(path)
-
-    def put(sheet: str, values: dict) -> None:
-        ws = wb[sheet]
-        cols = {c.value: c.column for c in ws[2]}
-        row = max(ws.max_row + 1, 3)
-        for field, value in values.items():
-            ws.cell(row, cols[field]).value = value
-
-    put("Datasets", {"name": name, "title": f"Created {name}", "owner_org": org["name"], "publish_state": state,
-                     "notes": "Made in a workbook.", "license_id": "2", "tags": "created, workbook",
-                     "security_class": "PUBLIC", "view_audience": "Public", "download_audience": "Public",
-                     "metadata_visibility": "Public", "resource_status": "onGoing"})
-    put("Contacts", {"package_name": name, "position": "1", "name": "Sam Example", "email": "sam@example.invalid",
-                     "org": org["name"], "role": "custodian", "displayed": "displayed"})
-    put("Resources", {"package_name": name, "name": "Table", "url": "https://example.invalid/t.csv",
-                      "bcdc_type": "document", "format": "csv", "resource_update_cycle": "monthly",
-                      "resource_storage_location": "external", "resource_type": "data",
-                      "resource_access_method": "direct access"})
+    put_row(wb["Datasets"], dict(NEW_DATASET, name=name, title=f"Created {name}", owner_org=org["name"],
+                                 publish_state=state, tags="created, workbook"))
+    put_row(wb["Contacts"], {"package_name": name, "position": "1", "name": "Sam Example",
+                             "email": "sam@example.invalid", "org": org["name"], "role": "custodian",
+                             "displayed": "displayed"})
+    put_row(wb["Resources"], dict(NEW_RESOURCE, package_name=name, name="Table", url="https://example.invalid/t.csv"))
     edited = tmp_path / "new.xlsx"
     wb.save(edited)
     plan, report = validate_workbook(read_workbook(edited),
@@ -340,13 +315,7 @@ def test_a_new_resource_can_name_a_file_to_upload(branch_export, tmp_path, exist
     book = read_workbook(branch_export)
     name = next(iter(book.snapshot.values()))["name"]
     wb = openpyxl.load_workbook(branch_export)
-    ws = wb["Resources"]
-    cols = {c.value: c.column for c in ws[2]}
-    row = ws.max_row + 1
-    for field, value in {"package_name": name, "name": "Upload", "url": "files/data.csv", "bcdc_type": "document",
-                         "format": "csv", "resource_update_cycle": "monthly", "resource_storage_location": "external",
-                         "resource_type": "data", "resource_access_method": "direct access"}.items():
-        ws.cell(row, cols[field]).value = value
+    row = put_row(wb["Resources"], dict(NEW_RESOURCE, package_name=name, name="Upload", url="files/data.csv"))
     wb.save(tmp_path / "upload.xlsx")
     if exists:
         (tmp_path / "files").mkdir()

@@ -59,8 +59,8 @@ def offline(count: int) -> dict:
         f"export_workbook(FileCatalogue(Path({str(cat)!r})), Path({str(work / 'out.xlsx')!r}), {org!r})\n" + PEAK)
     read = _child(
         "from pathlib import Path\nfrom bcdc_bulk.workbook_read import read_workbook\n"
-        "from bcdc_bulk.planning import find_changes\n"
-        f"d = find_changes(read_workbook(Path({str(work / 'out.xlsx')!r})))\nassert not d.changes\n" + PEAK)
+        "from bcdc_bulk.planning import build_plan\n"
+        f"p = build_plan(read_workbook(Path({str(work / 'out.xlsx')!r})))\nassert not p.records\n" + PEAK)
     peer = _child(
         "import json\nfrom pathlib import Path\nfrom openpyxl import Workbook\n"
         "from bcdc_bulk.catalogue import FileCatalogue\nfrom bcdc_bulk.schema import shipped_schema\n"
