@@ -417,7 +417,9 @@ class RecordChecker:
         if kind == "type":
             if code == "json":
                 return "json", f"{label}: '{shown[:60]}' is not a JSON object"
-            return "type", f"{label}: '{shown[:60]}' has the wrong form ({error.message})"
+            expected = {"array": "a list of entries (one row each on its own sheet)", "object": "a JSON object",
+                        "string": "text"}.get(str(error.validator_value), str(error.validator_value))
+            return "type", f"{label}: '{shown[:60]}' has the wrong form; it should be {expected}"
         return kind, f"{label}: {error.message}"
 
     def _org_shown(self, value: Any) -> str:
