@@ -42,9 +42,9 @@ from bcdc_bulk.planning import (
     Plan,
     RecordPlan,
     describe,
+    quoted,
     record_calls,
     same_value,
-    short_text,
 )
 from bcdc_bulk.problems import ValidationReport
 
@@ -195,8 +195,8 @@ def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldCh
         elif same_value(now, change.old):
             pending.append(change)
         else:
-            conflicts.append(f"{change.label}: exported {short_text(change.old)!r}, "
-                             f"now in the catalogue {short_text(now)!r}, yours {short_text(change.new)!r}")
+            conflicts.append(f"{change.label}: exported {quoted(change.old)}, "
+                             f"now in the catalogue {quoted(now)}, yours {quoted(change.new)}")
     return pending, done, conflicts
 
 

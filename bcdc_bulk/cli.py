@@ -235,7 +235,8 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
         return
     sent = len({c.record for c in calls})
     click.echo(f"{len(calls)} call{'s' * (len(calls) != 1)} for {sent} record{'s' * (sent != 1)}; "
-               f"{len(errors)} error{'s' * (len(errors) != 1)} keep rows from being sent. Nothing was sent yet.")
+               f"{len(errors)} error{'s' * (len(errors) != 1)} {'keeps' if len(errors) == 1 else 'keep'} rows from "
+               "being sent. Nothing was sent yet.")
     if errors:
         sys.exit(EXIT_ROWS)
 

@@ -215,10 +215,11 @@ def same_value(a: Any, b: Any) -> bool:
     return canonical(a) == canonical(b)
 
 
-def short_text(value: Any) -> str:
-    """A value as text for a message, cut at 200 characters."""
+def quoted(value: Any) -> str:
+    """A value in quotes for a message a person reads: line breaks shown as ↵, cut at 200 characters."""
     text = value if isinstance(value, str) else value_text(value)
-    return text if len(text) <= 200 else text[:197] + "..."
+    text = text.replace("\r\n", "\n").replace("\n", " ↵ ")
+    return "'" + (text if len(text) <= 200 else text[:197] + "...") + "'"
 
 
 def describe(change: FieldChange) -> str:
@@ -237,10 +238,10 @@ def describe(change: FieldChange) -> str:
                 continue
             for key in sorted(set(before) | set(after)):
                 if not same_value(before.get(key), after.get(key)):
-                    parts.append(f"{change.label} #{i + 1} {key}: {short_text(before.get(key) or '')!r} -> "
-                                 f"{short_text(after.get(key) or '')!r}")
+                    parts.append(f"{change.label} #{i + 1} {key}: {quoted(before.get(key) or '')} -> "
+                                 f"{quoted(after.get(key) or '')}")
         return "; ".join(parts) or change.label
-    return f"{change.label}: {short_text(old) if old is not None else ''!r} -> {short_text(new)!r}"
+    return f"{change.label}: {quoted(old if old is not None else '')} -> {quoted(new)}"
 
 
 # --- building the plan ------------------------------------------------------------------------
