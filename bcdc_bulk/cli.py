@@ -165,8 +165,8 @@ plan_remote = click.option("-r", "--remote", "remote", default=None,
 def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: Path | None,
              report_path: Path | None, apikey: str | None) -> None:
     """Check the rows you changed against the catalogue's rules."""
+    from bcdc_bulk.annotation import annotate_workbook
     from bcdc_bulk.reporting import write_problem_report
-    from bcdc_bulk.workbook_write import annotate_workbook
 
     plan, report = _checked(ctx, workbook, remote, apikey)
     for problem in report.problems:
@@ -175,7 +175,7 @@ def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: P
         annotate_workbook(workbook, annotate, report.problems)
         click.echo(f"Marked the problems in {annotate}")
     if report_path is not None:
-        written = write_problem_report(report_path, report)
+        written = write_problem_report(report_path, report, workbook)
         click.echo(f"Wrote the problems to {', '.join(str(p) for p in written)}")
     records = len(plan.records)
     if not report.problems:
@@ -299,7 +299,7 @@ def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, worker
     report_path = report_path or workbook.with_name(workbook.stem + ".report.xlsx")
     counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)
     try:
-        written = write_apply_report(report_path, [r.as_dict() for r in result.rows], result.counts)
+        written = write_apply_report(report_path, [r.as_dict() for r in result.rows], result.counts, workbook)
     except OSError as exc:  # the writes are done: say so, and where they are listed
         error = BulkError(f"the report could not be written to {report_path} ({exc.strerror or exc})")
         error.outcome = (f"The run itself finished ({counts or 'no changes'}); every call it made is listed in "

@@ -10,7 +10,7 @@ from typing import Any
 from bcdc_bulk import __version__
 from bcdc_bulk.catalogue import Catalogue, Organization, resolve_org, with_suborgs
 from bcdc_bulk.tables import Renderer, SheetSpec, load_layout
-from bcdc_bulk.workbook_write import ChoiceList, ExtraSheets, Provenance, write_workbook
+from bcdc_bulk.workbook_write import ChoiceList, ExtraSheets, Provenance, Purpose, write_workbook
 
 Progress = Callable[[str, int], Callable[[int], None]]
 
@@ -46,7 +46,8 @@ def export_workbook(catalogue: Catalogue, path: Path, org_ref: str | None, inclu
         org_label = root.name
     else:
         chosen, packages, org_label = [], [], "(template)"
-    return write_records(catalogue, path, packages, chosen, org_label, progress, now)
+    purpose = Purpose.EXPORT if org_ref is not None else Purpose.TEMPLATE
+    return write_records(catalogue, path, packages, chosen, org_label, progress, now, purpose=purpose)
 
 
 def read_packages(catalogue: Catalogue, org_ids: list[str] | None, progress: Progress | None) -> list[dict[str, Any]]:
@@ -64,7 +65,7 @@ def read_packages(catalogue: Catalogue, org_ids: list[str] | None, progress: Pro
 def write_records(catalogue: Catalogue, path: Path, packages: list[dict[str, Any]], chosen: list[Organization],
                   org_label: str, progress: Progress | None = None, now: dt.datetime | None = None,
                   extra: Callable[[Renderer], ExtraSheets] | None = None,
-                  snapshot: list[dict[str, Any]] | None = None) -> ExportResult:
+                  snapshot: list[dict[str, Any]] | None = None, purpose: Purpose = Purpose.EXPORT) -> ExportResult:
     """Write packages to a workbook in the export layout (``extra`` adds inventory sheets;
     ``snapshot`` records other values than the cells show, for an undo workbook)."""
     schema = catalogue.schema()
@@ -83,7 +84,7 @@ def write_records(catalogue: Catalogue, path: Path, packages: list[dict[str, Any
     lookups: dict[str, Any] = {"organizations": {o.id: o.name for o in all_orgs}, "licences": licences}
     tick = progress("Writing workbook", len(packages)) if progress else None
     write_workbook(Path(path), provenance, specs, renderer, packages, choice_lists, schema.raw, lookups, tick,
-                   extra(renderer) if extra else None, snapshot)
+                   extra(renderer) if extra else None, snapshot, purpose)
     return ExportResult(
         path=Path(path), organizations=[o.name for o in chosen], packages=len(packages),
         resources=sum(len(p.get("resources") or []) for p in packages), sheets=[s.name for s in specs],
@@ -97,4 +98,4 @@ def write_undo(catalogue: Catalogue, path: Path, pairs: list[tuple[dict[str, Any
     after = [a for _, a in pairs]
     orgs = {o.id: o for o in catalogue.organizations()}
     chosen = [orgs[i] for i in sorted({str(p.get("owner_org")) for p in before}) if i in orgs]
-    return write_records(catalogue, path, before, chosen, "(undo)", snapshot=after)
+    return write_records(catalogue, path, before, chosen, "(undo)", snapshot=after, purpose=Purpose.UNDO)

@@ -12,13 +12,13 @@ from typing import Any
 from bcdc_bulk.catalogue import Catalogue, Organization, resolve_org
 from bcdc_bulk.export import Progress, read_packages, write_records
 from bcdc_bulk.problems import ERROR
-from bcdc_bulk.schema import Schema
+from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.tables import Renderer, normalize_cell, value_text
-from bcdc_bulk.validation import Lookups, RecordChecker
-from bcdc_bulk.workbook_write import ExtraSheets, Table
+from bcdc_bulk.validation import Issue, Lookups, RecordChecker
+from bcdc_bulk.workbook_write import TOTAL, ExtraSheets, Purpose, Table
 
-FINDING_COLUMNS = ["organization", "dataset", "title", "where", "field", "value", "severity", "code", "message",
-                   "id"]
+FINDING_COLUMNS = ["organization", "dataset", "title", "where", "field", "value", "change_to", "severity", "message",
+                   "code", "id"]
 STATES = ["DRAFT", "PENDING PUBLISH", "PUBLISHED", "PENDING ARCHIVE", "ARCHIVED"]
 AGES = [(365, "under 1 year"), (2 * 365, "1-2 years"), (5 * 365, "2-5 years"), (None, "over 5 years")]
 
@@ -64,7 +64,7 @@ def summarize(packages: list[dict[str, Any]], org_names: dict[str, str], licence
     resources = [r for p in packages for r in p.get("resources") or []]
     ages = Counter(_age(p.get("record_last_modified"), today) for p in packages)
     return [
-        Table("Datasets by organization and state", ["organization"] + states + ["total"], org_rows, "stacked"),
+        Table("Datasets by organization and state", ["organization"] + states + [TOTAL], org_rows, "stacked"),
         Table("Datasets by security class", ["security class", "datasets"],
               _counts([str(p.get("security_class") or "") for p in packages])),
         Table("Datasets by licence", ["licence", "datasets"],
@@ -91,6 +91,28 @@ def _where(path: tuple, pkg: dict[str, Any]) -> str:
     return " / ".join(parts)
 
 
+def _field_at(path: tuple, schema: Schema) -> Field | None:
+    """The schema field a JSON path of a package points at (a subfield inside a repeating one)."""
+    names = [p for p in path if isinstance(p, str)]
+    if not names:
+        return None
+    lookup = schema.resource_field if names[0] == "resources" else schema.dataset_field
+    names = names[1:] if names[0] == "resources" else names
+    fld = lookup(names[0]) if names else None
+    for name in names[1:]:
+        fld = next((s for s in fld.subfields if s.name == name), None) if fld else None
+    return fld
+
+
+def change_to(issue: Issue, schema: Schema) -> str:
+    """What to change a stored value to, where the schema knows ('WMS' -> 'wms'); else ''."""
+    if not isinstance(issue.value, str) or not issue.value:
+        return ""
+    fld = _field_at(issue.path, schema)
+    near = fld.nearest_choice(issue.value) if fld is not None and fld.choices else None
+    return near or ""
+
+
 def findings(packages: list[dict[str, Any]], schema: Schema, lookups: Lookups) -> list[dict[str, Any]]:
     """Every problem today's schema finds in the stored records, one row each."""
     checker = RecordChecker(schema, lookups)
@@ -103,7 +125,8 @@ def findings(packages: list[dict[str, Any]], schema: Schema, lookups: Lookups) -
                 "dataset": pkg.get("name") or "", "title": pkg.get("title") or "", "where": _where(issue.path, pkg),
                 "field": next((str(p) for p in reversed(issue.path) if isinstance(p, str)), ""),
                 "value": (value_text(value) if isinstance(value, (list, dict)) else normalize_cell(value))[:200],
-                "severity": issue.severity, "code": issue.code, "message": issue.message, "id": pkg.get("id") or "",
+                "change_to": change_to(issue, schema), "severity": issue.severity, "code": issue.code,
+                "message": issue.message, "id": pkg.get("id") or "",
             })
     rows.sort(key=lambda r: (r["organization"], r["dataset"], r["severity"] != ERROR, r["where"]))
     return rows
@@ -118,14 +141,15 @@ def build_inventory(catalogue: Catalogue, path: Path, org_refs: list[str] | None
     found: list[dict[str, Any]] = []
 
     def extra(renderer: Renderer) -> ExtraSheets:
-        lookups = Lookups(licence_ids=set(renderer.licence_titles), org_ids=set(renderer.org_names),
+        lookups = Lookups(licence_ids=set(renderer.licence_titles), licence_titles=dict(renderer.licence_titles),
+                          org_ids=set(renderer.org_names),
                           org_names=dict(renderer.org_names))
         found.extend(findings(packages, renderer.schema, lookups))
         return ExtraSheets(summarize(packages, renderer.org_names, renderer.licence_titles, now.date()),
                            FINDING_COLUMNS, found)
 
     label = ", ".join(o.name for o in chosen) or "(whole catalogue)"
-    result = write_records(catalogue, path, packages, chosen, label, progress, now, extra)
+    result = write_records(catalogue, path, packages, chosen, label, progress, now, extra, purpose=Purpose.INVENTORY)
     return InventoryResult(path=result.path, organizations=[o.name for o in chosen], packages=result.packages,
                            resources=result.resources, findings=len(found),
                            records_with_errors=len({f["id"] for f in found if f["severity"] == ERROR}))

@@ -25,6 +25,7 @@ from bcdc_bulk.tables import (
     MAX_CELL,
     PARENT_NAME,
     POSITION,
+    PROBLEMS_FIELD,
     RESOURCE_ID,
     RESOURCE_NAME,
     Renderer,
@@ -160,16 +161,22 @@ class Parser:
         return self.org_ids.get(text, text)
 
     def licence(self, text: str) -> str:
-        """'2 - Open Government Licence' (or '2', or the title) back to the licence id."""
+        """A licence as the dropdown shows it ('2 - Open Government Licence - British Columbia'), its
+        id ('2') or its title, back to the id. Anything else is kept as typed, for planning to refuse:
+        a number with another licence's title (a fill handle counting up) is not a licence."""
         if text in self.licence_ids:
             return text
-        head = text.split(" - ", 1)[0].strip()
-        if head in self.licence_ids:
-            return head
-        for lid, title in self.licence_ids.items():
-            if title.lower() == text.lower():
+        head, _, title = text.partition(" - ")
+        if self.licence_ids.get(head.strip()) == title.strip():
+            return head.strip()
+        for lid, known in self.licence_ids.items():
+            if known == text:
                 return lid
         return text
+
+    def is_licence(self, value: str) -> bool:
+        """True when ``value`` (a parsed cell) is a licence of the catalogue."""
+        return value in self.licence_ids
 
     def value(self, name: str, text: str, fld: Field | None, group: str | None = None) -> Any:
         """The API value of one cell of field ``name`` (in repeating group ``group``)."""
@@ -177,6 +184,8 @@ class Parser:
             return self.org(text)
         if group == "contacts" and name == DISPLAYED:
             return [DISPLAYED] if text.strip() else []
+        if fld is not None and fld.choices and not fld.is_multiple_choice:
+            return fld.choice_text.stored(text)
         if group is None and name == "tags":
             return [{"name": t.strip()} for t in text.split(",") if t.strip()]
         if group is None and name == "owner_org":
@@ -184,7 +193,7 @@ class Parser:
         if group is None and name == "license_id":
             return self.licence(text)
         if fld is not None and fld.is_multiple_choice:
-            return [v.strip() for v in text.split(",") if v.strip()]
+            return [fld.choice_text.stored(v.strip()) for v in text.split(",") if v.strip()]
         if fld is not None and fld.preset == "json_object" and text.strip():
             try:
                 return json.loads(text)
@@ -282,8 +291,10 @@ class _Builder:
     def problem(self, sheet: SheetRows, row: int, fld: str, value: Any, code: str, message: str,
                 record: str = "", severity: str = ERROR) -> None:
         """Record a problem of a row that cannot be planned as it is."""
+        dataset = (self.plans[record].name if record in self.plans
+                   else (self.book.snapshot.get(record) or {}).get("name") or "")
         self.plan.problems.append(Problem(sheet.name, row, sheet.letter(fld) if fld else "", fld,
-                                          normalize_cell(value), code, message, severity, record))
+                                          normalize_cell(value), code, message, severity, record, dataset=dataset))
 
     def editable(self, spec: SheetSpec, sheet: SheetRows) -> list[str]:
         """The editable fields this sheet has (cached per sheet)."""
@@ -666,7 +677,7 @@ def build_plan(book: ReadWorkbook) -> Plan:
         if sheet is None:
             continue
         builder.letters_of(sheet)
-        known = {c.field for c in spec.columns} | {"_problems"}
+        known = {c.field for c in spec.columns} | {PROBLEMS_FIELD}
         for name in sheet.columns:
             if name not in known:
                 raise WorkbookError(f"the field name '{name}' in row 2 is not one bcdc-bulk wrote; put back the field "

@@ -28,6 +28,7 @@ class Problem:
     severity: str = ERROR
     record: str = ""
     pre_existing: bool = False
+    dataset: str = ""  # the dataset's URL name, for people (record is its id)
 
     @property
     def where(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,15 +15,26 @@ from bcdc_bulk.files import replaced_atomically
 from bcdc_bulk.problems import Problem, ValidationReport
 from bcdc_bulk.tables import display_text
 
-PROBLEM_COLUMNS = ("severity", "sheet", "row", "column", "field", "value", "code", "message", "record",
-                   "pre_existing")
+# what a person reads first (where, which dataset, what is wrong), codes and ids last
+PROBLEM_COLUMNS = ("where", "dataset", "severity", "message", "field", "value", "pre_existing", "sheet", "row",
+                   "column", "code", "record")
+WHERE = "where"
+
+
+def cell_link(workbook: Path | None, report: Path, sheet: str, row: Any, column: str = "") -> str | None:
+    """An xlsxwriter link from a report to a cell (or row) of the workbook it is about."""
+    if workbook is None or not sheet or not row:
+        return None
+    target = os.path.relpath(Path(workbook).resolve(), Path(report).resolve().parent)
+    return f"external:{target}#'{sheet}'!{column or 'A'}{row}"
 
 
 def write_rows_xlsx(path: Path, title: str, columns: Iterable[str], rows: list[dict[str, Any]],
                     colour_by: str | None = None, colours: dict[str, str] | None = None,
-                    summary: dict[str, int] | None = None) -> None:
+                    summary: dict[str, int] | None = None, workbook: Path | None = None) -> None:
     """One sheet of rows (literal text, filter, frozen header), coloured by a column's value,
-    and an optional Summary sheet with the counts and a chart."""
+    and an optional Summary sheet with the counts and a chart. With ``workbook``, each row's
+    'where' cell links to its cell in that workbook."""
     columns = list(columns)
     with replaced_atomically(Path(path)) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False,
@@ -47,25 +59,42 @@ def write_rows_xlsx(path: Path, title: str, columns: Iterable[str], rows: list[d
                 chart.set_title({"name": title})
                 ws.insert_chart(2, 3, chart)
         ws = wb.add_worksheet("Rows")
-        ws.write_row(0, 0, columns, bold)
-        widths = {"message": 80, "changes": 60, "value": 30}
+        ws.write_row(0, 0, [HEADINGS.get(c, c) for c in columns], bold)
         for c, name in enumerate(columns):
-            ws.set_column(c, c, widths.get(name, 16))
+            ws.set_column(c, c, WIDTHS.get(name, 14))
+        link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
         for r, row in enumerate(rows, 1):
             fmt = formats.get(str(row.get(colour_by, ""))) if colour_by else None
             for c, name in enumerate(columns):
                 value = row.get(name)
-                if isinstance(value, bool):
-                    value = "yes" if value else ""
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    ws.write_number(r, c, value, fmt or plain)
-                elif value not in (None, ""):
-                    ws.write_string(r, c, display_text(str(value)), fmt or plain)
-                elif fmt is not None:
-                    ws.write_blank(r, c, None, fmt)
+                target = cell_link(workbook, path, row.get("sheet", ""), row.get("row"), row.get("column", ""))
+                if name == WHERE and value and target:
+                    ws.write_url(r, c, target, link, string=str(value), tip="Open this cell in the workbook")
+                else:
+                    _write_value(ws, r, c, value, fmt or plain, fmt)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
         wb.close()
+
+
+HEADINGS = {"where": "Where", "dataset": "Dataset", "severity": "Severity", "message": "Message", "field": "Field",
+            "value": "Value", "pre_existing": "Already so before your edit", "sheet": "Sheet", "row": "Row",
+            "column": "Column", "code": "Code", "record": "Record id", "resource": "Resource", "status": "Status",
+            "changes": "Changes", "action": "Call", "attempts": "Attempts", "seconds": "Seconds",
+            "dataset_id": "Dataset id", "resource_id": "Resource id"}
+WIDTHS = {"where": 16, "dataset": 34, "message": 80, "changes": 60, "value": 30, "resource": 28, "record": 38,
+          "dataset_id": 38, "resource_id": 38, "pre_existing": 12}
+
+
+def _write_value(ws: Any, r: int, c: int, value: Any, fmt: Any, colour: Any) -> None:
+    if isinstance(value, bool):
+        value = "yes" if value else ""
+    if isinstance(value, (int, float)):
+        ws.write_number(r, c, value, fmt)
+    elif value not in (None, ""):
+        ws.write_string(r, c, display_text(str(value)), fmt)
+    elif colour is not None:
+        ws.write_blank(r, c, None, colour)
 
 
 def write_rows_csv(path: Path, columns: Iterable[str], rows: list[dict[str, Any]]) -> None:
@@ -87,33 +116,36 @@ def write_rows_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def problem_rows(problems: list[Problem]) -> list[dict[str, Any]]:
     """Problems as plain rows, in the report's column order."""
-    return [{k: p.as_dict()[k] for k in PROBLEM_COLUMNS} for p in problems]
+    return [{k: (p.where if k == WHERE else p.as_dict()[k]) for k in PROBLEM_COLUMNS} for p in problems]
 
 
-def write_problem_report(path: Path, report: ValidationReport) -> list[Path]:
-    """The validation problems as xlsx (coloured by severity), with CSV and JSON lines beside it."""
+def write_problem_report(path: Path, report: ValidationReport, workbook: Path | None = None) -> list[Path]:
+    """The validation problems as xlsx (coloured by severity, each linked to its cell in ``workbook``),
+    with CSV and JSON lines beside it."""
     path = Path(path)
     rows = problem_rows(report.problems)
     counts = {"error": len(report.errors), "warning": len(report.warnings)}
     write_rows_xlsx(path, "Validation problems", PROBLEM_COLUMNS, rows, "severity",
-                    {"error": "#FFC7CE", "warning": "#FFEB9C"}, counts)
+                    {"error": "#FFC7CE", "warning": "#FFEB9C"}, counts, workbook)
     csv_path, jsonl_path = path.with_suffix(".csv"), path.with_suffix(".jsonl")
     write_rows_csv(csv_path, PROBLEM_COLUMNS, rows)
     write_rows_jsonl(jsonl_path, rows)
     return [path, csv_path, jsonl_path]
 
 
-APPLY_COLUMNS = ("sheet", "row", "dataset", "dataset_id", "resource", "resource_id", "action", "status", "changes",
-                 "message", "attempts", "seconds")
+APPLY_COLUMNS = ("where", "dataset", "resource", "status", "message", "changes", "action", "attempts", "seconds",
+                 "sheet", "row", "dataset_id", "resource_id")
 STATUS_COLOURS = {"applied": "#C6EFCE", "created": "#C6EFCE", "unchanged": "#EDEDED", "invalid": "#FFC7CE",
                   "conflict": "#FFEB9C", "failed": "#FFC7CE", "skipped": "#F2F2F2"}
 
 
-def write_apply_report(path: Path, rows: list[dict[str, Any]], counts: dict[str, int]) -> list[Path]:
-    """The per-row apply report as xlsx (coloured by status, a filter, a Summary with a chart),
-    with CSV and JSON lines beside it."""
+def write_apply_report(path: Path, rows: list[dict[str, Any]], counts: dict[str, int],
+                       workbook: Path | None = None) -> list[Path]:
+    """The per-row apply report as xlsx (coloured by status, a filter, a Summary with a chart, each
+    row linked to its row in ``workbook``), with CSV and JSON lines beside it."""
     path = Path(path)
-    write_rows_xlsx(path, "Apply results", APPLY_COLUMNS, rows, "status", STATUS_COLOURS, counts)
+    rows = [dict(r, where=f"{r['sheet']} row {r['row']}" if r.get("row") else r.get("sheet", "")) for r in rows]
+    write_rows_xlsx(path, "Apply results", APPLY_COLUMNS, rows, "status", STATUS_COLOURS, counts, workbook)
     csv_path, jsonl_path = path.with_suffix(".csv"), path.with_suffix(".jsonl")
     write_rows_csv(csv_path, APPLY_COLUMNS, rows)
     write_rows_jsonl(jsonl_path, rows)

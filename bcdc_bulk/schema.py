@@ -24,6 +24,39 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class ChoiceText:
+    """How a choice field's values read in a cell: the label the catalogue's web form shows
+    ("Protected-A"), with the stored value ("PROTECTED A") accepted when typed by hand.
+
+    A label is used only when it names one choice and is no other choice's value, so the
+    mapping is exact both ways; a stored value outside the list shows (and reads back) as is.
+    """
+
+    to_label: dict[str, str]
+    to_value: dict[str, str]
+
+    @classmethod
+    def of(cls, fld: Field) -> ChoiceText:
+        """The mapping for one field (empty for a field without choices)."""
+        values = {c.value for c in fld.choices}
+        label_count: dict[str, int] = {}
+        for c in fld.choices:
+            label_count[c.label] = label_count.get(c.label, 0) + 1
+        to_label = {c.value: c.label for c in fld.choices
+                    if label_count[c.label] == 1 and (c.label == c.value or c.label not in values)}
+        to_value = {v: v for v in values} | {label: value for value, label in to_label.items()}
+        return cls(to_label, to_value)
+
+    def shown(self, value: str) -> str:
+        """The cell text of a stored value."""
+        return self.to_label.get(value, value)
+
+    def stored(self, text: str) -> str:
+        """The stored value of a cell's text (label or value); other text is kept for validation to name."""
+        return self.to_value.get(text, text)
+
+
+@dataclass(frozen=True)
 class Field:
     """One field of the schema (a dataset field, resource field or subfield)."""
 
@@ -53,6 +86,27 @@ class Field:
     def is_multiple_choice(self) -> bool:
         """True when the value is a list of choices (checkboxes, autocomplete)."""
         return self.preset in ("multiple_checkbox", "autocomplete", "multiple_select")
+
+    @cached_property
+    def choice_text(self) -> ChoiceText:
+        """How this field's choices read in a cell (labels shown, labels or values accepted)."""
+        return ChoiceText.of(self)
+
+    def nearest_choice(self, text: str) -> str | None:
+        """The choice (as a cell shows it) nearest to ``text``, to suggest instead of a value
+        that is not one of the choices; None when nothing is near."""
+        import difflib
+
+        if not self.choices:
+            return None
+        shown = {c.value: self.choice_text.shown(c.value) for c in self.choices}
+        folded = text.strip().casefold()
+        for value, label in shown.items():
+            if folded in (value.casefold(), label.casefold()):
+                return label
+        candidates = {k.casefold(): label for value, label in shown.items() for k in (value, label)}
+        close = difflib.get_close_matches(folded, list(candidates), n=1, cutoff=0.6)
+        return candidates[close[0]] if close else None
 
     @property
     def display_label(self) -> str:

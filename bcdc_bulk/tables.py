@@ -26,6 +26,7 @@ RESOURCE_ID = "resource_id"
 RESOURCE_NAME = "resource_name"
 POSITION = "position"
 DISPLAYED = "displayed"
+PROBLEMS_FIELD = "_problems"  # the column validate --annotate adds (reading ignores it)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Layout:
     version: int
     read_only: frozenset[str]
     sheets: tuple[dict[str, Any], ...]
+    hidden: dict[str, frozenset[str]] = field(default_factory=dict)  # by sheet kind: in the snapshot, no column
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -75,7 +77,9 @@ def load_layout() -> Layout:
     """The workbook layout shipped in templates/."""
     raw = json.loads(resources.files("bcdc_bulk.templates").joinpath("layout.json").read_text(encoding="utf-8"))
     return Layout(version=int(raw["layout_version"]), read_only=frozenset(raw["read_only"]),
-                  sheets=tuple(raw["sheets"]), raw=raw)
+                  sheets=tuple(raw["sheets"]),
+                  hidden={kind: frozenset(names) for kind, names in raw.get("hidden", {}).items()}, raw=raw)
+
 
 
 # --- cell text -----------------------------------------------------------------
@@ -117,9 +121,10 @@ def value_text(value: Any, fld: Field | None = None) -> str:
     if isinstance(value, (int, float)):
         return json.dumps(value)
     if isinstance(value, str):
-        return value
+        return fld.choice_text.shown(value) if fld is not None and fld.choices else value
     if fld is not None and fld.is_multiple_choice and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ", ".join(value)
+        shown = fld.choice_text.shown if fld.choices else str
+        return ", ".join(shown(v) for v in value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -279,10 +284,13 @@ class Renderer:
             return tuple(sorted(self.org_names.values()))
         if fld.name == "license_id":
             return tuple(self.licence_text(k) for k in self.licence_titles)
-        return tuple(c.value for c in fld.choices)
+        if group == "contacts" and fld.name == DISPLAYED:
+            return (DISPLAYED,)  # the cell says 'displayed' or nothing
+        return tuple(fld.choice_text.shown(c.value) for c in fld.choices)
 
     def sheet_specs(self, packages: list[dict[str, Any]]) -> list[SheetSpec]:
-        """The record sheets, with every field the schema or the data has."""
+        """The record sheets, with every field the schema or the data has. Each sheet leads with
+        what names the record (frozen) and ends with the ids the tool reads."""
         specs = []
         for sheet in self.layout.sheets:
             kind = sheet["kind"]
@@ -292,59 +300,64 @@ class Renderer:
             if kind == "dataset":
                 fields = [f for f in self.schema.dataset_fields if not f.is_repeating]
                 seen_keys = _keys(p for p in packages)
-                key_cols = [id_col]
+                lead, tail = [], [id_col]
             elif kind == "resource":
                 fields = [f for f in self.schema.resource_fields if not f.is_repeating]
                 seen_keys = _keys(r for p in packages for r in p.get("resources") or [])
-                key_cols = [Column(PARENT_NAME, "Dataset URL name", 36, required=True, key=True,
-                                   help="The URL name of the dataset this resource belongs to."), id_col]
+                lead = [Column(PARENT_NAME, "Dataset URL name", 30, required=True, key=True,
+                               help="The URL name of the dataset this resource belongs to.")]
+                tail = [id_col]
             else:
                 owner_schema = self.schema.dataset_field if sheet["owner"] == "dataset" else self.schema.resource_field
                 group_field = owner_schema(sheet["group"])
                 if group_field is None:
                     continue
-                fields = list(group_field.subfields)
-                entries = []
-                for p in packages:
-                    holders = [p] if sheet["owner"] == "dataset" else (p.get("resources") or [])
-                    for h in holders:
-                        entries.extend(parse_list(h.get(sheet["group"])))
-                seen_keys = _keys(entries) - {DISPLAYED}
-                key_cols = [Column(PARENT_NAME, "Dataset URL name", 36, key=True)]
+                # only the schema's subfields: older entries' extra keys (delete, private) stay in the snapshot
+                fields, seen_keys = list(group_field.subfields), set()
+                lead = [Column(PARENT_NAME, "Dataset URL name", 30, required=True, key=True,
+                               help="The URL name of the dataset this entry belongs to.")]
+                tail = []
                 if sheet["owner"] == "resource":
-                    key_cols += [Column(RESOURCE_ID, "Resource id", 38, key=True, read_only=True),
-                                 Column(RESOURCE_NAME, "Resource name", 30, read_only=True)]
-                key_cols.append(Column(POSITION, "#", 6, key=True, help="Order of the entry (1, 2, 3 ...)."))
-            specs.append(self._spec(sheet, kind, key_cols, fields, seen_keys))
+                    lead.append(Column(RESOURCE_NAME, "Resource name", 30, read_only=True))
+                    tail.append(Column(RESOURCE_ID, "Resource ID", 38, key=True, read_only=True,
+                                       help="The resource this entry belongs to. Copy it from the Resources sheet "
+                                            "on a new row."))
+                lead.append(Column(POSITION, "#", 6, required=True, key=True, help="Order of the entry (1, 2, 3 ...)."))
+            specs.append(self._spec(sheet, kind, lead, tail, fields, seen_keys))
         return specs
 
-    def _spec(self, sheet: dict[str, Any], kind: str, key_cols: list[Column], fields: list[Field],
+    def _spec(self, sheet: dict[str, Any], kind: str, lead: list[Column], tail: list[Column], fields: list[Field],
               seen: set[str]) -> SheetSpec:
         by_name = {f.name: f for f in fields}
         order: list[str] = [c["field"] for c in sheet.get("columns", [])]
         layout_cols = {c["field"]: c for c in sheet.get("columns", [])}
-        taken = {c.field for c in key_cols}
-        columns = list(key_cols)
+        taken = {c.field for c in lead + tail} | self.layout.hidden.get(kind, frozenset())
         names = [n for n in order if n not in taken and (n in by_name or n in seen or n == "tags")]
         names += [f.name for f in fields if f.name not in names and f.name not in taken]
-        extra = sorted(k for k in seen if k not in names and k not in taken and k != "resources")
+        repeating = {f.name for f in self.schema.dataset_fields + self.schema.resource_fields if f.is_repeating}
+        extra = sorted(k for k in seen if k not in names and k not in taken and k not in repeating)
         if kind == "dataset":
             extra = [k for k in extra if k != "tags"]
+        # fields named in the layout stay where it puts them; the rest go before the read-only tail
+        placed = [n for n in names if n in layout_cols]
+        rest = [n for n in names + extra if n not in layout_cols]
         group = sheet.get("group")
-        for name in names + extra:
-            fld = by_name.get(name)
-            cfg = layout_cols.get(name, {})
-            read_only = (name in self.layout.read_only and kind != "group") or (fld is None and name != "tags")
-            label = cfg.get("label") or (fld.display_label if fld else name.replace("_", " ").capitalize())
-            values = () if read_only or fld is None else self.choice_values(fld, group)
-            columns.append(Column(
-                field=name, label=label, width=float(cfg.get("width", 18)), wrap=bool(cfg.get("wrap")),
-                read_only=read_only, required=bool(fld and fld.required) or name == "tags",
-                help=fld.help_text if fld else "",
-                choices=(f"{group}.{name}" if group else name) if values else None, choice_values=values,
-            ))
+        columns = list(lead) + [self._column(name, kind, by_name.get(name), layout_cols.get(name, {}), group)
+                                for name in placed + rest]
+        columns += tail
         return SheetSpec(name=sheet["name"], kind=kind, columns=columns, owner=sheet.get("owner"),
                          group=sheet.get("group"), frozen_columns=int(sheet.get("frozen_columns", 1)))
+
+    def _column(self, name: str, kind: str, fld: Field | None, cfg: dict[str, Any], group: str | None) -> Column:
+        read_only = (name in self.layout.read_only and kind != "group") or (fld is None and name != "tags")
+        label = cfg.get("label") or (fld.display_label if fld else name.replace("_", " ").capitalize())
+        values = () if read_only or fld is None else self.choice_values(fld, group)
+        return Column(
+            field=name, label=label, width=float(cfg.get("width", 18)), wrap=bool(cfg.get("wrap")),
+            read_only=read_only, required=bool(fld and fld.required) or name == "tags",
+            help=fld.help_text if fld else "",
+            choices=(f"{group}.{name}" if group else name) if values else None, choice_values=values,
+        )
 
 
 def _keys(records: Any) -> set[str]:

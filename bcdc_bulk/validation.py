@@ -16,6 +16,7 @@ Facts about the server this follows (ckanext-scheming + BCDC's validators):
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -61,11 +62,15 @@ class Lookups:
     """What validation needs to know about the catalogue beyond the schema."""
 
     licence_ids: set[str] = field(default_factory=set)
+    licence_titles: dict[str, str] = field(default_factory=dict)  # id -> title, to suggest the nearest
     org_ids: set[str] = field(default_factory=set)
     org_names: dict[str, str] = field(default_factory=dict)  # id -> name
     access: Access = field(default_factory=Access)
     names_taken: set[str] = field(default_factory=set)  # package names used on the server
     titles_taken: dict[str, str] = field(default_factory=dict)  # title -> id of the package using it
+
+
+DROPDOWN_CODES = frozenset({"choice", "licence"})  # a value typed into a column with a dropdown
 
 
 @dataclass(frozen=True)
@@ -178,11 +183,13 @@ class Compiler:
             sev["enum"] = WARNING  # the server takes any licence id; the form offers only these
             out["x-code"] = "licence"
         elif fld.is_multiple_choice and fld.choices:
+            out["x-choices"] = fld
             out["type"] = "array"
             out["items"] = {"enum": [c.value for c in fld.choices] + [""]}
             sev["enum"] = _choice_severity(fld)
             sev["type"] = ERROR
         elif fld.choices:
+            out["x-choices"] = fld
             out["enum"] = [c.value for c in fld.choices]
             sev["enum"] = _choice_severity(fld)
         elif fld.preset == "date":
@@ -365,6 +372,19 @@ class RecordChecker:
             return f"{label} is required when {self._label(path, condition)} is '{cond_value}'{where}"
         return f"{label} is required"
 
+    def _nearest_licence(self, text: str) -> str | None:
+        """The licence (as the dropdown shows it) nearest to ``text``: by title first, since a fill
+        handle counts the number up and keeps the title."""
+        import difflib
+
+        shown = {f"{lid} - {title}": title for lid, title in self.lookups.licence_titles.items()}
+        title = text.partition(" - ")[2] or text
+        for entry, known in shown.items():
+            if known.casefold() == title.strip().casefold():
+                return entry
+        close = difflib.get_close_matches(text, list(shown), n=1, cutoff=0.6)
+        return close[0] if close else None
+
     @staticmethod
     def _format_message(code: str, value: Any) -> str:
         shown = normalize_cell(value)
@@ -388,7 +408,17 @@ class RecordChecker:
             if code == "organization":
                 return "organization", f"{label}: '{self._org_shown(value)}' is not an organization of this catalogue"
             if code == "licence":
-                return "licence", f"{label}: '{shown}' is not a licence of this catalogue; pick one from the dropdown"
+                near = self._nearest_licence(shown)
+                hint = f"; did you mean '{near}'?" if near else ""
+                return "licence", f"{label}: '{shown}' is not a licence of this catalogue; pick one from the dropdown{hint}"
+            fld = parent.get("x-choices")
+            if isinstance(fld, Field):
+                allowed = ", ".join(fld.choice_text.shown(c.value) for c in fld.choices)
+                near = fld.nearest_choice(shown)
+                if near:
+                    return "choice", f"{label}: '{shown}' is not one of the choices; did you mean '{near}'? " \
+                                     f"The choices: {allowed}"
+                return "choice", f"{label}: '{shown}' is not one of the choices: {allowed}"
             allowed = ", ".join(str(v) for v in error.validator_value if v)
             return "choice", f"{label}: '{shown}' is not one of the allowed values: {allowed}"
         if kind == "maxItems" and parent.get("type") == "array":
@@ -581,6 +611,10 @@ def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[s
             pre = rec.action == "update" and (issue.path, issue.code) in before and not _touches(issue.path, edited)
             if pre and issue.severity == WARNING:
                 continue  # a stricter check on an untouched legacy value: inventory lists those
+            if issue.code in DROPDOWN_CODES and issue.severity == WARNING and not pre:
+                # the server would take it, but what was typed into a dropdown column is not one of
+                # its entries: a typo or a fill handle counting up, never to be sent unnoticed
+                issue = dataclasses.replace(issue, severity=ERROR)
             report.problems.append(_place(rec, issue, pre))
     report.problems.sort(key=lambda p: (p.sheet, p.row or 0, p.column, p.code))
     return report
@@ -609,14 +643,15 @@ def _place(rec: RecordPlan, issue: Issue, pre_existing: bool) -> Problem:
     field_name = "tags" if issue.path[:1] == ("tags",) else next(
         (str(p) for p in reversed(issue.path) if isinstance(p, str)), "")
     return Problem(cell.sheet, cell.row, cell.column, field_name, shown[:200], issue.code, message,
-                   issue.severity, rec.key, pre_existing)
+                   issue.severity, rec.key, pre_existing, rec.name)
 
 
 def gather_lookups(book: Any, plan: Plan, catalogue: Any | None) -> Lookups:
     """Lookups from the workbook's own lists, and from the catalogue when there is one:
     the user's roles, and whether new names and titles are taken on the server."""
     orgs = dict(book.lookups.get("organizations", {}))
-    lookups = Lookups(licence_ids=set(book.lookups.get("licences", {})), org_ids=set(orgs), org_names=orgs)
+    licences = dict(book.lookups.get("licences", {}))
+    lookups = Lookups(licence_ids=set(licences), licence_titles=licences, org_ids=set(orgs), org_names=orgs)
     if catalogue is None:
         return lookups
     who = catalogue.access()

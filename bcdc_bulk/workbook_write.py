@@ -5,6 +5,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,15 @@ CHUNK = 30_000  # snapshot JSON is ASCII-escaped, so chars == UTF-16 units
 HEADER_ROWS = 2  # row 1 labels, row 2 field names (what reading uses)
 SPARE_ROWS = 2_000  # rows below the data that keep dropdowns and formats for new records
 PROPERTY_PREFIX = "bcdc_bulk_"
+
+
+class Purpose(Enum):
+    """What a workbook is for: its Instructions sheet says so in its own words."""
+
+    EXPORT = "export"
+    TEMPLATE = "template"
+    INVENTORY = "inventory"
+    UNDO = "undo"
 
 
 @dataclass(frozen=True)
@@ -93,24 +103,25 @@ class ExtraSheets:
 def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
                    packages: list[dict[str, Any]], choice_lists: list[ChoiceList], schema_raw: dict,
                    lookups: dict[str, Any], progress: Callable[[int], None] | None = None,
-                   extra: ExtraSheets | None = None, snapshot_packages: list[dict[str, Any]] | None = None) -> None:
+                   extra: ExtraSheets | None = None, snapshot_packages: list[dict[str, Any]] | None = None,
+                   purpose: Purpose = Purpose.EXPORT) -> None:
     """Write the whole workbook to ``path`` (through a temporary file, so a failure
     never leaves a half-written workbook behind)."""
     with replaced_atomically(Path(path)) as tmp:
         _write(tmp, provenance, specs, renderer, packages, choice_lists, schema_raw, lookups, progress,
-               extra, snapshot_packages)
+               extra, snapshot_packages, purpose)
 
 
 def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
            packages: list[dict[str, Any]], choice_lists: list[ChoiceList], schema_raw: dict,
            lookups: dict[str, Any], progress: Callable[[int], None] | None, extra: ExtraSheets | None,
-           snapshot_packages: list[dict[str, Any]] | None) -> None:
+           snapshot_packages: list[dict[str, Any]] | None, purpose: Purpose) -> None:
     wb = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
         "strings_to_urls": False,
     })
     fmt = _Formats(wb)
-    _instructions(wb, fmt, provenance, specs)
+    _instructions(wb, fmt, provenance, specs, purpose)
     if extra is not None:
         _summary(wb, fmt, extra.summary)
         _findings(wb, fmt, extra.findings_columns, extra.findings)
@@ -119,15 +130,7 @@ def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer:
     for spec in specs:
         _record_sheet(wb, fmt, spec, renderer, packages, list_ranges, progress)
 
-    lists = wb.add_worksheet(LISTS_SHEET)
-    for col, choice in enumerate(choice_lists):
-        lists.write_string(0, col, choice.key, fmt.header)
-        for row, value in enumerate(choice.values, 1):
-            lists.write_string(row, col, display_text(value), fmt.text)
-        letter = xl_col_to_name(col)
-        last = max(len(choice.values), 1) + 1
-        wb.define_name(list_ranges[choice.key], f"='{LISTS_SHEET}'!${letter}$2:${letter}${last}")
-    lists.hide()
+    _lists(wb, fmt, choice_lists, list_ranges)
 
     snap = wb.add_worksheet(SNAPSHOT_SHEET)
     # an undo workbook shows the values before a run and snapshots the values after it
@@ -168,28 +171,66 @@ class _Formats:
         self.bold = wb.add_format({"bold": True})
         self.plain = wb.add_format({"text_wrap": True, "valign": "top"})
 
-    def cell(self, col: Column) -> Any:
+    def cell(self, col: Column, wrap: bool = False) -> Any:
+        """The format of a column's cells (wrapped for long text, or for one cell with line breaks)."""
         if col.read_only:
-            return self.ro_wrap if col.wrap else self.ro
-        return self.wrap if col.wrap else self.text
+            return self.ro_wrap if col.wrap or wrap else self.ro
+        return self.wrap if col.wrap or wrap else self.text
+
+
+def _header(ws: Any, fmt: _Formats, spec: SheetSpec) -> None:
+    """Rows 1 and 2: labels (required ones marked *, help as a comment), then the field names.
+    Written row by row: in constant-memory mode a row, once left, cannot be written again."""
+    for c, col in enumerate(spec.columns):
+        ws.set_column(c, c, col.width, fmt.cell(col))
+        label = col.label + (" *" if col.required and not col.read_only else "")
+        header = fmt.header_ro if col.read_only else fmt.header_req if col.required else fmt.header
+        ws.write_string(0, c, label, header)
+        note = column_note(col)
+        if note:
+            ws.write_comment(0, c, note, {"x_scale": 2.2, "y_scale": 1.6, "author": "bcdc-bulk"})
+    ws.set_row(0, 45)
+    for c, col in enumerate(spec.columns):
+        ws.write_string(1, c, col.field, fmt.field)
+
+
+def column_note(col: Column) -> str:
+    """The comment on a column's label: its help, what to put in it, and whether it is read."""
+    parts = [col.help] if col.help else []
+    if col.read_only:
+        parts.append("Read-only: filled in by the catalogue; changes here are ignored.")
+    elif col.choices:
+        parts.append("Pick a value from the dropdown list.")
+    if col.required and not col.read_only:
+        parts.append("Required.")
+    return "\n\n".join(parts)
+
+
+def choice_prompt(col: Column) -> str:
+    """The input message of a choice cell (Excel allows 255 characters)."""
+    first = col.choice_values[0] if col.choice_values else ""
+    text = (f"Pick one from the list (click the arrow), e.g. '{first}'. The catalogue's own codes are accepted "
+            "too; 'bcdc-bulk validate' checks every value.")
+    return text[:255]
+
+
+def _row_height(row: dict[str, str], spec: SheetSpec) -> float | None:
+    """Height for a row whose text runs over several lines (at most 6 shown), or None."""
+    lines = 1
+    for col in spec.columns:
+        text = row.get(col.field)
+        if text and ("\n" in text or (col.wrap and len(text) > col.width)):
+            wrapped = sum(max(1, -(-len(line) // max(int(col.width), 1))) for line in text.split("\n"))
+            lines = max(lines, wrapped)
+    return 15.0 * min(lines, 6) + 2 if lines > 1 else None
 
 
 def _record_sheet(wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer, packages: list[dict[str, Any]],
                   list_ranges: dict[str, str], progress: Callable[[int], None] | None) -> None:
     ws = wb.add_worksheet(spec.name)
+    _header(ws, fmt, spec)
     formats = [fmt.cell(col) for col in spec.columns]
-    for c, col in enumerate(spec.columns):
-        ws.set_column(c, c, col.width, formats[c])
-        label = col.label + (" *" if col.required and not col.read_only else "")
-        header = fmt.header_ro if col.read_only else fmt.header_req if col.required else fmt.header
-        ws.write_string(0, c, label, header)
-        ws.write_string(1, c, col.field, fmt.field)
-        note = col.help
-        if col.read_only:
-            note = (note + "\n\n" if note else "") + "Read-only: filled in by the catalogue; changes here are ignored."
-        if note:
-            ws.write_comment(0, c, note, {"x_scale": 2, "y_scale": 1.5})
-    ws.set_row(0, 30)
+    wrapped = [fmt.cell(col, wrap=True) for col in spec.columns]
     r = HEADER_ROWS
     for pkg in packages:
         if spec.kind == "dataset":
@@ -199,10 +240,13 @@ def _record_sheet(wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer, p
         else:
             rows = renderer.group_rows(pkg, spec)
         for row in rows:
+            height = _row_height(row, spec)
+            if height:
+                ws.set_row(r, height)
             for c, col in enumerate(spec.columns):
                 text = row.get(col.field)
                 if text:
-                    ws.write_string(r, c, display_text(text), formats[c])
+                    ws.write_string(r, c, display_text(text), wrapped[c] if "\n" in text else formats[c])
             r += 1
         if progress and spec.kind == "dataset":
             progress(1)
@@ -210,38 +254,81 @@ def _record_sheet(wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer, p
     for c, col in enumerate(spec.columns):
         if col.choices:
             name = list_ranges.setdefault(col.choices, f"list_{len(list_ranges) + 1}")
+            # no error alert: a label or the catalogue's own code may be typed by hand, and validate
+            # names anything else with the nearest choice
             ws.data_validation(HEADER_ROWS, c, last_row, c, {
-                "validate": "list", "source": f"={name}", "ignore_blank": True,
-                "error_type": "warning", "error_title": "Not in the list",
-                "error_message": f"{col.label}: pick a value from the list.",
+                "validate": "list", "source": f"={name}", "ignore_blank": True, "show_error": False,
+                "input_title": col.label[:32], "input_message": choice_prompt(col),
             })
     ws.freeze_panes(HEADER_ROWS, spec.frozen_columns)
     ws.autofilter(1, 0, max(r - 1, 1), len(spec.columns) - 1)
-    ws.protect("", {
-        "format_cells": True, "format_columns": True, "format_rows": True, "insert_rows": True,
-        "delete_rows": True, "sort": True, "autofilter": True, "select_locked_cells": True,
-        "select_unlocked_cells": True, "insert_hyperlinks": True,
-    })
 
 
-def _instructions(wb: Any, fmt: _Formats, prov: Provenance, specs: list[SheetSpec]) -> None:
+def _lists(wb: Any, fmt: _Formats, choice_lists: list[ChoiceList], list_ranges: dict[str, str]) -> None:
+    """The hidden sheet the dropdowns read, one list a column, written row by row."""
+    lists = wb.add_worksheet(LISTS_SHEET)
+    depth = max((len(c.values) for c in choice_lists), default=0)
+    for col, choice in enumerate(choice_lists):
+        lists.write_string(0, col, choice.key, fmt.header)
+        lists.set_column(col, col, 30)
+    for row in range(depth):
+        for col, choice in enumerate(choice_lists):
+            if row < len(choice.values):
+                lists.write_string(row + 1, col, display_text(choice.values[row]), fmt.text)
+    for col, choice in enumerate(choice_lists):
+        letter = xl_col_to_name(col)
+        last = max(len(choice.values), 1) + 1
+        wb.define_name(list_ranges[choice.key], f"='{LISTS_SHEET}'!${letter}$2:${letter}${last}")
+    lists.hide()
+
+
+_EDITING = [
+    ("Edit", "Change values in the white columns. Columns with a dropdown arrow take one of the listed values "
+             "(as the catalogue's web form shows them). Columns marked * are required. Hover over a label in "
+             "row 1 to read what the field is for."),
+    ("Do not edit", "Grey columns are filled in by the catalogue (ids, dates, counts): changes there are ignored. "
+                    "Row 2 of each sheet holds the field names the tool reads: leave it as it is. You may sort, "
+                    "filter, hide, move and resize columns, and add your own columns (they are ignored)."),
+    ("Add a record", "Add a row on Datasets with an empty ID, and its resources on Resources with the same "
+                     "'Dataset URL name' and an empty ID. Contacts, links and dates go on their own sheets, "
+                     "keyed by the dataset's URL name and a position (#)."),
+    ("Remove", "Deleting a row does not delete anything in the catalogue: it is reported and ignored. To remove "
+               "a contact, link or date, clear its cells."),
+    ("Long text", "A value longer than an Excel cell can hold is shown cut, with a note; the full text is kept "
+                  "and is never written back cut. Edit such values in the catalogue."),
+    ("Then", "Save the workbook (as .xlsx) and run 'bcdc-bulk validate <file>' to see every problem by cell, "
+             "'bcdc-bulk plan <file>' to see what would change, and 'bcdc-bulk apply <file>' to write it."),
+]
+_INTRO = {
+    Purpose.EXPORT: "Catalogue records to edit in Excel or LibreOffice. Only what you change is written back, "
+                    "and only after 'bcdc-bulk validate' and 'bcdc-bulk apply'.",
+    Purpose.TEMPLATE: "An empty workbook in the catalogue's layout, for new records: add one row per dataset on "
+                      "Datasets and its resources on Resources, then validate and apply it like an export.",
+    Purpose.INVENTORY: "An inventory of catalogue records, for reading and auditing. Summary counts the records "
+                       "with charts; Findings lists every stored value today's schema rejects or warns about, "
+                       "with what to change it to where the schema knows. The record sheets follow. To change "
+                       "records, export them with 'bcdc-bulk export' and edit that workbook.",
+    Purpose.UNDO: "The values a 'bcdc-bulk apply' run replaced. Apply this workbook to put them back: it is "
+                  "checked for conflicts like any other.",
+}
+
+
+def _text_height(text: str, width: int) -> float:
+    """Row height (points) that shows ``text`` whole in a wrapped cell ``width`` characters wide."""
+    lines = sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
+    return 15.0 * lines + 3
+
+
+def _instructions(wb: Any, fmt: _Formats, prov: Provenance, specs: list[SheetSpec], purpose: Purpose) -> None:
     ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 100)
-    ws.write_string(0, 0, "bcdc-bulk workbook", fmt.title)
-    lines = [
-        ("What this is", "An export of catalogue records to edit in Excel or LibreOffice. "
-                         "Change values in the white columns, then run 'bcdc-bulk validate' and 'bcdc-bulk apply'."),
-        ("Edit", "White cells are editable. Pick choice values from the dropdowns. Columns marked * are required."),
-        ("Do not edit", "Grey columns are filled in by the catalogue (ids, dates, counts): changes there are "
-                        "ignored. Row 2 of each sheet holds the field names the tool reads: do not change it. "
-                        "You may reorder, hide or filter columns."),
-        ("Add a record", "Add a row on Datasets with an empty id, and its resources on Resources with the same "
-                         "'Dataset URL name' and an empty id. Contacts, links and dates go on their sheets, "
-                         "keyed by the dataset's URL name and a position (#)."),
-        ("Remove", "Deleting a row does not delete anything in the catalogue: it is reported and ignored."),
-        ("Long text", "A value longer than an Excel cell can hold is shown cut, with a note; the full text is "
-                      "kept and is never written back cut. Edit such values in the catalogue."),
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 110)
+    ws.write_string(0, 0, f"bcdc-bulk {purpose.value}", fmt.title)
+    ws.set_row(0, 22)
+    lines = [("What this is", _INTRO[purpose])]
+    if purpose is not Purpose.INVENTORY:
+        lines += _EDITING
+    lines += [
         ("Sheets", ", ".join(s.name for s in specs)),
         ("", ""),
         ("Site", prov.site), ("Organization", prov.organization),
@@ -250,66 +337,23 @@ def _instructions(wb: Any, fmt: _Formats, prov: Provenance, specs: list[SheetSpe
         ("Layout version", str(prov.layout_version)), ("bcdc-bulk version", prov.tool_version),
     ]
     for i, (key, value) in enumerate(lines, 2):
+        if len(value) > 100:
+            ws.set_row(i, _text_height(value, 100))
         ws.write_string(i, 0, key, fmt.bold)
         ws.write_string(i, 1, display_text(value), fmt.plain)
     ws.activate()
 
 
-PROBLEMS_FIELD = "_problems"
-
-
-def annotate_workbook(source: Path, target: Path, problems: list[Any]) -> int:
-    """A copy of the user's workbook with each problem cell highlighted, the message as a
-    comment, and a Problems column on every sheet with problems. The user's file is never
-    modified; returns how many cells were marked."""
-    import openpyxl
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
-
-    if Path(source).resolve() == Path(target).resolve():
-        from bcdc_bulk.errors import BulkError
-
-        raise BulkError("--annotate must name a new file; the workbook you edited is never overwritten")
-    wb = openpyxl.load_workbook(source)
-    fills = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
-    by_sheet: dict[str, dict[int, list[Any]]] = {}
-    marked = 0
-    for problem in problems:
-        if problem.sheet not in wb.sheetnames or not problem.row:
-            continue
-        ws = wb[problem.sheet]
-        by_sheet.setdefault(problem.sheet, {}).setdefault(problem.row, []).append(problem)
-        if problem.column:
-            cell = ws[f"{problem.column}{problem.row}"]
-            cell.fill = fills.get(problem.severity, fills["error"])
-            text = f"{problem.severity.upper()}: {problem.message}"
-            if cell.comment is not None:
-                text = cell.comment.text + "\n\n" + text
-            cell.comment = Comment(text, "bcdc-bulk", width=360, height=160)
-            marked += 1
-    for sheet, rows in by_sheet.items():
-        ws = wb[sheet]
-        col = next((c.column for c in ws[HEADER_ROWS] if c.value == PROBLEMS_FIELD), ws.max_column + 1)
-        ws.cell(1, col).value = "Problems (bcdc-bulk validate)"
-        ws.cell(1, col).font = Font(bold=True, color="9C0006")
-        ws.cell(HEADER_ROWS, col).value = PROBLEMS_FIELD
-        ws.column_dimensions[xl_col_to_name(col - 1)].width = 80
-        for row, found in rows.items():
-            ws.cell(row, col).value = "\n".join(
-                f"{p.severity}: {p.column or ''} {p.message}".replace("  ", " ") for p in found)
-    with replaced_atomically(Path(target)) as tmp:
-        wb.save(tmp)
-    return marked
-
-
 def _summary(wb: Any, fmt: _Formats, tables: list[Table]) -> None:
-    """Counts, each table with a native chart beside it."""
+    """Counts, each table with a native chart beside it. A 'total' column is a count, never a
+    series: stacked on the states it would double every bar."""
     ws = wb.add_worksheet("Summary")
     ws.set_column(0, 0, 40)
     ws.set_column(1, 12, 14)
     row = 0
     for table in tables:
         ws.write_string(row, 0, table.title, fmt.title)
+        ws.set_row(row + 1, 30)
         ws.write_row(row + 1, 0, table.headers, fmt.header)
         first = row + 2
         for i, values in enumerate(table.rows):
@@ -320,32 +364,50 @@ def _summary(wb: Any, fmt: _Formats, tables: list[Table]) -> None:
                     ws.write_string(first + i, c, display_text(str(value)))
         last = first + max(len(table.rows), 1) - 1
         if table.rows:
-            kind = {"stacked": {"type": "bar", "subtype": "stacked"}}.get(table.chart, {"type": table.chart})
-            chart = wb.add_chart(kind)
-            for c in range(1, len(table.headers)):
-                if table.chart != "stacked" and c > 1:
-                    break
-                chart.add_series({"name": ["Summary", row + 1, c], "categories": ["Summary", first, 0, last, 0],
-                                  "values": ["Summary", first, c, last, c]})
-            chart.set_title({"name": table.title})
-            if table.chart != "stacked":
-                chart.set_legend({"none": True})
-            chart.set_size({"width": 620, "height": max(260, 22 * len(table.rows) + 80)})
-            ws.insert_chart(row, len(table.headers) + 1, chart)
+            ws.insert_chart(row, len(table.headers) + 1, _chart(wb, table, row, first, last))
         row = max(last + 3, row + 2 + max(12, len(table.rows) * 22 // 20 + 4))
 
 
+def _chart(wb: Any, table: Table, row: int, first: int, last: int) -> Any:
+    """A native chart of one summary table (value axis from 0)."""
+    stacked = table.chart == "stacked"
+    chart = wb.add_chart({"type": "bar", "subtype": "stacked"} if stacked else {"type": table.chart})
+    series = [c for c, h in enumerate(table.headers) if c > 0 and h != TOTAL] if stacked else [1]
+    for c in series:
+        chart.add_series({"name": ["Summary", row + 1, c], "categories": ["Summary", first, 0, last, 0],
+                          "values": ["Summary", first, c, last, c]})
+    chart.set_title({"name": table.title})
+    axis = {"min": 0, "major_gridlines": {"visible": True}}
+    (chart.set_x_axis if table.chart in ("bar", "stacked") else chart.set_y_axis)(axis)
+    if not stacked:
+        chart.set_legend({"none": True})
+    chart.set_size({"width": 620, "height": max(260, 22 * len(table.rows) + 80)})
+    return chart
+
+
+FINDING_FILLS = {"error": "#FFC7CE", "warning": "#FFEB9C"}
+
+
 def _findings(wb: Any, fmt: _Formats, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    """One row per problem a stored record has under today's schema."""
+    """One row per problem a stored record has under today's schema, coloured by severity."""
     ws = wb.add_worksheet("Findings")
-    widths = {"message": 80, "title": 40, "value": 30, "dataset": 36, "where": 28}
+    widths = {"message": 70, "title": 36, "value": 26, "dataset": 34, "where": 26, "change_to": 26, "id": 38}
+    fills = {k: wb.add_format({"bg_color": v, "valign": "top", "text_wrap": True}) for k, v in FINDING_FILLS.items()}
+    ws.set_row(0, 30)
     for c, name in enumerate(columns):
-        ws.set_column(c, c, widths.get(name, 16), fmt.plain)
-        ws.write_string(0, c, name, fmt.header)
+        ws.set_column(c, c, widths.get(name, 14), fmt.plain)
+        ws.write_string(0, c, FINDING_HEADINGS.get(name, name), fmt.header)
     for r, values in enumerate(rows, 1):
         for c, name in enumerate(columns):
             value = values.get(name)
+            cell_fmt = fills.get(str(values.get("severity"))) if name == "severity" else fmt.plain
             if value not in (None, ""):
-                ws.write_string(r, c, display_text(str(value)))
-    ws.freeze_panes(1, 0)
+                ws.write_string(r, c, display_text(str(value)), cell_fmt)
+    ws.freeze_panes(1, 3)
     ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
+
+
+TOTAL = "total"
+FINDING_HEADINGS = {"organization": "Organization", "dataset": "Dataset", "title": "Title", "where": "Where",
+                    "field": "Field", "value": "Stored value", "change_to": "Change it to", "severity": "Severity",
+                    "message": "Message", "code": "Code", "id": "Record id"}

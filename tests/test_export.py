@@ -15,7 +15,7 @@ from bcdc_bulk.catalogue import FileCatalogue, RemoteCatalogue
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.export import export_workbook
 from bcdc_bulk.planning import build_plan
-from bcdc_bulk.tables import MAX_CELL, TRUNCATION_MARK, display_text, utf16_len
+from bcdc_bulk.tables import MAX_CELL, TRUNCATION_MARK, display_text, load_layout, utf16_len
 from bcdc_bulk.workbook_read import read_workbook
 
 MINISTRY = "ministry-of-sample-services"
@@ -41,12 +41,15 @@ def test_every_package_and_field_is_exported(sample_export):
     book = read_workbook(sample_export)
     assert set(book.snapshot) == {p["id"] for p in packages}
     datasets = book.sheets["Datasets"]
+    hidden = load_layout().hidden
     top_level = {k for p in packages for k in p} - {"resources", "contacts", "more_info", "dates"}
-    assert top_level <= set(datasets.columns), top_level - set(datasets.columns)
+    assert top_level - hidden["dataset"] <= set(datasets.columns), top_level - set(datasets.columns)
+    assert not hidden["dataset"] & set(datasets.columns)  # kept whole in the snapshot (checked below) instead
     resources = book.sheets["Resources"]
     res_fields = {k for p in packages for r in p["resources"] for k in r}
     res_fields -= {"temporal_extent", "details", "geographic_extent", "preview_info"}
-    assert res_fields <= set(resources.columns), res_fields - set(resources.columns)
+    assert res_fields - hidden["resource"] <= set(resources.columns), res_fields - set(resources.columns)
+    assert not hidden["resource"] & set(resources.columns)
     assert len(resources.rows) == sum(len(p["resources"]) for p in packages)
     assert book.snapshot == {p["id"]: p for p in packages}
 
@@ -133,10 +136,11 @@ def test_snapshot_tampering_is_refused(sample_export, tmp_path):
 def test_duplicate_ids_are_refused(sample_export, tmp_path):
     wb = openpyxl.load_workbook(sample_export)
     ws = wb["Datasets"]
-    ws["A4"] = ws["A3"].value
+    ws["AH4"] = ws["AH3"].value
+    assert ws["AH2"].value == "id"
     edited = tmp_path / "dup.xlsx"
     wb.save(edited)
-    with pytest.raises(WorkbookError, match=r"sheet 'Datasets', row 4, column A: id .* is on rows 3 and 4"):
+    with pytest.raises(WorkbookError, match=r"sheet 'Datasets', row 4, column AH: id .* is on rows 3 and 4"):
         read_workbook(edited)
 
 

@@ -28,6 +28,31 @@ def _table(ws, title: str) -> dict[str, list]:
     return out
 
 
+def chart_totals(path, title: str) -> dict[str, float]:
+    """What a chart of the workbook draws, summed over its series, by category (read from the
+    chart's XML and the cells its series point at, as Excel and LibreOffice read them)."""
+    import re
+    import zipfile
+
+    wb = openpyxl.load_workbook(path)
+    with zipfile.ZipFile(path) as zf:
+        for part in (n for n in zf.namelist() if n.startswith("xl/charts/chart")):
+            xml = zf.read(part).decode()
+            if f"<a:t>{title}</a:t>" not in xml:
+                continue
+            assert '<c:min val="0"/>' in xml  # the value axis starts at 0
+            cats = re.findall(r"<c:cat>.*?<c:f>(.*?)</c:f>", xml, re.S)
+            vals = re.findall(r"<c:val>.*?<c:f>(.*?)</c:f>", xml, re.S)
+            totals: dict[str, float] = {}
+            for cat_ref, val_ref in zip(cats, vals, strict=True):
+                names = [c.value for row in wb["Summary"][cat_ref.split("!")[1].replace("$", "")] for c in row]
+                counts = [c.value for row in wb["Summary"][val_ref.split("!")[1].replace("$", "")] for c in row]
+                for name, count in zip(names, counts, strict=True):
+                    totals[name] = totals.get(name, 0) + count
+            return totals
+    raise AssertionError(f"no chart titled {title}")
+
+
 def test_inventory_of_the_sample_file(tmp_path):
     out = tmp_path / "inventory.xlsx"
     result = CliRunner().invoke(cli, ["-q", "inventory", "-r", str(SAMPLE), "-o", str(out)])
@@ -43,14 +68,24 @@ def test_inventory_of_the_sample_file(tmp_path):
     assert sum(v[0] for v in formats.values()) == sum(len(p["resources"]) for p in packages)
     by_org = _table(summary, "Datasets by organization and state")
     assert sum(v[-1] for v in by_org.values()) == len(packages)
+    # what the chart draws: each dataset counted once per organization, from 0
+    drawn = chart_totals(out, "Datasets by organization and state")
+    assert drawn == {org: v[-1] for org, v in by_org.items()}
+    assert sum(drawn.values()) == len(packages)
     findings = list(wb["Findings"].iter_rows(values_only=True))
     header, rows = findings[0], [dict(zip(findings[0], r, strict=True)) for r in findings[1:]]
-    assert header[:4] == ("organization", "dataset", "title", "where")
+    assert header[:7] == ("Organization", "Dataset", "Title", "Where", "Field", "Stored value", "Change it to")
     legacy = {p["name"] for p in packages if p["security_class"] not in ("PUBLIC", "PROTECTED A", "PROTECTED B",
                                                                            "PROTECTED C")}
-    flagged = {r["dataset"] for r in rows if r["field"] == "security_class" and r["severity"] == "error"}
+    flagged = {r["Dataset"] for r in rows if r["Field"] == "security_class" and r["Severity"] == "error"}
     assert legacy and flagged == legacy
-    assert all(r["message"] and r["code"] for r in rows)
+    assert all(r["Message"] and r["Code"] for r in rows)
+    # what to change a stored value to, where the schema knows
+    assert {(r["Stored value"], r["Change it to"]) for r in rows if r["Field"] == "format"} >= {("WMS", "wms")}
+    ws = wb["Findings"]
+    assert ws.freeze_panes == "D2"
+    fills = {ws.cell(r, 8).value: ws.cell(r, 8).fill.fgColor.rgb[-6:] for r in range(2, ws.max_row + 1)}
+    assert fills == {"error": "FFC7CE", "warning": "FFEB9C"}
     assert result.output.startswith("Inventory of the whole catalogue: 64 datasets, 511 resources, ")
     # the record sheets are the export's: reading them back finds no changes
     assert build_plan(read_workbook(out)).records == []

@@ -194,8 +194,8 @@ def test_validate_prints_each_problem_and_exits_3(branch_export, tmp_path):
     assert result.output == (
         "Contacts!D3      warning email                  'not-an-address' does not look like an e-mail address "
         "(name@example.gov.bc.ca)\n"
-        "Datasets!I3      error   security_class         Security Classification: 'SECRET' is not one of the "
-        "allowed values: PUBLIC, PROTECTED A, PROTECTED B, PROTECTED C\n"
+        "Datasets!H3      error   security_class         Security Classification: 'SECRET' is not one of the "
+        "choices: Public, Protected-A, Protected-B, Protected-C\n"
         "1 error and 1 warning in 1 changed record. Nothing was sent to the catalogue.\n"
     )
 
@@ -207,7 +207,8 @@ def test_validate_clean_workbook(branch_export, tmp_path):
 
 
 def test_annotate_and_report(branch_export, tmp_path):
-    edited = edit(branch_export, tmp_path / "bad.xlsx", [("Datasets", 5, "security_class", "SECRET")])
+    edited = edit(branch_export, tmp_path / "bad.xlsx", [("Datasets", 5, "security_class", "SECRET"),
+                                                         ("Contacts", 3, "email", "not-an-address")])
     original = edited.read_bytes()
     annotated, report = tmp_path / "marked.xlsx", tmp_path / "problems.xlsx"
     result = run("validate", str(edited), "--annotate", str(annotated), "--report", str(report))
@@ -215,17 +216,44 @@ def test_annotate_and_report(branch_export, tmp_path):
     assert edited.read_bytes() == original
     wb = openpyxl.load_workbook(annotated)
     ws = wb["Datasets"]
-    cell = ws["I5"]
+    cell = ws["H5"]
+    assert ws["H2"].value == "security_class"
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
-    assert "'SECRET' is not one of the allowed values" in cell.comment.text
+    assert "'SECRET' is not one of the choices: Public, Protected-A" in cell.comment.text
     problems_col = next(c.column for c in ws[2] if c.value == "_problems")
     assert "Security Classification" in ws.cell(5, problems_col).value
-    # the annotated copy is still a workbook bcdc-bulk reads, with the same problem
+    # the copy opens on its Problems sheet: counts, then a row a problem linked to its cell
+    assert wb.sheetnames[0] == "Problems" and wb.active.title == "Problems"
+    sheet = wb["Problems"]
+    assert sheet["A2"].value.startswith("1 error (the row is not sent until fixed) and 1 warning")
+    header = [c.value for c in sheet[4]]
+    assert header[:4] == ["Where", "Dataset", "Severity", "Message"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=5) if row[0].value]
+    book = read_workbook(edited)
+    name = book.snapshot[dict(book.sheets["Datasets"].rows)[5]["id"]]["name"]
+    assert [r[:3] for r in rows] == [["Contacts!D3", rows[0][1], "warning"], ["Datasets!H5", name, "error"]]
+    links = [sheet.cell(r, 1).hyperlink.location for r in (5, 6)]
+    assert links == ["'Contacts'!D3", "'Datasets'!H5"]
+    for link in links:  # each link lands on the problem's cell
+        target_sheet, target_cell = link.split("!")
+        assert wb[target_sheet.strip("'")][target_cell].comment is not None
+    assert ws.sheet_properties.tabColor.rgb.endswith("C00000")
+    assert wb["Contacts"].sheet_properties.tabColor.rgb.endswith("FFC000")
+    assert wb["Resources"].sheet_properties.tabColor is None
+    # the annotated copy is still a workbook bcdc-bulk reads, with the same problems
     assert run("validate", str(annotated)).exit_code == 3
+    again = tmp_path / "again.xlsx"
+    assert run("validate", str(annotated), "--annotate", str(again)).exit_code == 3
+    assert openpyxl.load_workbook(again).sheetnames.count("Problems") == 1
     rows = list(csv.DictReader(report.with_suffix(".csv").open(encoding="utf-8-sig")))
-    assert [(r["sheet"], r["row"], r["column"], r["code"]) for r in rows] == [("Datasets", "5", "I", "choice")]
-    assert json.loads(report.with_suffix(".jsonl").read_text())["field"] == "security_class"
-    assert openpyxl.load_workbook(report).sheetnames == ["Summary", "Rows"]
+    assert list(rows[1])[:4] == ["where", "dataset", "severity", "message"]
+    assert [(r["where"], r["dataset"], r["code"]) for r in rows][1] == ("Datasets!H5", name, "choice")
+    assert json.loads(report.with_suffix(".jsonl").read_text().splitlines()[1])["field"] == "security_class"
+    xlsx = openpyxl.load_workbook(report)
+    assert xlsx.sheetnames == ["Summary", "Rows"]
+    assert [c.value for c in xlsx["Rows"][1]][:4] == ["Where", "Dataset", "Severity", "Message"]
+    link = xlsx["Rows"]["A3"].hyperlink
+    assert (xlsx["Rows"]["A3"].value, link.target, link.location) == ("Datasets!H5", "bad.xlsx", "'Datasets'!H5")
     assert run("validate", str(edited), "--annotate", str(edited)).exit_code == 1
 
 
@@ -242,7 +270,7 @@ def test_plan_shows_the_calls(branch_export, tmp_path):
     data = json.loads(run("plan", str(edited), "--json").output)
     assert [c["action"] for c in data["calls"]] == ["package_revise"]
     assert data["calls"][0]["changes"] == [{"field": "purpose", "old": old, "new": "New purpose",
-                                            "cell": "Datasets!Q3"}]
+                                            "cell": "Datasets!P3"}]
 
 
 def test_validate_against_another_site_is_refused(branch_export):

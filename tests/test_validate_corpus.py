@@ -162,7 +162,8 @@ def server_fields(errors: Any) -> set[str]:
 
 
 @pytest.fixture(scope="module", params=[PATCH, REVISE])
-def outcomes(request, sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem], dict[str, Any] | None]]:
+def outcomes(request, sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem], dict[str, Any] | None,
+                                                                     dict[str, Any]]]:
     """Each case as validate judges it and as the server answers the plan's calls, sent the
     default way (package_patch + resource_patch) and as one package_revise per record."""
     method = request.param
@@ -178,7 +179,7 @@ def outcomes(request, sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem
     exported = tmp_path_factory.mktemp("corpus") / "corpus.xlsx"
     export_workbook(RemoteCatalogue(url, sandbox["CKAN_SYSADMIN_TOKEN"]), exported, org["name"])
     other = packages["notes-new"]
-    results: dict[str, tuple[list[Problem], dict[str, Any] | None]] = {}
+    results: dict[str, tuple[list[Problem], dict[str, Any] | None, dict[str, Any]]] = {}
     for role in ("editor", "admin"):
         cases = [c for c in CASES if c.get("as", "editor") == role]
         wb = openpyxl.load_workbook(exported)
@@ -197,13 +198,15 @@ def outcomes(request, sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem
             pid = packages[case["id"]]["id"]
             assert pid in records, f"{case['id']}: the edit was not seen as a change"
             problems = [p for p in report.problems if p.record == pid]
-            results[case["id"]] = (problems, _send(client, records[pid], method))
+            outcome = _send(client, records[pid], method)
+            stored = client.action.package_show(id=pid)  # what the catalogue holds after the calls
+            results[case["id"]] = (problems, outcome, stored)
     return results
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_validate_agrees_with_the_server(outcomes, case):
-    problems, server = outcomes[case["id"]]
+    problems, server, stored = outcomes[case["id"]]
     errors = [p for p in problems if p.severity == ERROR]
     # the server's verdict is the one the case records
     assert (server is None) == (case["server"] == "accept"), f"server said {server}"
@@ -222,6 +225,10 @@ def test_validate_agrees_with_the_server(outcomes, case):
         assert any(p.field in named for p in errors), (server, [p.field for p in errors])
     else:
         assert not errors or all(e.get("stricter") for e in case["validate"] if e.get("severity", ERROR) == ERROR)
+    # what a label typed into a choice cell sends: the catalogue's value
+    for name, value in case.get("sent", {}).items():
+        held = [stored.get(name)] + [r.get(name) for r in stored.get("resources", [])]
+        assert value in held, (name, held)
 
 
 def test_corpus_is_big_enough_and_covers_every_rule():
