@@ -62,14 +62,17 @@ def write_rows_xlsx(path: Path, title: str, columns: Iterable[str], rows: list[d
         ws.write_row(0, 0, [HEADINGS.get(c, c) for c in columns], bold)
         for c, name in enumerate(columns):
             ws.set_column(c, c, WIDTHS.get(name, 14))
-        link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
+        link_style = {"font_color": "#0563C1", "underline": 1, "valign": "top"}
+        link = wb.add_format(link_style)
+        links = {k: wb.add_format(dict(link_style, bg_color=v)) for k, v in (colours or {}).items()}
         for r, row in enumerate(rows, 1):
             fmt = formats.get(str(row.get(colour_by, ""))) if colour_by else None
             for c, name in enumerate(columns):
                 value = row.get(name)
                 target = cell_link(workbook, path, row.get("sheet", ""), row.get("row"), row.get("column", ""))
                 if name == WHERE and value and target:
-                    ws.write_url(r, c, target, link, string=str(value), tip="Open this cell in the workbook")
+                    style = links.get(str(row.get(colour_by, ""))) if colour_by else None
+                    ws.write_url(r, c, target, style or link, string=str(value), tip="Open this cell in the workbook")
                 else:
                     _write_value(ws, r, c, value, fmt or plain, fmt)
         ws.freeze_panes(1, 0)

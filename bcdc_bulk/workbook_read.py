@@ -81,6 +81,11 @@ def _open(path: Path) -> Any:
     if not head.startswith(b"PK"):
         raise WorkbookError(f"{path.name} is not an Excel workbook (.xlsx); was it saved as CSV or another format?")
     try:
+        with zipfile.ZipFile(path) as zf:
+            _refuse_ods(path, zf)
+    except zipfile.BadZipFile:
+        pass  # calamine says what is wrong with it
+    try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for broken files
         raise WorkbookError(f"{path.name} cannot be read as an Excel workbook: {exc}") from None
@@ -186,6 +191,41 @@ def _sheet(book: Any, name: str) -> SheetRows:
     return SheetRows(name=name, columns=columns, rows=rows)
 
 
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _refuse_ods(path: Path, zf: zipfile.ZipFile) -> None:
+    """An OpenDocument file keeps no Excel properties, so its snapshot cannot be checked: say how
+    to save it back, rather than call the snapshot damaged (which would make people export again)."""
+    try:
+        is_ods = zf.read("mimetype").strip() == ODS_MIMETYPE
+    except KeyError:
+        return
+    if is_ods:
+        raise WorkbookError(f"{path.name} was saved as an OpenDocument spreadsheet (.ods). Your edits are still in "
+                            "it: open it in LibreOffice, choose File > Save As, pick the file type 'Excel 2007-365 "
+                            "(.xlsx)' and 'Use Excel 2007-365!', then run this again on the .xlsx file")
+
+
+def _has_entries(snapshot: dict[str, dict[str, Any]], sheet: dict[str, Any]) -> bool:
+    """True when the export wrote rows on this group sheet (so its absence would drop them)."""
+    group = sheet.get("group")
+    for pkg in snapshot.values():
+        holders = [pkg] if sheet.get("owner") == "dataset" else (pkg.get("resources") or [])
+        if any(h.get(group) not in (None, "", [], "[]") for h in holders):
+            return True
+    return False
+
+
+def _missing_sheet(name: str, present: list[str]) -> str:
+    known = {s["name"] for s in load_layout().sheets} | {SNAPSHOT_SHEET, "Lists", "Instructions", "Problems",
+                                                         "Summary", "Findings"}
+    others = [s for s in present if s not in known]
+    renamed = f" (is '{others[0]}' the renamed '{name}'? give it back its name)" if len(others) == 1 else ""
+    return (f"the '{name}' sheet is missing or was renamed{renamed}; bcdc-bulk reads it by its name, and without "
+            "it the edits made there would be lost")
+
+
 def read_workbook(path: Path) -> ReadWorkbook:
     """Read a workbook exported by bcdc-bulk; refuse one whose structure is broken."""
     path = Path(path)
@@ -206,8 +246,8 @@ def _read(path: Path, book: Any, zf: zipfile.ZipFile) -> ReadWorkbook:
     for sheet in layout.sheets:
         name = sheet["name"]
         if name not in book.sheet_names:
-            if sheet["kind"] in ("dataset", "resource"):
-                raise WorkbookError(f"the '{name}' sheet is missing; it must stay in the workbook", sheet=name)
+            if sheet["kind"] in ("dataset", "resource") or _has_entries(snapshot, sheet):
+                raise WorkbookError(_missing_sheet(name, book.sheet_names), sheet=name)
             continue
         rows = _sheet(book, name)
         rows.formulas = formula_cells(zf, parts.get(name, ""))

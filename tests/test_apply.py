@@ -180,7 +180,7 @@ def test_server_refusals_are_rows_and_the_run_goes_on(sandbox, tmp_path, method)
     result = apply_plan(catalogue, plan, rep, ApplySettings(method=method), edited, "refusals")
     rows = {r.dataset: r for r in result.rows}
     assert rows[p0["name"]].status == "failed"
-    assert "the catalogue refused it: Datasets!I" in rows[p0["name"]].message
+    assert "the catalogue refused it: Datasets!H" in rows[p0["name"]].message
     assert "security_class" in rows[p0["name"]].message
     assert rows[p1["name"]].status == "failed" and "no longer in the catalogue" in rows[p1["name"]].message
     assert rows[p2["name"]].status == "failed" and "HTTP 403" in rows[p2["name"]].message

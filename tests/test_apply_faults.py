@@ -35,8 +35,11 @@ def edit_many(src: Path, dst: Path, org: Org, new: int = 0) -> dict[str, str]:
         if pid:
             expected[pid] = f"Purpose {pid[:8]} {uuid.uuid4().hex[:6]}"
             ds.cell(row, dcol["purpose"]).value = expected[pid]
+    first_seen = set()  # each dataset's first resource (rows come in position order)
     for row in range(3, rs.max_row + 1):
-        if rs.cell(row, rcol["id"]).value and rs.cell(row, rcol["position"]).value == "0":
+        owner = rs.cell(row, rcol["package_name"]).value
+        if rs.cell(row, rcol["id"]).value and owner not in first_seen:
+            first_seen.add(owner)
             rs.cell(row, rcol["description"]).value = f"Described {rs.cell(row, rcol['id']).value[:8]}"
     row = ds.max_row + 1
     for i in range(new):

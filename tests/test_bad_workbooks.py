@@ -68,6 +68,16 @@ def raw(data: bytes) -> Callable[[dict[str, Path], Path], None]:
     return build
 
 
+def _ods(books: dict[str, Path], out: Path) -> None:
+    """The export as LibreOffice saves it in its own format (then named .xlsx, as people do)."""
+    import subprocess
+
+    folder = out.parent / "ods"
+    subprocess.run(["soffice", "--headless", "--convert-to", "ods", "--outdir", str(folder), str(books["base"])],
+                   check=True, capture_output=True, timeout=180)
+    out.write_bytes((folder / "base.ods").read_bytes())
+
+
 def next_empty(ws: Any, key_field: str = "id") -> int:
     col = cols(ws).get(key_field, 1)
     row = ws.max_row
@@ -159,6 +169,13 @@ CASES: list[tuple[str, Callable[[dict[str, Path], Path], None], int, list[str]]]
      ["the 'Datasets' sheet is missing"]),
     ("resources-sheet-deleted", with_openpyxl(lambda wb: wb.remove(wb["Resources"])), 1,
      ["the 'Resources' sheet is missing"]),
+    ("contacts-sheet-renamed", with_openpyxl(lambda wb: setattr(wb["Contacts"], "title", "People")), 1,
+     ["sheet 'Contacts': the 'Contacts' sheet is missing or was renamed (is 'People' the renamed 'Contacts'? "
+      "give it back its name)", "the edits made there would be lost"]),
+    ("contacts-sheet-deleted", with_openpyxl(lambda wb: wb.remove(wb["Contacts"])), 1,
+     ["sheet 'Contacts': the 'Contacts' sheet is missing or was renamed;"]),
+    ("saved-as-ods", _ods, 1, ["was saved as an OpenDocument spreadsheet (.ods). Your edits are still in it",
+                               "'Excel 2007-365 (.xlsx)'"]),
     ("id-column-deleted", _datasets(lambda ws: ws.delete_cols(cols(ws)["id"])), 1,
      ["sheet 'Datasets', row 2: the column with field name 'id'"]),
     ("resource-dataset-column-deleted", _sheet("Resources", lambda ws: ws.delete_cols(cols(ws)["package_name"])), 1,
