@@ -229,7 +229,8 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
         for problem in errors:
             click.echo("  " + _problem_line(problem))
     for note in the_plan.ignored:
-        click.echo(f"Ignored: {note.sheet}{' row ' + str(note.row) if note.row else ''}: {note.record}: {note.message}")
+        where = f"{note.sheet} row {note.row}" if note.row else note.sheet
+        click.echo(f"Ignored: {where}: {note.record + ': ' if note.record else ''}{note.message}")
     if not calls and not errors:
         click.echo("No changes.")
         return

@@ -30,6 +30,7 @@ from bcdc_bulk.tables import (
     RESOURCE_NAME,
     Renderer,
     SheetSpec,
+    cell_text,
     display_text,
     is_lossy,
     load_layout,
@@ -390,7 +391,7 @@ class _Builder:
                              "keep), so the workbook shows it cut; it cannot be written back from the workbook. "
                              "Edit it in the catalogue, or put the cell back as exported", rid)
                 continue
-            changed[fld] = normalize_cell(values.get(fld))
+            changed[fld] = cell_text(values.get(fld))
         if any(not same_text(display_text(old_row.get(f, "")), values.get(f)) for f in self.read_only(spec, sheet)):
             self.plan.ignored.append(RowNote(sheet.name, number, rid,
                                              "changes in grey (read-only) columns are ignored"))
@@ -452,7 +453,7 @@ class _Builder:
         rec.rows_at[()] = (sheet.name, number)
         bad = self.bad_cells(spec, sheet, number, values, key)
         for fld in self.editable(spec, sheet):
-            text = "" if fld in bad else normalize_cell(values.get(fld))
+            text = "" if fld in bad else cell_text(values.get(fld))
             if text:
                 after[fld] = self.parser.value(fld, text, self.fields_of(spec).get(fld))
                 rec.changes.append(FieldChange(fld, None, after[fld], None,
@@ -528,7 +529,7 @@ class _Builder:
         index = len(rec.after.setdefault("resources", []))
         bad = self.bad_cells(spec, sheet, number, values, rec.key)
         for fld in self.editable(spec, sheet):
-            text = "" if fld in bad else normalize_cell(values.get(fld))
+            text = "" if fld in bad else cell_text(values.get(fld))
             if text:
                 resource[fld] = self.parser.value(fld, text, self.fields_of(spec).get(fld))
         rec.rows_at[("resources", index)] = (sheet.name, number)
@@ -574,6 +575,31 @@ class _Builder:
                 except ValueError:
                     continue
                 rec.rows_at[base_path + (spec.group, position - 1)] = (sheet.name, number)
+
+    def deleted_entries(self, spec: SheetSpec, sheet: SheetRows) -> None:
+        """Every exported entry whose row was deleted from a group sheet is kept, and said so, whether
+        or not anything else of its dataset changed."""
+        group = spec.group or ""
+        present: dict[str, set[tuple[str, str]]] = {}
+        for _, values in sheet.rows:
+            present.setdefault(normalize_cell(values.get(PARENT_NAME)), set()).add(
+                (normalize_cell(values.get(RESOURCE_ID)), normalize_cell(values.get(POSITION))))
+        for pkg in self.packages:
+            if self.present is not None and pkg["id"] not in self.present:
+                continue  # the whole dataset row was deleted: said once, on Datasets
+            holders = [pkg] if spec.owner == "dataset" else (pkg.get("resources") or [])
+            if not any(parse_list(h.get(group)) for h in holders):
+                continue  # nothing exported here (cheap: most records, no rendering)
+            rows = present.get(pkg.get("name") or "", set())
+            for row in self.group_rows(spec, pkg):
+                if (row.get(RESOURCE_ID) or "", row[POSITION]) in rows:
+                    continue
+                owner = pkg.get("name") or ""
+                if spec.owner == "resource":
+                    owner += f" / {row.get(RESOURCE_NAME) or row.get(RESOURCE_ID)}"
+                self.plan.ignored.append(RowNote(
+                    sheet.name, None, owner, f"entry #{row[POSITION]} was deleted from the workbook and is kept "
+                                             "in the catalogue; to remove an entry, clear its cells instead"))
 
     def _group_changed(self, spec: SheetSpec, sheet: SheetRows, pkg_name: str,
                        rows: list[tuple[int, dict[str, Any]]]) -> bool:
@@ -628,21 +654,14 @@ class _Builder:
                 changed = self.compare(spec, sheet, number, values, old_row, rec.key)
             else:
                 bad = self.bad_cells(spec, sheet, number, values, rec.key)
-                changed = {f: normalize_cell(values.get(f)) for f in editable
-                           if f not in bad and normalize_cell(values.get(f))}
+                changed = {f: cell_text(values.get(f)) for f in editable
+                           if f not in bad and cell_text(values.get(f))}
             if not changed:
                 continue
             entry = entries.setdefault(position, {})
             for fld, text in changed.items():
                 entry[fld] = self.parser.value(fld, text, subfields.get(fld), group)
             touched = True
-        if rec.before:
-            for position in rendered:
-                if int(position) not in cells:
-                    self.plan.ignored.append(RowNote(sheet.name, None, rec.name,
-                                                     f"{sheet.name} entry #{position} of '{rec.name}' was deleted "
-                                                     "from the workbook and is kept; to remove an entry, clear "
-                                                     "its cells"))
         ordered = [entries[p] for p in sorted(entries)]
         # an entry whose every cell was cleared is removed: that is how a user deletes a contact
         new_entries = [e for e in ordered if any(v not in ("", None, []) for v in e.values())]
@@ -668,6 +687,23 @@ class _Builder:
         rec.changes.append(FieldChange(group, old_value, new_entries, resource_id, cell))
 
 
+def _own_columns(plan: Plan, spec: SheetSpec, sheet: SheetRows) -> None:
+    """Columns the tool did not write are the user's own and are ignored, with a note; but a
+    field name typed over one of ours (ours missing, an unknown one present) would lose its edits."""
+    known = {c.field for c in spec.columns} | {PROBLEMS_FIELD}
+    unknown = [name for name in sheet.columns if name not in known]
+    missing = [c.field for c in spec.columns if c.field not in sheet.columns and not c.read_only]
+    if unknown and missing:
+        name = unknown[0]
+        raise WorkbookError(f"the field name '{name}' in row 2 is not one bcdc-bulk wrote, and the column of "
+                            f"'{missing[0]}' is missing: put back the field name as exported (row 2 is what "
+                            "bcdc-bulk reads; change labels in row 1 if you like)", sheet=spec.name, row=2,
+                            column=sheet.letter(name))
+    for name in unknown:
+        plan.ignored.append(RowNote(spec.name, None, "", f"column {sheet.letter(name)} ('{name}') is not one "
+                                                          "bcdc-bulk wrote: it is your own and is ignored"))
+
+
 def build_plan(book: ReadWorkbook) -> Plan:
     """The Plan of a workbook: every record that changed or is new, as it will be after the edit."""
     builder = _Builder(book)
@@ -677,18 +713,14 @@ def build_plan(book: ReadWorkbook) -> Plan:
         if sheet is None:
             continue
         builder.letters_of(sheet)
-        known = {c.field for c in spec.columns} | {PROBLEMS_FIELD}
-        for name in sheet.columns:
-            if name not in known:
-                raise WorkbookError(f"the field name '{name}' in row 2 is not one bcdc-bulk wrote; put back the field "
-                                    "name as exported (row 2 is what bcdc-bulk reads; change labels in row 1 if you "
-                                    "like)", sheet=spec.name, row=2, column=sheet.letter(name))
+        _own_columns(builder.plan, spec, sheet)
         if spec.kind == "dataset":
             builder.datasets(spec, sheet)
         elif spec.kind == "resource":
             builder.resources(spec, sheet)
         else:
             builder.groups(spec, sheet)
+            builder.deleted_entries(spec, sheet)
     plan = builder.plan
     plan.schema = builder.renderer.schema
     plan.records = [r for r in builder.plans.values() if r.action == "create" or r.changes]

@@ -150,11 +150,20 @@ def normalize_cell(value: Any) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
 
 
+def cell_text(value: Any) -> str:
+    """Exactly what a person typed into a cell, as text: spaces, tabs and Markdown line breaks
+    (two spaces before a newline) kept; only line endings evened out (Excel writes \\r\\n as \\n)."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
+    return normalize_cell(value)
+
+
 def same_text(exported: str, cell: Any) -> bool:
-    """True when a cell still holds what was exported (cosmetic differences aside)."""
+    """True when a cell still holds exactly what was exported (numbers and dates a spreadsheet
+    made of untouched text compared as the text they show)."""
     if cell == exported or (cell is None and exported == ""):
-        return True  # the common case, without normalizing
-    return normalize_cell(exported) == normalize_cell(cell)
+        return True  # the common case, without converting
+    return cell_text(exported) == cell_text(cell)
 
 
 # --- sheets ------------------------------------------------------------------------

@@ -168,7 +168,7 @@ class _Formats:
         self.field = wb.add_format({"italic": True, "font_size": 8, "font_color": "#808080",
                                     "bg_color": "#F2F2F2", "locked": True})
         self.title = wb.add_format({"bold": True, "font_size": 14})
-        self.bold = wb.add_format({"bold": True})
+        self.bold = wb.add_format({"bold": True, "valign": "top"})
         self.plain = wb.add_format({"text_wrap": True, "valign": "top"})
 
     def cell(self, col: Column, wrap: bool = False) -> Any:
@@ -215,14 +215,14 @@ def choice_prompt(col: Column) -> str:
 
 
 def _row_height(row: dict[str, str], spec: SheetSpec) -> float | None:
-    """Height for a row whose text runs over several lines (at most 6 shown), or None."""
+    """Height for a row whose text runs over several lines (a few shown), or None."""
     lines = 1
     for col in spec.columns:
         text = row.get(col.field)
         if text and ("\n" in text or (col.wrap and len(text) > col.width)):
             wrapped = sum(max(1, -(-len(line) // max(int(col.width), 1))) for line in text.split("\n"))
             lines = max(lines, wrapped)
-    return 15.0 * min(lines, 6) + 2 if lines > 1 else None
+    return 15.0 * min(lines, MAX_ROW_LINES) + 2 if lines > 1 else None
 
 
 def _record_sheet(wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer, packages: list[dict[str, Any]],
@@ -313,6 +313,10 @@ _INTRO = {
 }
 
 
+INSTRUCTIONS_WIDTH = 90
+MAX_ROW_LINES = 4  # a record row shows at most this many lines of a long value; the cell holds it all
+
+
 def _text_height(text: str, width: int) -> float:
     """Row height (points) that shows ``text`` whole in a wrapped cell ``width`` characters wide."""
     lines = sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
@@ -322,7 +326,7 @@ def _text_height(text: str, width: int) -> float:
 def _instructions(wb: Any, fmt: _Formats, prov: Provenance, specs: list[SheetSpec], purpose: Purpose) -> None:
     ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
     ws.set_column(0, 0, 24)
-    ws.set_column(1, 1, 110)
+    ws.set_column(1, 1, INSTRUCTIONS_WIDTH)  # column A and B fit a 1366-pixel screen
     ws.write_string(0, 0, f"bcdc-bulk {purpose.value}", fmt.title)
     ws.set_row(0, 22)
     lines = [("What this is", _INTRO[purpose])]
@@ -337,8 +341,8 @@ def _instructions(wb: Any, fmt: _Formats, prov: Provenance, specs: list[SheetSpe
         ("Layout version", str(prov.layout_version)), ("bcdc-bulk version", prov.tool_version),
     ]
     for i, (key, value) in enumerate(lines, 2):
-        if len(value) > 100:
-            ws.set_row(i, _text_height(value, 100))
+        if len(value) > INSTRUCTIONS_WIDTH:
+            ws.set_row(i, _text_height(value, INSTRUCTIONS_WIDTH))
         ws.write_string(i, 0, key, fmt.bold)
         ws.write_string(i, 1, display_text(value), fmt.plain)
     ws.activate()

@@ -112,9 +112,40 @@ def test_cosmetic_changes_are_not_changes(branch_export, tmp_path):
     edited = edit(branch_export, tmp_path / "cosmetic.xlsx", [
         ("Datasets", 3, "tags", tags.replace(", ", ",") + "  "),  # spacing only
         ("Datasets", 3, "license_id", licence.split(" - ")[0]),  # the id without its title
-        ("Datasets", 4, "notes", ws_rows[4]["notes"].replace("\r\n", "\n").replace("\n", "\r\n") + " "),
+        ("Datasets", 4, "notes", ws_rows[4]["notes"].replace("\r\n", "\n").replace("\n", "\r\n")),  # Windows line ends
     ])
     assert build_plan(read_workbook(edited)).records == []
+
+
+def test_a_users_own_column_is_ignored_with_a_note(branch_export, tmp_path):
+    wb = openpyxl.load_workbook(branch_export)
+    ws = wb["Datasets"]
+    col = ws.max_column + 1
+    ws.cell(1, col).value, ws.cell(2, col).value, ws.cell(3, col).value = "My notes", "checked", "yes"
+    purpose = next(c.column for c in ws[2] if c.value == "purpose")
+    ws.cell(3, purpose).value = "Own column beside"
+    wb.save(tmp_path / "own.xlsx")
+    result = run("plan", str(tmp_path / "own.xlsx"))
+    assert result.exit_code == 0, result.output
+    letter = openpyxl.utils.get_column_letter(col)
+    assert f"Ignored: Datasets: column {letter} ('checked') is not one bcdc-bulk wrote: it is your own and is ignored" \
+        in result.output
+    assert "purpose: " in result.output and "'Own column beside'" in result.output
+
+
+def test_whitespace_is_sent_exactly_as_typed(branch_export, tmp_path):
+    """Spaces, tabs and a Markdown line break (two spaces before a newline) are edits like any other."""
+    book = read_workbook(branch_export)
+    notes = dict(book.sheets["Datasets"].rows)[4]["notes"]
+    edited = edit(branch_export, tmp_path / "spaces.xlsx", [
+        ("Datasets", 3, "purpose", "  Indented purpose\t"),
+        ("Datasets", 4, "notes", notes + " "),
+        ("Datasets", 5, "lineage_statement", "First line  \nsecond line after a Markdown break\n"),
+    ])
+    plan = build_plan(read_workbook(edited))
+    sent = {(c.cell.row, c.field): c.new for r in plan.records for c in r.changes}
+    assert sent == {(3, "purpose"): "  Indented purpose\t", (4, "notes"): notes.replace("\r\n", "\n") + " ",
+                    (5, "lineage_statement"): "First line  \nsecond line after a Markdown break\n"}
 
 
 def test_only_changed_fields_are_sent_and_lists_only_when_changed(branch_export, tmp_path):
@@ -177,6 +208,40 @@ def test_pre_existing_problems_are_told_apart(tmp_path):
     assert pre and all(p.severity == ERROR for p in pre)
     assert any(p.field == "security_class" and "already so before your edit" in p.message for p in pre)
     assert not [p for p in report.problems if not p.pre_existing and p.severity == ERROR]
+
+
+def test_a_new_resource_leaves_its_siblings_stored_problems_pre_existing(tmp_path):
+    """A record whose stored resources have problems (a format in capitals) gets a new resource:
+    the siblings' problems are still the record's old ones, not the user's."""
+    legacy = next(p for p in sample_packages() if any(r["format"] == "KML" for r in p["resources"]))
+    catalogue_file = tmp_path / "cat.jsonl"
+    catalogue_file.write_text(json.dumps(legacy) + "\n")
+    (tmp_path / "organizations.jsonl").write_text((SAMPLE.parent / "organizations.jsonl").read_text())
+    path = tmp_path / "legacy.xlsx"
+    export_workbook(FileCatalogue(catalogue_file), path, legacy["owner_org"])
+    wb = openpyxl.load_workbook(path)
+    put_row(wb["Resources"], dict(NEW_RESOURCE, package_name=legacy["name"], name="Added",
+                                  url="https://example.invalid/added.csv"))
+    wb.save(tmp_path / "added.xlsx")
+    _, report = validate_workbook(read_workbook(tmp_path / "added.xlsx"))
+    formats = [p for p in report.problems if p.field == "format"]
+    assert formats and all(p.pre_existing for p in formats), [(p.where, p.pre_existing) for p in formats]
+
+
+def test_a_deleted_group_row_is_kept_and_said_so_even_when_nothing_else_changed(branch_export, tmp_path):
+    wb = openpyxl.load_workbook(branch_export)
+    ws = wb["Contacts"]
+    name = ws.cell(3, 1).value
+    ws.delete_rows(3)
+    wb.save(tmp_path / "deleted.xlsx")
+    plan = build_plan(read_workbook(tmp_path / "deleted.xlsx"))
+    assert plan.records == []
+    assert [(n.sheet, n.record, n.message) for n in plan.ignored] == [
+        ("Contacts", name, "entry #1 was deleted from the workbook and is kept in the catalogue; to remove an "
+                           "entry, clear its cells instead")]
+    result = run("plan", str(tmp_path / "deleted.xlsx"))
+    assert result.output == (f"Ignored: Contacts: {name}: entry #1 was deleted from the workbook and is kept in the "
+                             "catalogue; to remove an entry, clear its cells instead\nNo changes.\n")
 
 
 # --- the commands -------------------------------------------------------------------------------
