@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bcdc_bulk.errors import WorkbookError
-from bcdc_bulk.problems import ERROR, Problem
+from bcdc_bulk.problems import ERROR, WARNING, Problem
 from bcdc_bulk.schema import Field, Schema, schema_from_dict
 from bcdc_bulk.tables import (
     DATASET_KEY,
@@ -392,6 +392,12 @@ class _Builder:
                              "Edit it in the catalogue, or put the cell back as exported", rid)
                 continue
             changed[fld] = cell_text(values.get(fld))
+            raw = values.get(fld)
+            if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                self.problem(sheet, number, fld, raw, "typed-number",
+                             f"the spreadsheet stored what was typed here as the number {changed[fld]}, and it is "
+                             "sent as that text; if you typed something else (a leading zero, 1E5, a date), format "
+                             "the cell as Text and type it again", rid, severity=WARNING)
         if any(not same_text(display_text(old_row.get(f, "")), values.get(f)) for f in self.read_only(spec, sheet)):
             self.plan.ignored.append(RowNote(sheet.name, number, rid,
                                              "changes in grey (read-only) columns are ignored"))

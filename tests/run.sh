@@ -4,9 +4,11 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-if ! command -v soffice >/dev/null; then
-  echo "[tests] installing LibreOffice Calc (round-trip tests)" >&2
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null
+# LibreOffice Calc with its UNO bridge for the system Python (tests/uno_edit.py drives it as a person edits)
+if ! command -v soffice >/dev/null || ! /usr/bin/python3 -c "import uno" 2>/dev/null; then
+  echo "[tests] installing LibreOffice Calc and python3-uno (round-trip and editing tests)" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc python3-uno >/dev/null
 fi
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv

@@ -133,6 +133,15 @@ def test_a_users_own_column_is_ignored_with_a_note(branch_export, tmp_path):
     assert "purpose: " in result.output and "'Own column beside'" in result.output
 
 
+def test_a_number_the_spreadsheet_made_of_an_edit_is_sent_with_a_warning(branch_export, tmp_path):
+    edited = edit(branch_export, tmp_path / "number.xlsx", [("Datasets", 3, "purpose", 100000.0)])
+    plan, report = validate_workbook(read_workbook(edited))
+    assert [c.new for r in plan.records for c in r.changes] == ["100000"]
+    [warning] = report.problems
+    assert (warning.where, warning.severity, warning.code) == ("Datasets!P3", "warning", "typed-number")
+    assert "stored what was typed here as the number 100000" in warning.message and report.valid
+
+
 def test_whitespace_is_sent_exactly_as_typed(branch_export, tmp_path):
     """Spaces, tabs and a Markdown line break (two spaces before a newline) are edits like any other."""
     book = read_workbook(branch_export)
