@@ -16,8 +16,9 @@ from bcdc_bulk.workbook_write import HEADER_ROWS
 PROBLEMS_SHEET = "Problems"
 FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C"}
 TABS = {ERROR: "C00000", WARNING: "FFC000"}
-COLUMNS = [("Where", 16), ("Dataset", 34), ("Severity", 10), ("Message", 90), ("Field", 22), ("Value", 30),
+COLUMNS = [("Where", 16), ("Dataset", 36), ("Severity", 12), ("Message", 90), ("Field", 22), ("Value", 30),
            ("Already so before your edit", 14)]
+FONT = "Calibri"  # the workbook's own font (a new openpyxl font would fall back to the viewer's default)
 
 
 def annotate_workbook(source: Path, target: Path, problems: list[Problem]) -> int:
@@ -66,7 +67,7 @@ def _problem_columns(wb: Any, problems: list[Problem]) -> None:
         ws = wb[sheet]
         col = next((c.column for c in ws[HEADER_ROWS] if c.value == PROBLEMS_FIELD), ws.max_column + 1)
         ws.cell(1, col).value = "Problems (bcdc-bulk validate)"
-        ws.cell(1, col).font = Font(bold=True, color="9C0006")
+        ws.cell(1, col).font = Font(name=FONT, bold=True, color="9C0006")
         ws.cell(HEADER_ROWS, col).value = PROBLEMS_FIELD
         ws.column_dimensions[get_column_letter(col)].width = 80
         for row, found in rows.items():
@@ -93,20 +94,23 @@ def _problems_sheet(wb: Any, problems: list[Problem]) -> None:
     ws = wb.create_sheet(PROBLEMS_SHEET, 0)
     counts = Counter(p.severity for p in problems)
     ws["A1"] = "Problems found by bcdc-bulk validate"
-    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].font = Font(name=FONT, bold=True, size=14)
     errors, warnings = counts.get(ERROR, 0), counts.get(WARNING, 0)
     ws["A2"] = (f"{errors} error{'s' * (errors != 1)} (the row is not sent until fixed) and {warnings} "
                 f"warning{'s' * (warnings != 1)} (sent, but worth a look). Click a cell under Where to go there.")
     header = 4
     for c, (title, width) in enumerate(COLUMNS, 1):
         cell = ws.cell(header, c, title)
-        cell.font = Font(bold=True)
+        cell.font = Font(name=FONT, bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         ws.column_dimensions[get_column_letter(c)].width = width
     for r, p in enumerate(problems, header + 1):
         values = [p.where, p.dataset, p.severity, p.message, p.field, p.value, "yes" if p.pre_existing else ""]
+        lines = max(-(-len(str(v)) // width) for v, (_, width) in zip(values, COLUMNS, strict=True) if v)
+        ws.row_dimensions[r].height = 15 * min(max(lines, 1), 6) + 2  # wrapped text shows whole
         for c, value in enumerate(values, 1):
             cell = ws.cell(r, c, value)
+            cell.font = Font(name=FONT)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             if c == 3:
                 cell.fill = PatternFill("solid", fgColor=FILLS.get(p.severity, FILLS[ERROR]))
@@ -114,7 +118,7 @@ def _problems_sheet(wb: Any, problems: list[Problem]) -> None:
             where = ws.cell(r, 1)
             where.hyperlink = Hyperlink(ref=where.coordinate, location=f"'{p.sheet}'!{p.column or 'A'}{p.row}",
                                         display=p.where)
-            where.font = Font(color="0563C1", underline="single")
+            where.font = Font(name=FONT, color="0563C1", underline="single")
     ws.freeze_panes = ws.cell(header + 1, 1)
     ws.auto_filter.ref = f"A{header}:{get_column_letter(len(COLUMNS))}{max(header + len(problems), header + 1)}"
     for sheet in wb.worksheets:

@@ -48,9 +48,10 @@ from bcdc_bulk.planning import (
 )
 from bcdc_bulk.problems import ValidationReport
 
-APPLIED, CREATED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED = (
-    "applied", "created", "unchanged", "invalid", "conflict", "failed", "skipped")
-STATUSES = (APPLIED, CREATED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED)
+APPLIED, CREATED, REMOVED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED = (
+    "applied", "created", "removed", "unchanged", "invalid", "conflict", "failed", "skipped")
+STATUSES = (APPLIED, CREATED, REMOVED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED)
+REMOVALS = ("package_delete", "resource_delete")
 NOT_DONE = {INVALID, CONFLICT, FAILED, SKIPPED}
 
 
@@ -174,7 +175,11 @@ class Journal:
 # --- comparing with the server ------------------------------------------------------------------
 
 def _current_value(pkg: dict[str, Any], change: FieldChange) -> tuple[bool, Any]:
-    """(found, value) of a changed field in the package as it is now."""
+    """(found, value) of a changed field in the package as it is now (a removed resource: found,
+    None when it is gone)."""
+    if change.removal and change.resource_id:
+        there = any(r.get("id") == change.resource_id for r in pkg.get("resources") or [])
+        return True, change.old if there else None
     if change.resource_id:
         res = next((r for r in pkg.get("resources") or [] if r.get("id") == change.resource_id), None)
         return (False, None) if res is None else (True, res.get(change.field))
@@ -198,6 +203,19 @@ def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldCh
             conflicts.append(f"{change.label}: exported {quoted(change.old)}, "
                              f"now in the catalogue {quoted(now)}, yours {quoted(change.new)}")
     return pending, done, conflicts
+
+
+def _after(now: dict[str, Any], pending: list[FieldChange]) -> dict[str, Any]:
+    """The package as it will be once the pending changes land (for the undo workbook)."""
+    after = copy.deepcopy(now)
+    for change in pending:
+        if change.removal and change.resource_id:
+            after["resources"] = [r for r in after["resources"] if r.get("id") != change.resource_id]
+            continue
+        holder = after if not change.resource_id else next(
+            r for r in after["resources"] if r.get("id") == change.resource_id)
+        holder[change.field] = change.new
+    return after
 
 
 def is_our_creation(rec: RecordPlan, existing: dict[str, Any]) -> bool:
@@ -287,6 +305,8 @@ class _Run:
                ) -> dict[tuple[str, str], tuple[str, str, int]]:
         """Write one existing record; returns (label kind, key) -> (status, message, attempts)."""
         outcome: dict[tuple[str, str], tuple[str, str, int]] = {}
+        if (current is None or current.get("state") == "deleted") and rec.action == "delete":
+            return {("record", rec.key): (UNCHANGED, "already removed from the catalogue", 0)}
         if current is None or sorted_changes is None:
             return {("record", rec.key): (FAILED, "the dataset is no longer in the catalogue (deleted since the "
                                                   "export, or you may not see it)", 0)}
@@ -316,11 +336,13 @@ class _Run:
                 continue
             if self.settings.dry_run:
                 for key in keys:
-                    outcome[key] = (APPLIED, "dry run: would be sent", 0)
+                    outcome[key] = (REMOVED if call.action in REMOVALS else APPLIED, "dry run: would be sent", 0)
                 continue
 
             def landed(call: Call = call) -> bool:
                 now = self.catalogue.package(rec.after["id"])
+                if call.action == "package_delete":
+                    return now is None or now.get("state") == "deleted"
                 if now is None:
                     return False
                 return all(same_value(_current_value(now, c)[1], c.new) for c in call.changes
@@ -328,7 +350,7 @@ class _Run:
                     _new_resource_there(now, c.new) for c in call.changes
                     if c.field == "resources" and not c.resource_id)
 
-            status, message, attempts = self._do(call, rec, landed, APPLIED)
+            status, message, attempts = self._do(call, rec, landed, REMOVED if call.action in REMOVALS else APPLIED)
             for key in keys:
                 outcome[key] = (status, message, attempts)
         return outcome
@@ -429,12 +451,14 @@ def _row_results(rec: RecordPlan, outcome: dict[tuple[str, str], tuple[str, str,
                  names: dict[str, str]) -> list[RowResult]:
     """One result per workbook row of the record: its changes, and the worst outcome among them."""
     rows: dict[tuple[str, int | None], dict[str, Any]] = {}
-    rank = {s: i for i, s in enumerate((FAILED, CONFLICT, SKIPPED, INVALID, APPLIED, CREATED, UNCHANGED))}
+    rank = {s: i for i, s in enumerate((FAILED, CONFLICT, SKIPPED, INVALID, APPLIED, CREATED, REMOVED, UNCHANGED))}
 
-    def add(sheet: str, row: int | None, text: str, key: tuple[str, str], resource_id: str = "") -> None:
+    def add(sheet: str, row: int | None, text: str, key: tuple[str, str], resource_id: str = "",
+            removal: bool = False) -> None:
         status, message, attempts = outcome.get(("record", rec.key)) or outcome.get(key) or (UNCHANGED, "", 0)
         entry = rows.setdefault((sheet, row), {"changes": [], "status": status, "message": message,
-                                               "attempts": attempts, "resource_id": resource_id})
+                                               "attempts": attempts, "resource_id": resource_id, "removal": False})
+        entry["removal"] = entry["removal"] or removal
         entry["changes"].append(text)
         if rank[status] < rank[entry["status"]]:
             entry.update(status=status, message=message)
@@ -450,17 +474,24 @@ def _row_results(rec: RecordPlan, outcome: dict[tuple[str, str], tuple[str, str,
             add(sheet, row, f"new resource '{(change.new or {}).get('name', '')}'",
                 ("new", str(index)) if rec.action == "update" else ("record", rec.key))
         else:
-            add(sheet, row, describe(change),
-                ("change", change.label) if rec.action == "update" else ("record", rec.key), change.resource_id or "")
+            add(sheet, row, describe(change), ("change", change.label) if rec.action != "create" else ("record", rec.key),
+                change.resource_id or "", change.removal)
     out = []
     for (sheet, row), entry in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         rid = entry["resource_id"]
         out.append(RowResult(sheet=sheet, row=row, dataset=rec.name, dataset_id=rec.after.get("id") or "",
                              resource=names.get(rid, ""), resource_id=rid,
-                             action="create" if rec.action == "create" else "update", status=entry["status"],
+                             action="remove" if entry["removal"] else _action(rec), status=entry["status"],
                              changes="; ".join(entry["changes"]), message=entry["message"],
                              attempts=entry["attempts"], seconds=round(seconds, 3)))
     return out
+
+
+def _action(rec: RecordPlan | None, change: FieldChange | None = None) -> str:
+    """What a report row says was asked: create, update or remove."""
+    if rec is not None and (rec.action == "delete" or (change is not None and change.removal)):
+        return "remove"
+    return rec.action if rec is not None else "update"
 
 
 def _invalid_rows(plan: Plan, report: ValidationReport) -> tuple[list[RowResult], set[str]]:
@@ -476,7 +507,7 @@ def _invalid_rows(plan: Plan, report: ValidationReport) -> tuple[list[RowResult]
             continue
         rows[key] = RowResult(sheet=problem.sheet, row=problem.row, dataset=rec.name if rec else "",
                               dataset_id=(rec.after.get("id") or "") if rec else "", resource="", resource_id="",
-                              action=(rec.action if rec else "update"), status=INVALID, changes="", message=text)
+                              action=_action(rec), status=INVALID, changes="", message=text)
     for rec in records.values():
         if rec.key in blocked:
             for change in rec.changes:
@@ -485,7 +516,7 @@ def _invalid_rows(plan: Plan, report: ValidationReport) -> tuple[list[RowResult]
                 if key not in rows:
                     rows[key] = RowResult(sheet=key[0], row=key[1], dataset=rec.name,
                                           dataset_id=rec.after.get("id") or "", resource="",
-                                          resource_id=change.resource_id or "", action=rec.action, status=INVALID,
+                                          resource_id=change.resource_id or "", action=_action(rec, change), status=INVALID,
                                           changes="", message="not sent: another row of this dataset has errors")
                 rows[key].changes = (rows[key].changes + "; " if rows[key].changes else "") + describe(change)
     return list(rows.values()), blocked
@@ -512,7 +543,7 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
     if confirm is not None and not confirm(preview):
         raise BulkError("stopped before writing anything, as asked")
     run = _Run(catalogue, settings, journal, workbook.parent)
-    updates = [r for r in todo if r.action == "update"]
+    updates = [r for r in todo if r.action != "create"]  # updates and removals: read as they are now
     current = run.read(lambda: catalogue.packages_by_id([r.after["id"] for r in updates])) if updates else {}
     names = {res.get("id"): res.get("name") or "" for rec in todo for res in rec.after.get("resources") or []}
     sorted_changes = {rec.key: sort_changes(rec, current[rec.after["id"]]) for rec in updates
@@ -525,12 +556,9 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
                 continue
             pending, _, conflicts = sorted_changes[rec.key]
             if pending and not conflicts:
-                after = copy.deepcopy(now)
-                for change in pending:
-                    holder = after if not change.resource_id else next(
-                        r for r in after["resources"] if r.get("id") == change.resource_id)
-                    holder[change.field] = change.new
-                pairs.append((now, after))
+                if rec.action == "delete":
+                    continue  # a removed dataset is restored by an admin in the catalogue, not by a workbook
+                pairs.append((now, _after(now, pending)))
         if pairs:
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             undo = settings.undo or workbook.with_name(f"{workbook.stem}.undo-{stamp}.xlsx")

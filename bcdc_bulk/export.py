@@ -91,10 +91,21 @@ def write_records(catalogue: Catalogue, path: Path, packages: list[dict[str, Any
     )
 
 
+def _restorable(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The package as the undo workbook's cells show it: a resource the run removes appears as a
+    new row (no id), so applying the undo workbook adds it back."""
+    kept = {r.get("id") for r in after.get("resources") or []}
+    if all(r.get("id") in kept for r in before.get("resources") or []):
+        return before
+    resources = [r if r.get("id") in kept else {k: v for k, v in r.items() if k != "id"}
+                 for r in before.get("resources") or []]
+    return dict(before, resources=resources)
+
+
 def write_undo(catalogue: Catalogue, path: Path, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> ExportResult:
     """An undo workbook: its cells hold the values before a run, its snapshot the values the
     run writes, so applying it puts the catalogue back (with the same conflict checks)."""
-    before = [b for b, _ in pairs]
+    before = [_restorable(b, a) for b, a in pairs]
     after = [a for _, a in pairs]
     orgs = {o.id: o for o in catalogue.organizations()}
     chosen = [orgs[i] for i in sorted({str(p.get("owner_org")) for p in before}) if i in orgs]

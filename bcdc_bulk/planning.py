@@ -26,6 +26,7 @@ from bcdc_bulk.tables import (
     PARENT_NAME,
     POSITION,
     PROBLEMS_FIELD,
+    REMOVE_FIELD,
     RESOURCE_ID,
     RESOURCE_NAME,
     Renderer,
@@ -33,6 +34,7 @@ from bcdc_bulk.tables import (
     cell_text,
     display_text,
     is_lossy,
+    is_marked,
     load_layout,
     normalize_cell,
     parse_list,
@@ -64,6 +66,7 @@ class FieldChange:
     new: Any
     resource_id: str | None = None  # set for resource fields
     cell: CellRef | None = None
+    removal: bool = False  # the dataset (field 'state') or a resource (field 'resources') is removed
 
     @property
     def label(self) -> str:
@@ -75,7 +78,7 @@ class FieldChange:
 class RecordPlan:
     """One package to write: an update of an existing package or a new one."""
 
-    action: str  # "update" | "create"
+    action: str  # "update" | "create" | "delete" (the dataset is removed)
     key: str  # package id (update) or "new:<sheet row>" (create)
     name: str
     before: dict[str, Any] | None
@@ -100,11 +103,15 @@ class RecordPlan:
         """Changes to package-level fields (repeating lists included)."""
         return [c for c in self.changes if c.resource_id is None]
 
+    def removed_resources(self) -> list[FieldChange]:
+        """The resources marked for removal (each change's old value is the resource as exported)."""
+        return [c for c in self.changes if c.removal and c.resource_id]
+
     def resource_changes(self) -> dict[str, list[FieldChange]]:
-        """Changes to existing resources, by resource id."""
+        """Changes to existing resources, by resource id (removals apart)."""
         out: dict[str, list[FieldChange]] = {}
         for c in self.changes:
-            if c.resource_id:
+            if c.resource_id and not c.removal:
                 out.setdefault(c.resource_id, []).append(c)
         return out
 
@@ -236,6 +243,10 @@ def describe(change: FieldChange) -> str:
     """A change in words: 'title: 'a' -> 'b'', or for a list of entries only what differs
     ('contacts #2 email: 'a' -> 'b'')."""
     old, new = change.old, change.new
+    if change.removal:
+        if change.resource_id:
+            return f"remove resource {quoted((old or {}).get('name') or change.resource_id)}"
+        return "remove the dataset"
     if isinstance(new, list) and all(isinstance(e, dict) for e in new) and (
             old is None or isinstance(old, list)) and change.field != "tags":
         old_list = [e for e in (old or []) if isinstance(e, dict)]
@@ -301,7 +312,8 @@ class _Builder:
         """The editable fields this sheet has (cached per sheet)."""
         found = self._editable.get(sheet.name)
         if found is None:
-            found = [c.field for c in spec.columns if not c.read_only and not c.key and c.field in sheet.columns]
+            found = [c.field for c in spec.columns
+                     if not (c.read_only or c.key or c.action) and c.field in sheet.columns]
             self._editable[sheet.name] = found
         return found
 
@@ -435,10 +447,13 @@ class _Builder:
                              "leave the id empty on a new row", rid)
                 continue
             seen.add(rid)
-            expected = self.renderer.dataset_row(pkg)
-            changed = self.compare(spec, sheet, number, values, expected, rid)
             rec = self.record(pkg)
             rec.rows_at[()] = (sheet.name, number)
+            if is_marked(values.get(REMOVE_FIELD)):
+                self.remove_dataset(rec, sheet, number)
+                continue
+            expected = self.renderer.dataset_row(pkg)
+            changed = self.compare(spec, sheet, number, values, expected, rid)
             for fld, text in changed.items():
                 self.set_field(rec, fld, text, self.fields_of(spec).get(fld), None,
                                CellRef(sheet.name, number, sheet.letter(fld)))
@@ -449,8 +464,23 @@ class _Builder:
                                                  "the row was deleted from the workbook; nothing is deleted "
                                                  "in the catalogue"))
 
+    def remove_dataset(self, rec: RecordPlan, sheet: SheetRows, number: int) -> None:
+        """A Datasets row marked for removal: the dataset is deleted (its other edits are moot)."""
+        rec.action = "delete"
+        rec.changes.append(FieldChange("state", (rec.before or {}).get("state") or "active", "deleted", None,
+                                       CellRef(sheet.name, number, sheet.letter(REMOVE_FIELD)), removal=True))
+
+    def unmarked(self, sheet: SheetRows, number: int, values: dict[str, Any]) -> bool:
+        """False (with a note) for a new row marked for removal: there is nothing to remove."""
+        if is_marked(values.get(REMOVE_FIELD)):
+            self.plan.ignored.append(RowNote(sheet.name, number, "", "a new row marked for removal is not added"))
+            return False
+        return True
+
     def new_package(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any]) -> None:
         """A Datasets row without an id: a dataset to create."""
+        if not self.unmarked(sheet, number, values):
+            return
         name = normalize_cell(values.get("name"))
         key = f"new:{sheet.name}:{number}"
         # without its type CKAN would create a plain dataset, outside the catalogue's schema
@@ -515,6 +545,11 @@ class _Builder:
                 continue
             rec = self.record(pkg)
             rec.rows_at[("resources", index)] = (sheet.name, number)
+            if is_marked(values.get(REMOVE_FIELD)):
+                resource = (pkg.get("resources") or [])[index]
+                rec.changes.append(FieldChange("resources", resource, None, rid,
+                                               CellRef(sheet.name, number, sheet.letter(REMOVE_FIELD)), removal=True))
+                continue
             changed = self.compare(spec, sheet, number, values, rendered[rid], pkg["id"])
             for fld, text in changed.items():
                 self.set_field(rec, fld, text, self.fields_of(spec).get(fld), rid,
@@ -527,6 +562,8 @@ class _Builder:
 
     def new_resource(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any]) -> None:
         """A Resources row without an id: a resource to add to its dataset."""
+        if not self.unmarked(sheet, number, values):
+            return
         rec = self.owner(sheet, number, values)
         if rec is None:
             return
@@ -615,6 +652,8 @@ class _Builder:
         rendered = {(r.get(RESOURCE_ID) or "", r[POSITION]): r for r in self.group_rows(spec, pkg)}
         editable = self.editable(spec, sheet)
         for _, values in rows:
+            if is_marked(values.get(REMOVE_FIELD)):
+                return True
             key = (normalize_cell(values.get(RESOURCE_ID)), normalize_cell(values.get(POSITION)))
             old = rendered.get(key, {})
             if any(not same_text(display_text(old.get(f, "")), values.get(f)) for f in editable):
@@ -656,6 +695,10 @@ class _Builder:
                 continue
             cells[position] = number
             old_row = rendered.get(str(position), {})
+            if is_marked(values.get(REMOVE_FIELD)):
+                if entries.pop(position, None) is not None:
+                    touched = True
+                continue
             if old_row:
                 changed = self.compare(spec, sheet, number, values, old_row, rec.key)
             else:
@@ -743,7 +786,8 @@ PATCH, REVISE = "patch", "revise"
 class Call:
     """One API call of the plan, with the changes it carries."""
 
-    action: str  # package_patch | resource_patch | resource_create | package_create | package_revise
+    action: str  # package_patch | resource_patch | resource_create | package_create | package_revise |
+    # resource_delete | package_delete
     record: str  # RecordPlan.key
     data: dict[str, Any]
     changes: list[FieldChange] = field(default_factory=list)
@@ -770,6 +814,31 @@ def is_upload(resource: dict[str, Any]) -> bool:
     return bool(url) and not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE)
 
 
+def _emptied(change: FieldChange) -> bool:
+    """True when a list of entries (contacts, links, a resource's extent ...) becomes empty: package_revise
+    keeps a list 'updated' to [] as it was, so it is removed with a filter instead."""
+    return isinstance(change.new, list) and not change.new
+
+
+def _revise_data(pid: str, dataset: list[FieldChange], by_resource: dict[str, list[FieldChange]]) -> dict[str, Any]:
+    """package_revise's arguments for a record's changes (new resources apart)."""
+    # match: the server refuses the call if a field being written changed since it was read
+    match = {"id": pid} | {c.field: c.old for c in dataset if isinstance(c.old, str) and c.old}
+    data: dict[str, Any] = {"match": match, "update": {c.field: c.new for c in dataset if not _emptied(c)}}
+    removed = [f"-{c.field}" for c in dataset if _emptied(c)]
+    for rid, changes in by_resource.items():
+        update = {c.field: c.new for c in changes if not _emptied(c)}
+        if update:
+            data[f"update__resources__{rid}"] = update
+        removed += [f"-resources__{rid}__{c.field}" for c in changes if _emptied(c)]
+        for c in changes:
+            if isinstance(c.old, str) and c.old:
+                data[f"match__resources__{rid}__{c.field}"] = c.old
+    if removed:
+        data["filter"] = removed
+    return data
+
+
 def record_calls(rec: RecordPlan, method: str = REVISE) -> list[Call]:
     """The calls that write one record. Only changed fields are sent: in CKAN a list
     field (resources, tags, contacts) sent in a patch replaces the whole list."""
@@ -783,21 +852,17 @@ def record_calls(rec: RecordPlan, method: str = REVISE) -> list[Call]:
                                   upload=str(res["url"])))
         return calls
     pid = rec.after["id"]
+    if rec.action == "delete":  # its other edits are moot
+        return [Call("package_delete", rec.key, {"id": pid}, [c for c in rec.changes if c.removal])]
+    # removals first: the catalogue checks the whole record on the saves that follow
+    calls = [Call("resource_delete", rec.key, {"id": c.resource_id}, [c]) for c in rec.removed_resources()]
     dataset = rec.dataset_changes()
     by_resource = rec.resource_changes()
     new_resources = [rec.after["resources"][i] for i in rec.new_resources]
     new_changes = [c for c in dataset if c.field == "resources"]
     dataset = [c for c in dataset if c.field != "resources"]
-    calls: list[Call] = []
     if method == REVISE:
-        # match: the server refuses the call if a field being written changed since it was read
-        match = {"id": pid} | {c.field: c.old for c in dataset if isinstance(c.old, str) and c.old}
-        data: dict[str, Any] = {"match": match, "update": {c.field: c.new for c in dataset}}
-        for rid, changes in by_resource.items():
-            data[f"update__resources__{rid}"] = {c.field: c.new for c in changes}
-            for c in changes:
-                if isinstance(c.old, str) and c.old:
-                    data[f"match__resources__{rid}__{c.field}"] = c.old
+        data = _revise_data(pid, dataset, by_resource)
         inline = [r for r in new_resources if not is_upload(r)]
         if inline:
             data["update__resources__extend"] = inline

@@ -138,8 +138,8 @@ def write_problem_report(path: Path, report: ValidationReport, workbook: Path | 
 
 APPLY_COLUMNS = ("where", "dataset", "resource", "status", "message", "changes", "action", "attempts", "seconds",
                  "sheet", "row", "dataset_id", "resource_id")
-STATUS_COLOURS = {"applied": "#C6EFCE", "created": "#C6EFCE", "unchanged": "#EDEDED", "invalid": "#FFC7CE",
-                  "conflict": "#FFEB9C", "failed": "#FFC7CE", "skipped": "#F2F2F2"}
+STATUS_COLOURS = {"applied": "#C6EFCE", "created": "#C6EFCE", "removed": "#C6EFCE", "unchanged": "#EDEDED",
+                  "invalid": "#FFC7CE", "conflict": "#FFEB9C", "failed": "#FFC7CE", "skipped": "#F2F2F2"}
 
 
 def write_apply_report(path: Path, rows: list[dict[str, Any]], counts: dict[str, int],

@@ -26,6 +26,8 @@ RESOURCE_ID = "resource_id"
 RESOURCE_NAME = "resource_name"
 POSITION = "position"
 DISPLAYED = "displayed"
+REMOVE_FIELD = "remove"  # the column where a person marks a row for removal
+REMOVE_MARK = "remove"  # what the mark says (its dropdown offers only this)
 PROBLEMS_FIELD = "_problems"  # the column validate --annotate adds (reading ignores it)
 
 
@@ -43,6 +45,7 @@ class Column:
     choices: str | None = None  # key of the choice list on the lookup sheet
     choice_values: tuple[str, ...] = ()  # what the dropdown offers
     key: bool = False  # identifies the row
+    action: bool = False  # says what to do with the row (Remove?), not a field of the record
 
 
 @dataclass
@@ -332,6 +335,7 @@ class Renderer:
                                        help="The resource this entry belongs to. Copy it from the Resources sheet "
                                             "on a new row."))
                 lead.append(Column(POSITION, "#", 6, required=True, key=True, help="Order of the entry (1, 2, 3 ...)."))
+            tail.insert(0, _remove_column(kind, sheet.get("owner")))
             specs.append(self._spec(sheet, kind, lead, tail, fields, seen_keys))
         return specs
 
@@ -367,6 +371,20 @@ class Renderer:
             help=fld.help_text if fld else "",
             choices=(f"{group}.{name}" if group else name) if values else None, choice_values=values,
         )
+
+
+def _remove_column(kind: str, owner: str | None) -> Column:
+    """The explicit mark that removes a row's record from the catalogue (a deleted row never does)."""
+    what = {"dataset": "this dataset (editors: Drafts only; admins: any state)",
+            "resource": "this resource from its dataset"}.get(kind, "this entry from its list")
+    return Column(REMOVE_FIELD, "Remove?", 11, choices=REMOVE_FIELD, choice_values=(REMOVE_MARK,), action=True,
+                  help=f"Choose '{REMOVE_MARK}' to delete {what} in the catalogue when the workbook is applied. "
+                       "Deleting the row itself removes nothing.")
+
+
+def is_marked(value: Any) -> bool:
+    """True when a Remove? cell holds the mark (as picked, or typed in any case)."""
+    return isinstance(value, str) and value.strip().casefold() == REMOVE_MARK
 
 
 def _keys(records: Any) -> set[str]:

@@ -30,7 +30,7 @@ import jsonschema
 from bcdc_bulk.planning import Plan, RecordPlan, is_upload
 from bcdc_bulk.problems import ERROR, WARNING, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
-from bcdc_bulk.tables import normalize_cell, parse_list, value_text
+from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list, value_text
 
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
 TAG_RE = re.compile(r"^[\w \-.]+$", re.UNICODE)
@@ -541,6 +541,29 @@ def check_permission(rec: RecordPlan, access: Access, org_names: dict[str, str])
     return []
 
 
+def check_delete(rec: RecordPlan, access: Access) -> list[Issue]:
+    """The catalogue's rule: editors delete Drafts only; admins (and sysadmins) any record."""
+    before = rec.before or {}
+    role = access.role_in(before.get("owner_org"))
+    state = before.get("publish_state")
+    if role in ("admin", "sysadmin") or (role == "editor" and state == "DRAFT"):
+        return []
+    if not access.known:
+        return [Issue((REMOVE_FIELD,), "delete-permission", "the dataset will be removed if your role allows it: "
+                      "editors may remove Drafts only, admins any dataset (check against the catalogue with -r)",
+                      WARNING, "remove")]
+    why = (f"it is {state or 'not a Draft'}; an editor may remove Drafts only, ask an admin of its organization"
+           if role == "editor" else "you may not edit records of its organization")
+    return [Issue((REMOVE_FIELD,), "delete-permission", f"this dataset cannot be removed by you ({access.user}): {why}",
+                  ERROR, "remove")]
+
+
+def _removed_paths(rec: RecordPlan) -> set[tuple]:
+    """('resources', i) of each resource marked for removal: their stored values are not checked."""
+    ids = {c.resource_id for c in rec.removed_resources()}
+    return {("resources", i) for i, r in enumerate(rec.after.get("resources") or []) if r.get("id") in ids}
+
+
 def check_uploads(rec: RecordPlan, base: Path) -> list[Issue]:
     """A new resource whose URL is a local path names a file that exists."""
     issues = []
@@ -597,7 +620,11 @@ def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[s
     report = ValidationReport(problems=list(plan.problems), records_checked=len(plan.records))
     unique = check_unique(plan, snapshot, lookups)
     for rec in plan.records:
-        issues = checker.check(rec.after)
+        if rec.action == "delete":  # nothing of it is saved again: only who may delete it matters
+            report.problems.extend(_place(rec, i, False) for i in check_delete(rec, lookups.access))
+            continue
+        removed = _removed_paths(rec)
+        issues = [i for i in checker.check(rec.after) if i.path[:2] not in removed]
         before = {(i.path, i.code) for i in checker.check(rec.before)} if rec.before else set()
         issues += check_state(rec, schema, lookups.access)
         issues += check_permission(rec, lookups.access, lookups.org_names)

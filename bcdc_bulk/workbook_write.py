@@ -292,8 +292,10 @@ _EDITING = [
     ("Add a record", "Add a row on Datasets with an empty ID, and its resources on Resources with the same "
                      "'Dataset URL name' and an empty ID. Contacts, links and dates go on their own sheets, "
                      "keyed by the dataset's URL name and a position (#)."),
-    ("Remove", "Deleting a row does not delete anything in the catalogue: it is reported and ignored. To remove "
-               "a contact, link or date, clear its cells."),
+    ("Remove", "To remove a dataset, a resource, or a contact, link or date, pick 'remove' in the row's "
+               "Remove? column (editors may remove Draft datasets only; admins any). Deleting a row removes "
+               "nothing: it is reported and ignored. A removed resource or entry can be put back by applying "
+               "the undo workbook that apply writes."),
     ("Long text", "A value longer than an Excel cell can hold is shown cut, with a note; the full text is kept "
                   "and is never written back cut. Edit such values in the catalogue."),
     ("Then", "Save the workbook (as .xlsx) and run 'bcdc-bulk validate <file>' to see every problem by cell, "
@@ -314,7 +316,7 @@ _INTRO = {
 
 
 INSTRUCTIONS_WIDTH = 90
-MAX_ROW_LINES = 4  # a record row shows at most this many lines of a long value; the cell holds it all
+MAX_ROW_LINES = 3  # a record row shows at most this many lines of a long value; the cell holds it all
 
 
 def _text_height(text: str, width: int) -> float:
@@ -352,8 +354,8 @@ def _summary(wb: Any, fmt: _Formats, tables: list[Table]) -> None:
     """Counts, each table with a native chart beside it. A 'total' column is a count, never a
     series: stacked on the states it would double every bar."""
     ws = wb.add_worksheet("Summary")
-    ws.set_column(0, 0, 40)
-    ws.set_column(1, 12, 14)
+    ws.set_column(0, 0, 32)  # the widest table and its chart fit a 1366-pixel screen
+    ws.set_column(1, 12, 11)
     row = 0
     for table in tables:
         ws.write_string(row, 0, table.title, fmt.title)
@@ -385,7 +387,7 @@ def _chart(wb: Any, table: Table, row: int, first: int, last: int) -> Any:
     (chart.set_x_axis if table.chart in ("bar", "stacked") else chart.set_y_axis)(axis)
     if not stacked:
         chart.set_legend({"none": True})
-    chart.set_size({"width": 620, "height": max(260, 22 * len(table.rows) + 80)})
+    chart.set_size({"width": 540, "height": max(260, 22 * len(table.rows) + 80)})
     return chart
 
 
@@ -393,21 +395,24 @@ FINDING_FILLS = {"error": "#FFC7CE", "warning": "#FFEB9C"}
 
 
 def _findings(wb: Any, fmt: _Formats, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    """One row per problem a stored record has under today's schema, coloured by severity."""
+    """One row per problem a stored record has under today's schema, coloured by severity. One line a
+    row (a wrapped cell would be cut at the default height); the whole text shows in the cell's edit line."""
     ws = wb.add_worksheet("Findings")
-    widths = {"message": 70, "title": 36, "value": 26, "dataset": 34, "where": 26, "change_to": 26, "id": 38}
-    fills = {k: wb.add_format({"bg_color": v, "valign": "top", "text_wrap": True}) for k, v in FINDING_FILLS.items()}
+    widths = {"organization": 26, "message": 90, "title": 36, "value": 26, "dataset": 34, "where": 30,
+              "change_to": 16, "id": 38}
+    line = wb.add_format({"valign": "top"})
+    fills = {k: wb.add_format({"bg_color": v, "valign": "top"}) for k, v in FINDING_FILLS.items()}
     ws.set_row(0, 30)
     for c, name in enumerate(columns):
-        ws.set_column(c, c, widths.get(name, 14), fmt.plain)
+        ws.set_column(c, c, widths.get(name, 14), line)
         ws.write_string(0, c, FINDING_HEADINGS.get(name, name), fmt.header)
     for r, values in enumerate(rows, 1):
         for c, name in enumerate(columns):
             value = values.get(name)
-            cell_fmt = fills.get(str(values.get("severity"))) if name == "severity" else fmt.plain
+            cell_fmt = fills.get(str(values.get("severity"))) if name == "severity" else line
             if value not in (None, ""):
                 ws.write_string(r, c, display_text(str(value)), cell_fmt)
-    ws.freeze_panes(1, 3)
+    ws.freeze_panes(1, 2)
     ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
 
 

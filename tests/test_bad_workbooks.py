@@ -188,12 +188,12 @@ CASES: list[tuple[str, Callable[[dict[str, Path], Path], None], int, list[str]]]
     ("field-name-duplicated", _datasets(lambda ws: setattr(ws.cell(2, cols(ws)["notes"]), "value", "title")), 1,
      ["sheet 'Datasets', row 2, column", "the field name 'title' appears twice"]),
     ("two-rows-one-id", _datasets(lambda ws: set_text(ws, 4, "id", ws.cell(3, cols(ws)["id"]).value)), 1,
-     ["sheet 'Datasets', row 4, column AH: id", "is on rows 3 and 4"]),
+     ["sheet 'Datasets', row 4, column AI: id", "is on rows 3 and 4"]),
     ("two-resource-rows-one-id", _sheet("Resources", lambda ws: setattr(
         ws.cell(4, cols(ws)["id"]), "value", ws.cell(3, cols(ws)["id"]).value)), 1,
      ["sheet 'Resources', row 4", "is on rows 3 and 4"]),
     ("id-not-in-snapshot", _datasets(lambda ws: set_text(ws, 3, "id", "11111111-2222-4333-8444-555555555555")),
-     3, ["Datasets!AH3", "is not a record of this export"]),
+     3, ["Datasets!AI3", "is not a record of this export"]),
     ("resource-id-not-in-snapshot", _sheet("Resources", lambda ws: setattr(
         ws.cell(3, cols(ws)["id"]), "value", "11111111-2222-4333-8444-555555555555")), 3,
      ["is not a resource of this export"]),

@@ -136,11 +136,11 @@ def test_snapshot_tampering_is_refused(sample_export, tmp_path):
 def test_duplicate_ids_are_refused(sample_export, tmp_path):
     wb = openpyxl.load_workbook(sample_export)
     ws = wb["Datasets"]
-    ws["AH4"] = ws["AH3"].value
-    assert ws["AH2"].value == "id"
+    ws["AI4"] = ws["AI3"].value
+    assert ws["AI2"].value == "id"
     edited = tmp_path / "dup.xlsx"
     wb.save(edited)
-    with pytest.raises(WorkbookError, match=r"sheet 'Datasets', row 4, column AH: id .* is on rows 3 and 4"):
+    with pytest.raises(WorkbookError, match=r"sheet 'Datasets', row 4, column AI: id .* is on rows 3 and 4"):
         read_workbook(edited)
 
 

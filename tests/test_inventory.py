@@ -83,7 +83,7 @@ def test_inventory_of_the_sample_file(tmp_path):
     # what to change a stored value to, where the schema knows
     assert {(r["Stored value"], r["Change it to"]) for r in rows if r["Field"] == "format"} >= {("WMS", "wms")}
     ws = wb["Findings"]
-    assert ws.freeze_panes == "D2"
+    assert ws.freeze_panes == "C2"
     fills = {ws.cell(r, 8).value: ws.cell(r, 8).fill.fgColor.rgb[-6:] for r in range(2, ws.max_row + 1)}
     assert fills == {"error": "FFC7CE", "warning": "FFEB9C"}
     assert result.output.startswith("Inventory of the whole catalogue: 64 datasets, 511 resources, ")

@@ -172,13 +172,24 @@ def test_no_id_is_frozen_and_names_lead(books, kind):
     assert [c.value for c in wb["Resources"][2]][-1] == "id"
 
 
+def test_every_record_sheet_has_a_remove_column_that_says_what_it_does(books):
+    wb = openpyxl.load_workbook(books["export"])
+    for name in RECORD_SHEETS:
+        ws = wb[name]
+        col = next(c.column for c in ws[2] if c.value == "remove")
+        assert ws.cell(1, col).value == "Remove?"
+        assert "Deleting the row itself removes nothing" in ws.cell(1, col).comment.text
+        assert dropdowns(wb, ws)["remove"] == ["remove"]
+        assert all(ws.cell(r, col).value is None for r in range(3, ws.max_row + 1))
+
+
 def test_no_second_copies_and_nothing_to_unprotect(books):
     wb = openpyxl.load_workbook(books["export"])
     datasets = {c.value for c in wb["Datasets"][2]}
     assert not datasets & {"tag_string", "contacts", "dates", "more_info", "organization", "license_title",
                            "private", "type", "groups", "extras"}
     assert {c.value for c in wb["Contacts"][2]} == {"package_name", "position", "name", "email", "org", "role",
-                                                      "displayed"}
+                                                      "displayed", "remove"}
     for name in RECORD_SHEETS:
         assert not wb[name].protection.sheet, name  # sort, filter, delete and insert rows as is
 
