@@ -52,6 +52,7 @@ APPLIED, CREATED, REMOVED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED = (
     "applied", "created", "removed", "unchanged", "invalid", "conflict", "failed", "skipped")
 STATUSES = (APPLIED, CREATED, REMOVED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED)
 REMOVALS = ("package_delete", "resource_delete")
+SERVER_ERROR_TRIES = 2  # a 500: once more, in case it passes; a 500 again is the record's, not the network's
 NOT_DONE = {INVALID, CONFLICT, FAILED, SKIPPED}
 
 
@@ -256,7 +257,7 @@ class _Run:
 
     def send(self, call: Call, landed: Callable[[], bool]) -> tuple[Any, int]:
         """(answer, attempts). ``landed`` reads the record back, for a write whose outcome is unknown."""
-        attempt = 0
+        attempt = server_errors = 0
         while True:
             attempt += 1
             self.limiter.wait()
@@ -276,7 +277,10 @@ class _Run:
             except TransientError as exc:
                 if exc.maybe_done and self._read_back(landed):
                     return None, attempt
-                if attempt > self.settings.retries or self.stop.is_set():
+                # a 500 that comes back on the same record is the record, not the network: tried once more only
+                server_errors += exc.status == 500
+                if attempt > self.settings.retries or server_errors >= SERVER_ERROR_TRIES or self.stop.is_set():
+                    exc.attempts = attempt
                     raise
                 self.pause(attempt, exc.retry_after)
 
@@ -410,8 +414,12 @@ class _Run:
             return FAILED, "the record is no longer in the catalogue (HTTP 404): deleted since the export?", 1
         except TransientError as exc:
             self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
-            return FAILED, f"{exc} (tried {self.settings.retries + 1} times; run apply again to retry)", \
-                self.settings.retries + 1
+            tries = getattr(exc, "attempts", self.settings.retries + 1)
+            if exc.status == 500:
+                return FAILED, (f"{exc} (the same on all {tries} tries: the catalogue cannot save this record as it "
+                                "is; this is not a network fault. Check its stored values, or ask the catalogue's "
+                                "administrators)"), tries
+            return FAILED, f"{exc} (tried {tries} times; run apply again to retry)", tries
         except CatalogueError as exc:
             self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
             return FAILED, str(exc), 1

@@ -264,10 +264,13 @@ class RemoteCatalogue:
         except ckanapi.CKANAPIError:
             response = getattr(self._local, "response", None)
             status = response.status_code if response is not None else None
-            if status in (429, 500, 502, 503, 504):
+            if status == 500:
+                raise TransientError(f"{where} failed with an internal error (HTTP 500) while {doing}: "
+                                     f"{_server_words(response)}", status=status, maybe_done=True) from None
+            if status in (429, 502, 503, 504):
                 raise TransientError(f"{where} is busy or unavailable (HTTP {status}) while {doing}; "
                                      "try again later", status=status, retry_after=_retry_after(response),
-                                     maybe_done=status in (500, 502, 504)) from None
+                                     maybe_done=status in (502, 504)) from None
             code = f"HTTP {status}" if status else "an unexpected answer"
             raise CatalogueError(f"{where} failed while {doing} ({code})") from None
         except requests.Timeout:
@@ -407,6 +410,18 @@ class RemoteCatalogue:
 
 def _solr_quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _server_words(response: Any) -> str:
+    """What the server said with an error (its JSON message, or the start of its page's text)."""
+    import re
+
+    try:
+        error = response.json().get("error") or {}
+        words = error.get("message") if isinstance(error, dict) else str(error)
+    except (ValueError, AttributeError):
+        words = re.sub(r"<[^>]+>|\s+", " ", getattr(response, "text", "") or "").strip()
+    return (words or "no details given")[:200]
 
 
 def _retry_after(response: Any) -> float | None:

@@ -293,7 +293,9 @@ def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, worker
     catalogue = open_catalogue(settings.remote, settings.api_key)
 
     def confirm(preview: Preview) -> bool:
-        return confirm_prod(preview, settings.remote.name if settings.remote else "", yes, sys.stdin.isatty())
+        # any address of the production catalogue asks, however it was written
+        name = "prod" if settings.remote and settings.remote.is_production else ""
+        return confirm_prod(preview, name, yes, sys.stdin.isatty())
 
     run = ApplySettings(method=method, workers=workers, max_rate=rate, dry_run=dry_run)
     result, _ = apply_workbook(workbook, catalogue, run, confirm, _progress(settings))

@@ -35,7 +35,7 @@ class Remote:
     @property
     def is_production(self) -> bool:
         """True for the production catalogue (apply asks before writing there)."""
-        return self.url is not None and self.url.rstrip("/") == SHORTCUTS["prod"]
+        return self.url is not None and _host(self.url) == _host(SHORTCUTS["prod"])
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,23 @@ class Settings:
     debug: bool = False
 
 
+def _host(url: str) -> str:
+    """A URL's host as people mean it: lower case, without 'www.' and port."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
 def resolve_remote(value: str) -> Remote:
-    """Turn ``-r`` into a Remote: a shortcut, an http(s) URL, or a catalogue file."""
+    """Turn ``-r`` into a Remote: a shortcut, an http(s) URL, or a catalogue file. A catalogue
+    given by its full address is that shortcut (so production is always recognised as such)."""
     if value in SHORTCUTS:
         return Remote(url=SHORTCUTS[value], name=value)
-    if value.startswith(("http://", "https://")):
+    if value.lower().startswith(("http://", "https://")):
+        for name, url in SHORTCUTS.items():
+            if _host(value) == _host(url) and value.split("//", 1)[1].partition("/")[2].strip("/") == "":
+                return Remote(url=url, name=name)
         return Remote(url=value.rstrip("/"), name=value.rstrip("/"))
     path = Path(value)
     if path.exists():

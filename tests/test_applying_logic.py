@@ -61,3 +61,49 @@ def test_a_record_wide_outcome_covers_every_row_of_the_record():
     rows = _row_results(rec, {("record", "p1"): (CONFLICT, "changed since the export", 0)}, 0.1, {})
     assert [(r.sheet, r.row, r.status) for r in rows] == [("Datasets", 3, CONFLICT), ("Resources", 9, CONFLICT)]
     assert rows[1].changes == "new resource 'Added'"
+
+
+class AlwaysFailing:
+    """A catalogue whose every write fails with one HTTP status (reads answer as exported)."""
+
+    site = "https://catalogue.example.invalid"
+
+    def __init__(self, status: int, current: dict) -> None:
+        self.status, self.current, self.writes = status, current, 0
+
+    def packages_by_id(self, ids: list[str]) -> dict:
+        return {self.current["id"]: self.current}
+
+    def package(self, ref: str) -> dict:
+        return self.current
+
+    def call(self, action: str, files=None, **data):
+        from bcdc_bulk.errors import TransientError
+
+        self.writes += 1
+        raise TransientError(f"HTTP {self.status}: KeyError: 'Published'", status=self.status, maybe_done=True)
+
+
+def _apply_to(catalogue, tmp_path):
+    from bcdc_bulk.applying import ApplySettings, apply_plan
+    from bcdc_bulk.planning import Plan
+    from bcdc_bulk.problems import ValidationReport
+
+    rec = record([FieldChange("title", "Old", "New", cell=CellRef("Datasets", 3, "B"))])
+    settings = ApplySettings(workers=1, backoff=0.0, retries=5, journal=tmp_path / "j.jsonl")
+    return apply_plan(catalogue, Plan(records=[rec]), ValidationReport(), settings, tmp_path / "w.xlsx", "w")
+
+
+def test_a_500_that_repeats_on_a_record_fails_it_after_two_tries_with_the_servers_words(tmp_path):
+    catalogue = AlwaysFailing(500, record([]).before)
+    [row] = _apply_to(catalogue, tmp_path).rows
+    assert catalogue.writes == 2
+    assert row.status == "failed" and row.attempts == 2
+    assert "KeyError: 'Published'" in row.message and "the same on all 2 tries" in row.message
+    assert "this is not a network fault" in row.message
+
+
+def test_a_busy_server_is_retried_as_the_network_is(tmp_path):
+    catalogue = AlwaysFailing(503, record([]).before)
+    [row] = _apply_to(catalogue, tmp_path).rows
+    assert catalogue.writes == 6 and row.status == "failed" and "tried 6 times" in row.message

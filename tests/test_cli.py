@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE
 
@@ -94,3 +95,34 @@ def test_remote_shortcuts(tmp_path):
     assert resolve_remote("prod").url == "https://catalogue.data.gov.bc.ca"
     assert resolve_remote("test").url == "https://cat.data.gov.bc.ca"
     assert resolve_remote(str(SAMPLE)).path == Path(str(SAMPLE))
+
+
+PROD_FORMS = ["prod", "https://catalogue.data.gov.bc.ca", "https://catalogue.data.gov.bc.ca/",
+              "https://www.catalogue.data.gov.bc.ca", "https://www.catalogue.data.gov.bc.ca/",
+              "HTTPS://Catalogue.Data.Gov.BC.ca", "http://catalogue.data.gov.bc.ca/"]
+
+
+@pytest.mark.parametrize("form", PROD_FORMS)
+def test_production_in_any_form_asks_first(form, monkeypatch, tmp_path):
+    """apply -r with the production address written out stops for a yes exactly as -r prod does."""
+    from bcdc_bulk import applying
+
+    assert resolve_remote(form).is_production and resolve_remote(form).name == "prod"
+    asked = []
+
+    def fake_apply(path, catalogue, settings, confirm, progress):
+        asked.append(catalogue.site)
+        confirm(applying.Preview(site=catalogue.site, records=2, calls=2, invalid=0, dry_run=False))
+        raise AssertionError("confirm must refuse without a terminal")
+
+    monkeypatch.setattr(applying, "apply_workbook", fake_apply)
+    (tmp_path / "w.xlsx").write_bytes(b"PK")
+    result = CliRunner().invoke(cli, ["apply", str(tmp_path / "w.xlsx"), "-r", form], env={"BCDC_API_KEY": "k"})
+    assert asked == ["https://catalogue.data.gov.bc.ca"]
+    assert result.exit_code == 1 and "not writing to prod without a yes" in result.output, result.output
+
+
+def test_other_addresses_are_not_production():
+    for other in ("https://cat.data.gov.bc.ca", "https://catalogue.data.gov.bc.ca.example.org",
+                  "http://127.0.0.1:5055"):
+        assert not resolve_remote(other).is_production
