@@ -68,6 +68,14 @@ class Lookups:
     access: Access = field(default_factory=Access)
     names_taken: set[str] = field(default_factory=set)  # package names used on the server
     titles_taken: dict[str, str] = field(default_factory=dict)  # title -> id of the package using it
+    titles_checked: bool = False  # titles were looked up in the catalogue (-r)
+
+    def contact_orgs(self) -> set[str]:
+        """What the catalogue offers for a contact's organization (its edc_orgs_form helper): the
+        organizations where the user may create datasets; all of them when the role is unknown."""
+        if not self.access.known or self.access.sysadmin:
+            return set(self.org_ids)
+        return {o for o in self.org_ids if self.access.role_in(o) in ("editor", "admin")}
 
 
 DROPDOWN_CODES = frozenset({"choice", "licence"})  # a value typed into a column with a dropdown
@@ -175,7 +183,7 @@ class Compiler:
             out["x-code"] = "organization"
         elif fld.name == "org" and level == "dataset.contacts":
             if self.lookups.org_ids:
-                out["enum"] = sorted(self.lookups.org_ids)
+                out["enum"] = sorted(self.lookups.contact_orgs())
                 sev["enum"] = _choice_severity(fld)
             out["x-code"] = "organization"
         elif fld.name == "license_id" and level == "dataset" and self.lookups.licence_ids:
@@ -272,11 +280,11 @@ class Compiler:
 
 
 def _prune(value: Any, keep: frozenset[str] = frozenset()) -> Any:
-    """Empty values removed, as the server's not_empty sees them ('' and None are missing).
+    """Empty values removed, as the server's not_empty sees them ('' and None are missing; a value of
+    spaces is a value, which the server takes).
     Fields in ``keep`` stay: their validator checks an empty value too (title_validator)."""
     if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if k in keep or (v not in ("", None) and not (
-            isinstance(v, str) and not v.strip()))}
+        return {k: _prune(v) for k, v in value.items() if k in keep or v not in ("", None)}
     if isinstance(value, list):
         return [_prune(v) for v in value]
     return value
@@ -405,6 +413,10 @@ class RecordChecker:
         kind = error.validator
         code = parent.get("x-code")
         if kind == "enum":
+            if code == "organization" and value in self.lookups.org_ids:
+                return "organization", (f"{label}: '{self._org_shown(value)}' is not an organization you may create "
+                                        "datasets in, and the catalogue offers only those; ask an admin of that "
+                                        "organization, or pick one of yours")
             if code == "organization":
                 return "organization", f"{label}: '{self._org_shown(value)}' is not an organization of this catalogue"
             if code == "licence":
@@ -483,10 +495,11 @@ def _decode(pkg: dict[str, Any], schema: Schema) -> dict[str, Any]:
 # --- the checks JSON Schema cannot say ---------------------------------------------------------
 
 def _state_machine(schema: Schema) -> tuple[str, dict[str, list[dict[str, Any]]]]:
+    """(start state, moves from each state); a record with no state yet moves as a new one does."""
     raw = next((f for f in schema.raw.get("dataset_fields", []) if f.get("field_name") == "publish_state"), {})
-    start = raw.get("startState", {"state": "DRAFT"})
+    start = raw.get("startState", {"state": "DRAFT", "by": ["editor", "admin", "sysadmin"]})
     moves = {c["value"]: c.get("validTo", []) for c in raw.get("choices", [])}
-    return start["state"], moves
+    return start["state"], moves | {"": [start]}
 
 
 def check_state(rec: RecordPlan, schema: Schema, access: Access) -> list[Issue]:
@@ -504,6 +517,12 @@ def check_state(rec: RecordPlan, schema: Schema, access: Access) -> list[Issue]:
             return [Issue(("publish_state",), "state-transition",
                           f"State: a new record must start as {start}; it cannot be created as {new}", ERROR, new)]
         return []
+    if old not in moves and old not in (None, ""):
+        states = ", ".join(k for k in moves if k)
+        return [Issue(("publish_state",), "state-stored",
+                      f"State: this record's stored state '{old}' is not one of the catalogue's states ({states}), "
+                      "and the catalogue fails (HTTP 500) when asked to move it to another; put the cell back to "
+                      f"'{old}' and ask the catalogue's administrators to correct the stored state", ERROR, new)]
     options = moves.get(old or "", [])
     allowed = next((o.get("by", []) for o in options if o.get("state") == new), None)
     if allowed is None:
@@ -605,6 +624,11 @@ def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Looku
                   else lookups.titles_taken.get(value) not in (None, rec.after.get("id"))):
                 issue = Issue((attr,), f"{attr}-in-use", f"{label} '{value}' is already used by another record in "
                               "the catalogue; it must be unique", ERROR, value)
+            elif attr == "title" and lookups.titles_checked and TITLE_MIN <= len(value) <= TITLE_MAX:
+                issue = Issue((attr,), "title-unseen", f"Title '{value}' is in use by no record you can see; the "
+                              "catalogue also counts deleted records and private records of other organizations, "
+                              "which validate cannot see: if one has this title, apply will say so here", WARNING,
+                              value)
             else:
                 continue
             out.setdefault(rec.key, []).append(issue)
@@ -699,6 +723,7 @@ def gather_lookups(book: Any, plan: Plan, catalogue: Any | None) -> Lookups:
         lookups.names_taken = catalogue.names_in_use(sorted(names))
     if titles:
         lookups.titles_taken = catalogue.titles_in_use(sorted(titles))
+        lookups.titles_checked = True
     return lookups
 
 

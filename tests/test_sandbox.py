@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import urllib.request
 import uuid
 
 import ckanapi
@@ -177,3 +178,17 @@ def test_search_hides_private_records_from_anonymous(sandbox):
                                            include_private=True)
     assert by_state["count"] > 0
     assert {p["publish_state"] for p in by_state["results"]} == {"PENDING PUBLISH"}
+
+
+def test_the_catalogues_own_validators_are_in_force_when_shared_has_them(sandbox):
+    """With ../shared/bcdc/upstream present the sandbox runs the catalogue's real plugin (else our rewrite)."""
+    from conftest import SHARED
+
+    modules = json.loads(urllib.request.urlopen(f"{sandbox['CKAN_URL']}/api/3/action/bcdc_sandbox_validators",
+                                                timeout=30).read())["result"]
+    bcdc = {k: v for k, v in modules.items() if k != "edc_orgs_form"}
+    assert set(bcdc) == {"conditional_required", "iso_topic_category", "valid_next_state", "title_validator",
+                         "single_value_subfield"}
+    expected = ("ckanext.bcgov_schema.validators" if (SHARED / "upstream" / "ckanext-bcgov-schema").is_dir()
+                else "ckanext.bcdc_sandbox.validators")
+    assert set(bcdc.values()) == {expected}

@@ -24,6 +24,17 @@ INI="$STATE/ckan.ini"
 SEED_FILE="${CKAN_SANDBOX_SEED:-$ROOT/sample_data/catalogue.jsonl}"
 
 log() { echo "[sandbox] $*" >&2; }
+# The catalogue's own schema plugin, when ../shared has it: its validators are then the ones in force
+# (ours, a rewrite, serve where it is absent). Our plugin keeps the search index, seeding and org helper.
+UPSTREAM="$(cd "$ROOT/.." && pwd)/shared/bcdc/upstream/ckanext-bcgov-schema"
+if [[ -d "$UPSTREAM" ]]; then
+  VALIDATORS="upstream"; PLUGINS="bcdc_sandbox bcgov_schema scheming_datasets activity"; SCHEMA_FROM="bcgov_schema"
+else
+  VALIDATORS="sandbox"; PLUGINS="bcdc_sandbox scheming_datasets activity"; SCHEMA_FROM="bcdc_sandbox"
+fi
+PLUGIN_DIR="$HERE/ckanext-bcdc-sandbox"
+PLUGIN_HASH="$(cd "$PLUGIN_DIR" && find . -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path './build/*' | sort | xargs sha256sum | sha256sum | cut -c1-16)"
+SERVING="$VALIDATORS $PLUGIN_HASH"  # what the running server must have been started with
 use_port() {
   PORT="$1"
   REDIS_PORT="${CKAN_SANDBOX_REDIS_PORT:-$((PORT + 1000))}"
@@ -37,7 +48,7 @@ ours() { [[ -f "$STATE/gunicorn.pid" ]] && kill -0 "$(cat "$STATE/gunicorn.pid")
 use_port "$PORT"
 
 mkdir -p "$STATE"
-if [[ -f "$STATE/env" ]] && alive && ours; then
+if [[ -f "$STATE/env" ]] && alive && ours && [[ "$(cat "$STATE/serving" 2>/dev/null)" == "$SERVING" ]]; then
   log "already running at $URL"
   exit 0
 fi
@@ -89,13 +100,29 @@ if [[ ! -x "$VENV/bin/ckan" ]]; then
   "$VENV/bin/pip" install -q --upgrade pip wheel setuptools 2>&1 | { grep -v "^WARNING: Location" || true; }
   "$VENV/bin/pip" install -q --progress-bar off "ckan[requirements]==$CKAN_VERSION" "ckanext-scheming==$SCHEMING_VERSION" gunicorn 2>&1 | { grep -v "^WARNING: Location" || true; }
 fi
-PLUGIN_DIR="$HERE/ckanext-bcdc-sandbox"
-PLUGIN_HASH="$(cd "$PLUGIN_DIR" && find . -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path './build/*' | sort | xargs sha256sum | sha256sum | cut -c1-16)"
 if [[ "$(cat "$VENV/.bcdc_sandbox_plugin" 2>/dev/null)" != "$PLUGIN_HASH" ]]; then
   log "installing the sandbox plugin"
   "$VENV/bin/pip" install -q --no-deps --no-build-isolation --force-reinstall "$PLUGIN_DIR" 2>&1 | { grep -v "^WARNING: Location" || true; }
   rm -rf "$PLUGIN_DIR/build" "$PLUGIN_DIR"/*.egg-info
   echo "$PLUGIN_HASH" > "$VENV/.bcdc_sandbox_plugin"
+fi
+if [[ "$VALIDATORS" == "upstream" ]]; then
+  UP_HASH="$(cd "$UPSTREAM" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-16)"
+  if [[ "$(cat "$VENV/.bcgov_schema" 2>/dev/null)" != "$UP_HASH" ]]; then
+    # as its notes say: ckantoolkit (imported, not declared), and an editable install of a writable copy
+    # (its MANIFEST.in leaves out the schema files); the copy lives in the CKAN virtualenv, shared by clones
+    log "installing the catalogue's own schema plugin (ckanext-bcgov-schema) from ../shared"
+    rm -rf "$VENV/src/ckanext-bcgov-schema"
+    mkdir -p "$VENV/src"
+    cp -r "$UPSTREAM" "$VENV/src/ckanext-bcgov-schema"
+    chmod -R u+w "$VENV/src/ckanext-bcgov-schema"
+    if ! { "$VENV/bin/pip" install -q --progress-bar off ckantoolkit \
+           && "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e "$VENV/src/ckanext-bcgov-schema"; } \
+         >"$STATE/upstream-install.log" 2>&1; then
+      tail -20 "$STATE/upstream-install.log" >&2; exit 1
+    fi
+    echo "$UP_HASH" > "$VENV/.bcgov_schema"
+  fi
 fi
 CKAN=("$VENV/bin/ckan" -c "$INI")
 
@@ -108,9 +135,6 @@ if [[ ! -f "$INI" ]]; then
     "ckan.site_id=bcdc_sandbox" \
     "ckan.redis.url=redis://127.0.0.1:$REDIS_PORT/0" \
     "solr_url=http://127.0.0.1:1/solr/unused" \
-    "ckan.plugins=bcdc_sandbox scheming_datasets activity" \
-    "scheming.dataset_schemas=ckanext.bcdc_sandbox:bcdc_dataset.yaml" \
-    "scheming.presets=ckanext.scheming:presets.json ckanext.bcdc_sandbox:bcdc_presets.json" \
     "scheming.dataset_fallback=false" \
     "licenses_group_url=file://$VENV/bcdc_licenses.json" \
     "ckan.storage_path=$STATE/storage" \
@@ -122,6 +146,9 @@ if [[ ! -f "$INI" ]]; then
     "debug=false" >/dev/null
   sed -i 's/^level = .*/level = WARNING/' "$INI"
 fi
+"$VENV/bin/ckan" config-tool "$INI" "ckan.plugins=$PLUGINS" "bcdc_sandbox.validators=$VALIDATORS" \
+  "scheming.dataset_schemas=ckanext.$SCHEMA_FROM:bcdc_dataset.yaml" \
+  "scheming.presets=ckanext.scheming:presets.json ckanext.$SCHEMA_FROM:bcdc_presets.json" >/dev/null
 cp "$PLUGIN_DIR/ckanext/bcdc_sandbox/bcdc_licenses.json" "$VENV/bcdc_licenses.json"
 mkdir -p "$STATE/storage"
 
@@ -153,12 +180,13 @@ if [[ -f "$STATE/gunicorn.pid" ]] && kill -0 "$(cat "$STATE/gunicorn.pid")" 2>/d
   kill "$(cat "$STATE/gunicorn.pid")" || true
   sleep 1
 fi
-log "serving on $URL with $WORKERS workers"
+log "serving on $URL with $WORKERS workers ($VALIDATORS validators)"
 "$VENV/bin/gunicorn" --workers "$WORKERS" --bind "127.0.0.1:$PORT" --timeout 120 \
   --chdir "$STATE" --pid "$STATE/gunicorn.pid" --daemon \
   --error-logfile "$STATE/gunicorn.log" --capture-output wsgi:application
 for _ in $(seq 1 120); do alive && break; sleep 0.5; done
 alive || { log "CKAN did not come up; see $STATE/gunicorn.log"; tail -30 "$STATE/gunicorn.log" >&2; exit 1; }
+echo "$SERVING" > "$STATE/serving"
 
 # --- users, tokens, sample catalogue (first start only) ------------------------
 if [[ ! -f "$STATE/env" ]]; then

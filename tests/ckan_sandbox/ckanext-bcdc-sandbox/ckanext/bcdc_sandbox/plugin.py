@@ -34,14 +34,25 @@ RESOURCE_DATES = {"created", "last_modified", "metadata_modified", "cache_last_u
 
 
 def edc_orgs_form(field: dict | None = None) -> list[dict[str, str]]:
-    """Choices for a contact's organization: every active organization."""
-    orgs = (
-        model.Session.query(model.Group.id, model.Group.title, model.Group.name)
-        .filter(model.Group.is_organization.is_(True), model.Group.state == "active")
-        .order_by(model.Group.title)
-        .all()
-    )
-    return [{"value": oid, "label": title or name} for oid, title, name in orgs]
+    """Choices for a contact's organization, as the catalogue's own helper (ckanext-bcgov) gives
+    them: the organizations where the signed-in user may create datasets (all, for a sysadmin)."""
+    user = _current_user()
+    query = (model.Session.query(model.Group.id, model.Group.title, model.Group.name)
+             .filter(model.Group.is_organization.is_(True), model.Group.state == "active"))
+    if user is not None and not user.sysadmin:
+        allowed = toolkit.get_action("organization_list_for_user")(
+            {"user": user.name, "ignore_auth": True}, {"id": user.id, "permission": "create_dataset"})
+        query = query.filter(model.Group.id.in_([o["id"] for o in allowed] or [""]))
+    return [{"value": oid, "label": title or name} for oid, title, name in query.order_by(model.Group.title).all()]
+
+
+def _current_user() -> Any:
+    """The signed-in user of this request, or None outside a request (seeding, the command line)."""
+    try:
+        user = toolkit.current_user
+        return user if user and user.is_authenticated else None
+    except (RuntimeError, AttributeError):
+        return None
 
 
 def _date(value: Any) -> dt.datetime | None:
@@ -204,6 +215,9 @@ class BcdcSandboxPlugin(plugins.SingletonPlugin):
         search.PackageSearchQuery = pg_search.PgPackageSearchQuery  # type: ignore[misc]
 
     def get_validators(self) -> dict[str, Any]:
+        # with the catalogue's own plugin (bcgov_schema) loaded, its validators are the ones in force
+        if toolkit.config.get("bcdc_sandbox.validators") == "upstream":
+            return {}
         return {
             "conditional_required": validators.conditional_required,
             "iso_topic_category": validators.iso_topic_category,
@@ -216,4 +230,14 @@ class BcdcSandboxPlugin(plugins.SingletonPlugin):
         return {"edc_orgs_form": edc_orgs_form}
 
     def get_actions(self) -> dict[str, Any]:
-        return {"bcdc_sandbox_seed": seed_package, "bcdc_sandbox_seed_organization": seed_organization}
+        return {"bcdc_sandbox_seed": seed_package, "bcdc_sandbox_seed_organization": seed_organization,
+                "bcdc_sandbox_validators": validator_modules}
+
+
+@toolkit.side_effect_free
+def validator_modules(context: dict, data_dict: dict[str, Any]) -> dict[str, str]:
+    """Which module each BCDC validator in force comes from (the catalogue's own, or the sandbox's)."""
+    names = ("conditional_required", "iso_topic_category", "valid_next_state", "title_validator",
+             "single_value_subfield")
+    return {name: getattr(toolkit.get_validator(name), "__module__", "") for name in names} | {
+        "edc_orgs_form": edc_orgs_form.__module__}
