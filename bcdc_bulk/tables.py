@@ -173,6 +173,8 @@ def same_text(exported: str, cell: Any) -> bool:
 
 def _contact_displayed(contact: dict[str, Any]) -> str:
     shown = contact.get(DISPLAYED)
+    if isinstance(shown, bool):  # composite-era records say "displayed": true
+        return DISPLAYED if shown else ""
     if isinstance(shown, list):
         return DISPLAYED if DISPLAYED in shown else ""
     if isinstance(shown, str):

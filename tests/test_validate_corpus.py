@@ -138,6 +138,24 @@ def _set(cell: Any, value: Any) -> None:
         cell.data_type = "s"
 
 
+def _keep_spaces(path: Any) -> None:
+    """Mark text of only spaces as such, as Excel and LibreOffice save it (openpyxl leaves the mark off,
+    and a reader then sees an empty cell)."""
+    import re
+    import shutil
+    import zipfile
+
+    spaces = re.compile(rb"<t>( +)</t>")
+    tmp = path.with_suffix(".tmp.xlsx")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = spaces.sub(rb'<t xml:space="preserve">\1</t>', data)
+            dst.writestr(item, data)
+    shutil.move(tmp, path)
+
+
 def _send(client: ckanapi.RemoteCKAN, rec: RecordPlan, method: str) -> dict[str, Any] | None:
     """The server's errors for the record's calls (None when all were accepted)."""
     for call in record_calls(rec, method):
@@ -196,13 +214,14 @@ def outcomes(request, sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem
         cases = [c for c in CASES if c.get("as", "editor") == role]
         wb = openpyxl.load_workbook(exported)
         for case in cases:
-            ctx = {"uid": f"{run}-{case['id']}", "x101": "x" * 101, "x100": "y" * 100, "other_title": other["title"],
+            ctx = {"uid": f"{run}-{case['id']}", "x101": "x" * 101, "x100": f"{run}-{case['id']}".ljust(100, "y")[:100], "other_title": other["title"],
                    "other_name": other["name"], "org_name": org["name"], "foreign_org": foreign["name"],
                    "deleted_title": hidden["deleted"], "private_title": hidden["private"], "t101": "t" * 101}
             for edit in case["edits"]:
                 _edit(wb, packages[case["id"]], edit, ctx)
         edited = exported.with_name(f"edited-{role}.xlsx")
         wb.save(edited)
+        _keep_spaces(edited)
         token = sandbox[f"CKAN_{role.upper()}_TOKEN"]
         plan, report = validate_workbook(read_workbook(edited), RemoteCatalogue(url, token))
         client = ckanapi.RemoteCKAN(url, apikey=token)

@@ -197,6 +197,11 @@ def _as_list(value: Any) -> Any:
             return value
     if isinstance(value, dict):
         value = [value] if any(v not in ("", None) for v in value.values()) else []
+    if isinstance(value, list):
+        # scheming's output validators json.loads subfield values: a bool (composite-era contacts say
+        # "displayed": true) would crash every package_show, so it is kept as the JSON text that reads back as it
+        value = [{k: json.dumps(v) if isinstance(v, bool) else v for k, v in entry.items()}
+                 if isinstance(entry, dict) else entry for entry in value]
     return value
 
 
