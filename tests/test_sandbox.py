@@ -135,6 +135,34 @@ def test_legacy_record_seeded_as_stored(sandbox, ckan_as, tmp_path):
     assert "security_class" in err.value.error_dict
 
 
+def test_a_composite_era_contact_displayed_true_seeds_exports_and_round_trips(sandbox, ckan_as, tmp_path):
+    """Composite-era records hold contacts as JSON text, some with "displayed": true."""
+    from test_validate_corpus import base_package
+
+    from bcdc_bulk.export import export_workbook
+    from bcdc_bulk.planning import build_plan
+    from bcdc_bulk.workbook_read import read_workbook
+
+    sysadmin = ckan_as("sysadmin")
+    run = uuid.uuid4().hex[:8]
+    org = sysadmin.action.organization_create(name=f"composite-{run}", title=f"Composite {run}")
+    pkg = dict(base_package(org["id"], "composite", run), id=str(uuid.uuid4()), organization=org)
+    pkg["contacts"] = json.dumps([{"name": "Glen Example", "email": "glen@example.invalid", "org": org["id"],
+                                   "role": "pointOfContact", "displayed": True, "delete": "0"}])
+    for res in pkg["resources"]:
+        res["id"] = str(uuid.uuid4())
+    sysadmin.call_action("bcdc_sandbox_seed", pkg)
+    shown = sysadmin.action.package_show(id=pkg["id"])
+    assert shown["contacts"][0]["displayed"] is True
+    path = tmp_path / "composite.xlsx"
+    export_workbook(RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_SYSADMIN_TOKEN"]), path, org["name"])
+    book = read_workbook(path)
+    [(_, contact)] = book.sheets["Contacts"].rows
+    assert (contact["name"], contact["displayed"]) == ("Glen Example", "displayed")
+    plan = build_plan(book)
+    assert plan.records == [] and plan.problems == []
+
+
 @pytest.fixture(scope="module")
 def paging_org(sandbox, tmp_path_factory):
     """An organization with 1,050 packages (seeded once per sandbox)."""

@@ -214,7 +214,8 @@ def outcomes(request, sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem
         cases = [c for c in CASES if c.get("as", "editor") == role]
         wb = openpyxl.load_workbook(exported)
         for case in cases:
-            ctx = {"uid": f"{run}-{case['id']}", "x101": "x" * 101, "x100": f"{run}-{case['id']}".ljust(100, "y")[:100], "other_title": other["title"],
+            uid = f"{run}-{case['id']}"
+            ctx = {"uid": uid, "x101": "x" * 101, "x100": uid.ljust(100, "y")[:100], "other_title": other["title"],
                    "other_name": other["name"], "org_name": org["name"], "foreign_org": foreign["name"],
                    "deleted_title": hidden["deleted"], "private_title": hidden["private"], "t101": "t" * 101}
             for edit in case["edits"]:
