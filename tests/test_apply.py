@@ -194,6 +194,23 @@ def test_server_refusals_are_rows_and_the_run_goes_on(sandbox, tmp_path, method)
     assert max(r.attempts for r in result.rows) == 1  # a refusal is never retried
 
 
+def test_a_title_only_the_catalogue_can_see_is_refused_in_its_cell(sandbox, tmp_path):
+    """A deleted record's title: validate can only warn; the server's refusal lands in the title's cell."""
+    org = Org(sandbox, 2)
+    p0, p1 = org.packages
+    org.sysadmin.action.package_delete(id=p1["id"])
+    edited = edit(org.export(tmp_path / "org.xlsx"), tmp_path / "edited.xlsx",
+                  [("Datasets", p0["id"], "title", p1["title"])])
+    result = apply(edited, sandbox)
+    assert result.exit_code == 3, result.output
+    [row] = report(edited)
+    title_col = openpyxl.load_workbook(edited)["Datasets"]
+    letter = next(c.column_letter for c in title_col[2] if c.value == "title")
+    assert row["status"] == "failed"
+    assert row["message"] == f"the catalogue refused it: Datasets!{letter}{row['row']} title: That Title is already in use."
+    assert org.show(0)["title"] == p0["title"]
+
+
 def test_validation_errors_are_not_sent(sandbox, tmp_path):
     org = Org(sandbox, 2)
     p0, p1 = org.packages
