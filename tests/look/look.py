@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for uno_edit's helpers
 try:
     import uno
-    from com.sun.star.beans import PropertyValue
     from com.sun.star.uno import Exception as UnoException
+    from uno_edit import props
 except ImportError:  # pragma: no cover - depends on the interpreter
     sys.exit("look.py needs the 'uno' module: run it with /usr/bin/python3 (Debian package python3-uno)")
 
@@ -287,16 +288,6 @@ def suppress_all(func: Callable[[], None]) -> None:
 
 
 # ---------------------------------------------------------------- UNO helpers
-
-
-def props(**values: Any) -> tuple:
-    """Build a tuple of ``PropertyValue`` from keyword arguments."""
-    out = []
-    for name, value in values.items():
-        prop = PropertyValue()
-        prop.Name, prop.Value = name, value
-        out.append(prop)
-    return tuple(out)
 
 
 def settle(session: Session, seconds: float = SETTLE_SECONDS) -> None:
