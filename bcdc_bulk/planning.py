@@ -182,10 +182,6 @@ class Parser:
                 return lid
         return text
 
-    def is_licence(self, value: str) -> bool:
-        """True when ``value`` (a parsed cell) is a licence of the catalogue."""
-        return value in self.licence_ids
-
     def value(self, name: str, text: str, fld: Field | None, group: str | None = None) -> Any:
         """The API value of one cell of field ``name`` (in repeating group ``group``)."""
         if group == "contacts" and name == "org":
