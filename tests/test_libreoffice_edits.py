@@ -81,10 +81,15 @@ def letters(exported) -> dict[str, dict[str, str]]:
 
 
 def edit(office: int, source: Path, target: Path, steps: list[dict]) -> Path:
-    """The workbook after LibreOffice carried out the steps and saved it as ``target``."""
-    subprocess.run([UNO_PYTHON, str(DRIVER), str(office), str(source), str(target), json.dumps(steps)],
-                   check=True, capture_output=True, timeout=180)
-    return target
+    """The workbook after LibreOffice carried out the steps and saved it as ``target`` (tried twice: the
+    UNO bridge of the client now and then crashes on its own)."""
+    command = [UNO_PYTHON, str(DRIVER), str(office), str(source), str(target), json.dumps(steps)]
+    for _ in (1, 2):
+        done = subprocess.run(command, capture_output=True, timeout=180)
+        if done.returncode == 0:
+            return target
+        target.unlink(missing_ok=True)
+    raise AssertionError(f"LibreOffice could not make the edit: {done.stderr.decode()[-500:]}")
 
 
 def changes(plan: Plan) -> dict[tuple[str, int, str], object]:

@@ -138,5 +138,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    import os
+
     _ = CellRangeAddress  # imported so a missing UNO type fails at start, not mid-edit
     main()
+    sys.stdout.flush()
+    os._exit(0)  # the UNO bridge can crash while the interpreter tears it down, after the work is done
