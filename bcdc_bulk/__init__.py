@@ -1,3 +1,42 @@
-"""bcdc-bulk: edit a CKAN catalogue's metadata in bulk through Excel workbooks."""
+"""bcdc-bulk: edit a CKAN catalogue's metadata (the BC Data Catalogue) in bulk through Excel workbooks.
+
+The round trip from Python::
+
+    import bcdc_bulk as bb
+
+    catalogue = bb.connect("prod", api_key=key)       # "test", a CKAN URL, or a catalogue file
+    bb.export(catalogue, "my-org.xlsx", "my-organization")
+    # ... people edit my-org.xlsx in Excel or LibreOffice ...
+    checked = bb.check("my-org.xlsx", catalogue)       # the plan and every problem; nothing written
+    for problem in checked.problems:
+        print(problem.where, problem.severity, problem.message)
+    if checked.valid:
+        result = bb.apply("my-org.xlsx", catalogue)    # only what changed; result.rows says what happened
+
+Errors that stop a step are bcdc_bulk.errors.BulkError (WorkbookError names the sheet, row and
+column); problems in rows are data (Problem), never exceptions.
+"""
 
 __version__ = "0.1.0"
+
+from bcdc_bulk.api import (  # noqa: E402  (the API imports modules that read __version__)
+    ApplyResult,
+    ApplySettings,
+    Check,
+    ExportResult,
+    InventoryResult,
+    Problem,
+    annotate,
+    apply,
+    check,
+    connect,
+    export,
+    inventory,
+    read,
+    template,
+)
+from bcdc_bulk.errors import BulkError, WorkbookError  # noqa: E402
+
+__all__ = ["connect", "export", "template", "read", "check", "Check", "apply", "inventory", "annotate",
+           "ApplySettings", "ApplyResult", "ExportResult", "InventoryResult", "Problem", "BulkError",
+           "WorkbookError", "__version__"]

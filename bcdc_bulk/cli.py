@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from bcdc_bulk import __version__
-from bcdc_bulk.catalogue import FileCatalogue, open_catalogue
+from bcdc_bulk import __version__, api
+from bcdc_bulk.catalogue import open_catalogue
 from bcdc_bulk.errors import BulkError
 from bcdc_bulk.settings import Settings, current_env, resolve_api_key, resolve_remote
 
@@ -103,12 +103,10 @@ def cli(debug: bool, quiet: bool) -> None:
 def export(ctx: click.Context, remote: str, org: str, include_suborgs: bool, output: Path,
            apikey: str | None) -> None:
     """Write an organization's datasets and resources to a workbook to edit."""
-    from bcdc_bulk.export import export_workbook
-
     settings = _settings(ctx, remote, apikey)
     assert settings.remote is not None
     catalogue = open_catalogue(settings.remote, settings.api_key)
-    result = export_workbook(catalogue, output, org, include_suborgs, progress=_progress(settings))
+    result = api.export(catalogue, output, org, include_suborgs=include_suborgs, progress=_progress(settings))
     click.echo(f"Exported {result.packages} datasets and {result.resources} resources "
                f"({', '.join(result.organizations)}) to {result.path}")
 
@@ -122,26 +120,18 @@ def export(ctx: click.Context, remote: str, org: str, include_suborgs: bool, out
 @handle_errors("No workbook was written.")
 def template(ctx: click.Context, remote: str | None, output: Path, apikey: str | None) -> None:
     """Write an empty workbook, for adding new records."""
-    from bcdc_bulk.export import export_workbook
-
     settings = _settings(ctx, remote, apikey)
-    catalogue = open_catalogue(settings.remote, settings.api_key) if settings.remote else FileCatalogue(None)
-    export_workbook(catalogue, output, None)
+    api.template(output, open_catalogue(settings.remote, settings.api_key) if settings.remote else None)
     click.echo(f"Wrote an empty workbook to {output}")
 
 
 def _checked(ctx: click.Context, workbook: Path, remote: str | None, apikey: str | None) -> tuple[Any, Any]:
     """Read the workbook and validate it (against the catalogue when -r is given)."""
-    from bcdc_bulk.validation import check_site, validate_workbook
-    from bcdc_bulk.workbook_read import read_workbook
-
     settings = _settings(ctx, remote, apikey)
-    book = read_workbook(workbook)
-    catalogue = None
-    if settings.remote is not None:
-        check_site(book, settings.remote.url or str(settings.remote.path))
-        catalogue = open_catalogue(settings.remote, settings.api_key)
-    return validate_workbook(book, catalogue)
+    book = api.read(workbook)  # read first: a broken workbook is said before any call is made
+    catalogue = open_catalogue(settings.remote, settings.api_key) if settings.remote is not None else None
+    checked = api.check(book, catalogue)
+    return checked.plan, checked.report
 
 
 def _problem_line(p: Any) -> str:
@@ -165,14 +155,13 @@ plan_remote = click.option("-r", "--remote", "remote", default=None,
 def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: Path | None,
              report_path: Path | None, apikey: str | None) -> None:
     """Check the rows you changed against the catalogue's rules."""
-    from bcdc_bulk.annotation import annotate_workbook
     from bcdc_bulk.reporting import write_problem_report
 
     plan, report = _checked(ctx, workbook, remote, apikey)
     for problem in report.problems:
         click.echo(_problem_line(problem))
     if annotate is not None:
-        annotate_workbook(workbook, annotate, report.problems)
+        api.annotate(workbook, annotate, report.problems)
         click.echo(f"Marked the problems in {annotate}")
     if report_path is not None:
         written = write_problem_report(report_path, report, workbook)
@@ -253,12 +242,11 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
 @handle_errors("No workbook was written.")
 def inventory(ctx: click.Context, remote: str, orgs: tuple[str, ...], output: Path, apikey: str | None) -> None:
     """An auditor's workbook: every record, a Summary with charts, and Findings."""
-    from bcdc_bulk.inventory import build_inventory
 
     settings = _settings(ctx, remote, apikey)
     assert settings.remote is not None
     catalogue = open_catalogue(settings.remote, settings.api_key)
-    result = build_inventory(catalogue, output, list(orgs) or None, progress=_progress(settings))
+    result = api.inventory(catalogue, output, list(orgs) or None, progress=_progress(settings))
     scope = ", ".join(result.organizations) or "the whole catalogue"
     click.echo(f"Inventory of {scope}: {result.packages} datasets, {result.resources} resources, "
                f"{result.findings} findings ({result.records_with_errors} datasets the catalogue would refuse to "
@@ -282,7 +270,7 @@ def inventory(ctx: click.Context, remote: str, orgs: tuple[str, ...], output: Pa
 def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, workers: int, rate: float, method: str,
           report_path: Path | None, yes: bool, apikey: str | None) -> None:
     """Write the workbook's changes to the catalogue and report every row."""
-    from bcdc_bulk.applying import ApplySettings, Preview, apply_workbook
+    from bcdc_bulk.applying import Preview
     from bcdc_bulk.errors import ConfigError
     from bcdc_bulk.reporting import write_apply_report
 
@@ -297,8 +285,8 @@ def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, worker
         name = "prod" if settings.remote and settings.remote.is_production else ""
         return confirm_prod(preview, name, yes, sys.stdin.isatty())
 
-    run = ApplySettings(method=method, workers=workers, max_rate=rate, dry_run=dry_run)
-    result, _ = apply_workbook(workbook, catalogue, run, confirm, _progress(settings))
+    run = api.ApplySettings(method=method, workers=workers, max_rate=rate, dry_run=dry_run)
+    result = api.apply(workbook, catalogue, run, confirm=confirm, progress=_progress(settings))
     report_path = report_path or workbook.with_name(workbook.stem + ".report.xlsx")
     counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)
     try:

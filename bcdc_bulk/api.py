@@ -1,0 +1,111 @@
+"""The Python API: the whole round trip in a few calls. The command line is a shell over these.
+
+    import bcdc_bulk as bb
+
+    catalogue = bb.connect("prod", api_key=...)          # or a CKAN URL, or a catalogue file
+    bb.export(catalogue, "my-org.xlsx", "my-organization")
+    # ... people edit my-org.xlsx ...
+    checked = bb.check("my-org.xlsx", catalogue)          # plan + problems, nothing written
+    if checked.valid:
+        result = bb.apply("my-org.xlsx", catalogue)       # only what changed; a row each in result.rows
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bcdc_bulk.applying import ApplyResult, ApplySettings, Preview, apply_workbook
+from bcdc_bulk.catalogue import Catalogue, FileCatalogue, open_catalogue
+from bcdc_bulk.export import ExportResult, export_workbook
+from bcdc_bulk.inventory import InventoryResult, build_inventory
+from bcdc_bulk.planning import REVISE, Call, Plan, plan_calls
+from bcdc_bulk.problems import Problem, ValidationReport
+from bcdc_bulk.settings import resolve_remote
+from bcdc_bulk.workbook_read import ReadWorkbook, read_workbook
+
+Progress = Callable[[str, int], Callable[[int], None]]
+
+
+def connect(remote: str, api_key: str | None = None) -> Catalogue:
+    """A catalogue to read and write: ``"prod"``, ``"test"``, a CKAN URL, or the path of a catalogue
+    file (ckanapi dump format, read-only). The key is used for the calls only; it is never stored."""
+    return open_catalogue(resolve_remote(str(remote)), api_key)
+
+
+def export(catalogue: Catalogue, path: str | Path, organization: str, *, include_suborgs: bool = False,
+           progress: Progress | None = None) -> ExportResult:
+    """Write an organization's datasets and resources (and, with ``include_suborgs``, its
+    sub-organizations') to a workbook people can edit."""
+    return export_workbook(catalogue, Path(path), organization, include_suborgs, progress=progress)
+
+
+def template(path: str | Path, catalogue: Catalogue | None = None) -> ExportResult:
+    """Write an empty workbook for new records (the schema and lists of ``catalogue``, else the built-in ones)."""
+    return export_workbook(catalogue or FileCatalogue(None), Path(path), None)
+
+
+def read(path: str | Path) -> ReadWorkbook:
+    """Read an exported (and edited) workbook; raises WorkbookError, naming the cell, when it cannot."""
+    return read_workbook(Path(path))
+
+
+@dataclass
+class Check:
+    """What a workbook asks for and what is wrong with it: the plan, the problems, and whether it may be applied."""
+
+    plan: Plan
+    report: ValidationReport
+
+    @property
+    def valid(self) -> bool:
+        """True when no problem is an error (warnings do not stop anything)."""
+        return self.report.valid
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem, by sheet, row and column."""
+        return self.report.problems
+
+    def calls(self, method: str = REVISE) -> list[Call]:
+        """The calls apply would send, records with errors left out (``method``: "revise" or "patch")."""
+        return plan_calls(self.plan, method, skip=self.report.blocked_records())
+
+
+def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = None) -> Check:
+    """Plan and validate a workbook; with ``catalogue``, also the user's roles and the names and titles
+    in use there. Nothing is written."""
+    from bcdc_bulk.validation import check_site, validate_workbook
+
+    book = workbook if isinstance(workbook, ReadWorkbook) else read(workbook)
+    if catalogue is not None:
+        check_site(book, catalogue.site)
+    plan, report = validate_workbook(book, catalogue)
+    return Check(plan, report)
+
+
+def apply(workbook: str | Path, catalogue: Catalogue, settings: ApplySettings | None = None, *,
+          confirm: Callable[[Preview], bool] | None = None, progress: Progress | None = None) -> ApplyResult:
+    """Validate the workbook and write only what changed, as the user of ``catalogue``; the result has one
+    row per changed row (see ApplyResult), and names the undo workbook and the journal."""
+    result, _ = apply_workbook(Path(workbook), catalogue, settings or ApplySettings(), confirm, progress)
+    return result
+
+
+def inventory(catalogue: Catalogue, path: str | Path, organizations: list[str] | None = None,
+              progress: Progress | None = None) -> InventoryResult:
+    """Write the auditor's inventory (Summary, Findings and the record sheets) of some organizations,
+    or of the whole catalogue."""
+    return build_inventory(catalogue, Path(path), organizations, progress)
+
+
+def annotate(workbook: str | Path, target: str | Path, problems: list[Problem]) -> int:
+    """Write a copy of the workbook with the problems marked and a Problems sheet in front; returns how
+    many cells were marked. The workbook itself is never changed."""
+    from bcdc_bulk.annotation import annotate_workbook
+
+    return annotate_workbook(Path(workbook), Path(target), problems)
+
+
+__all__ = ["connect", "export", "template", "read", "check", "Check", "apply", "inventory", "annotate",
+           "ApplySettings", "ApplyResult", "ExportResult", "InventoryResult", "Problem"]
