@@ -75,3 +75,11 @@ def put_row(ws, values: dict, row: int | None = None) -> int:
     for field, value in values.items():
         ws.cell(row, cols[field]).value = value
     return row
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every test that needs the CKAN sandbox (directly or through another fixture) is marked
+    `sandbox`, so `pytest -m "not sandbox"` runs the rest on a machine with no server."""
+    for item in items:
+        if "sandbox" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.sandbox)
