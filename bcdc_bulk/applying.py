@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +47,30 @@ from bcdc_bulk.planning import (
     record_calls,
     same_value,
 )
-from bcdc_bulk.problems import ValidationReport
+from bcdc_bulk.problems import Code, ValidationReport
 
-APPLIED, CREATED, REMOVED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED = (
-    "applied", "created", "removed", "unchanged", "invalid", "conflict", "failed", "skipped")
-STATUSES = (APPLIED, CREATED, REMOVED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED)
+
+class Status(str, Enum):
+    """What happened to a row (the report's status column); a str, so it serializes as its value."""
+
+    APPLIED = "applied"
+    CREATED = "created"
+    REMOVED = "removed"
+    UNCHANGED = "unchanged"
+    INVALID = "invalid"
+    CONFLICT = "conflict"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+APPLIED, CREATED, REMOVED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED = Status
+STATUSES = tuple(Status)
 REMOVALS = ("package_delete", "resource_delete")
 SERVER_ERROR_TRIES = 2  # a 500: once more, in case it passes; a 500 again is the record's, not the network's
 NOT_DONE = {INVALID, CONFLICT, FAILED, SKIPPED}
@@ -625,7 +645,7 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
 def _own_creations(plan: Plan, report: ValidationReport, catalogue: Any) -> None:
     """A new row whose dataset an earlier run of this workbook created (it has our name, title
     and organization) is not a clash of names: it is done, and create() will say so."""
-    in_use = ("name-in-use", "title-in-use")
+    in_use = (Code.NAME_IN_USE, Code.TITLE_IN_USE)
     clashes = {p.record for p in report.problems if p.code in in_use}
     for rec in plan.records:
         if rec.action != "create" or rec.key not in clashes or not rec.after.get("name"):

@@ -270,7 +270,7 @@ def inventory(ctx: click.Context, remote: str, orgs: tuple[str, ...], output: Pa
 def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, workers: int, rate: float, method: str,
           report_path: Path | None, yes: bool, apikey: str | None) -> None:
     """Write the workbook's changes to the catalogue and report every row."""
-    from bcdc_bulk.applying import Preview
+    from bcdc_bulk.applying import NOT_DONE, Preview
     from bcdc_bulk.errors import ConfigError
     from bcdc_bulk.reporting import write_apply_report
 
@@ -297,7 +297,7 @@ def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, worker
                          f"{result.journal}.")
         raise error from None
     for row in result.rows:
-        if row.status in ("invalid", "conflict", "failed", "skipped"):
+        if row.status in NOT_DONE:
             where = f"{row.sheet} row {row.row}" if row.row else row.sheet
             click.echo(f"{row.status:<9} {where:<14} {row.dataset}: {row.message}")
     prefix = "Dry run, nothing written: " if dry_run else ("Stopped: " if result.interrupted else "")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bcdc_bulk.errors import WorkbookError
-from bcdc_bulk.problems import ERROR, WARNING, Problem
+from bcdc_bulk.problems import ERROR, WARNING, Code, Problem
 from bcdc_bulk.schema import Field, Schema, schema_from_dict
 from bcdc_bulk.tables import (
     DATASET_KEY,
@@ -359,21 +359,21 @@ class _Builder:
             letter = sheet.letter(fld)
             is_date = fld in fields and fields[fld].preset == "date"
             if letter in formulas:
-                self.problem(sheet, number, fld, formulas[letter], "formula",
+                self.problem(sheet, number, fld, formulas[letter], Code.FORMULA,
                              f"this cell holds a formula ({formulas[letter][:60]}); bcdc-bulk sends values, not "
                              "formulas: type the value itself", rid)
             elif isinstance(raw, (dt.date, dt.datetime)) and not is_date:
-                self.problem(sheet, number, fld, raw, "typed-date",
+                self.problem(sheet, number, fld, raw, Code.TYPED_DATE,
                              f"Excel stored what was typed here as a date (read back as {normalize_cell(raw)}); "
                              "format the cell as Text and type the value again", rid)
             elif isinstance(raw, str) and len(raw) > MAX_CELL:
-                self.problem(sheet, number, fld, raw[:50], "cell-too-long",
+                self.problem(sheet, number, fld, raw[:50], Code.CELL_TOO_LONG,
                              f"this cell holds {len(raw):,} characters, more than a spreadsheet cell keeps "
                              f"({MAX_CELL:,}), so it may already be cut; put long text in the catalogue directly",
                              rid)
             elif isinstance(raw, str) and CONTROL.search(raw):
                 where = CONTROL.search(raw).start() + 1  # type: ignore[union-attr]
-                self.problem(sheet, number, fld, raw[:50], "control-character",
+                self.problem(sheet, number, fld, raw[:50], Code.CONTROL_CHARACTER,
                              f"this cell holds an invisible control character (at character {where}); "
                              "retype the text or delete that character", rid)
             else:
@@ -394,7 +394,7 @@ class _Builder:
             if same_text(shown, values.get(fld)):
                 continue
             if is_lossy(shown):
-                self.problem(sheet, number, fld, values.get(fld), "cut-value-edited",
+                self.problem(sheet, number, fld, values.get(fld), Code.CUT_VALUE_EDITED,
                              "this value is longer than an Excel cell holds (or has characters a cell cannot "
                              "keep), so the workbook shows it cut; it cannot be written back from the workbook. "
                              "Edit it in the catalogue, or put the cell back as exported", rid)
@@ -402,7 +402,7 @@ class _Builder:
             changed[fld] = cell_text(values.get(fld))
             raw = values.get(fld)
             if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                self.problem(sheet, number, fld, raw, "typed-number",
+                self.problem(sheet, number, fld, raw, Code.TYPED_NUMBER,
                              f"the spreadsheet stored what was typed here as the number {changed[fld]}, and it is "
                              "sent as that text; if you typed something else (a leading zero, 1E5, a date), format "
                              "the cell as Text and type it again", rid, severity=WARNING)
@@ -438,7 +438,7 @@ class _Builder:
                 continue
             pkg = self.book.snapshot.get(rid)
             if pkg is None:
-                self.problem(sheet, number, DATASET_KEY, rid, "unknown-record",
+                self.problem(sheet, number, DATASET_KEY, rid, Code.UNKNOWN_RECORD,
                              f"id {rid} is not a record of this export; ids are filled in by the catalogue, "
                              "leave the id empty on a new row", rid)
                 continue
@@ -502,7 +502,7 @@ class _Builder:
         if pkg is not None and self.present is not None and pkg["id"] not in self.present:
             if changed and (sheet.name, name) not in self.orphans_told:
                 self.orphans_told.add((sheet.name, name))
-                self.problem(sheet, number, PARENT_NAME, name, "deleted-package",
+                self.problem(sheet, number, PARENT_NAME, name, Code.DELETED_PACKAGE,
                              f"the dataset '{name}' was deleted from the Datasets sheet, so its rows here cannot be "
                              "applied; put the dataset row back, or delete these rows too", pkg["id"])
             return None
@@ -510,7 +510,7 @@ class _Builder:
             return self.record(pkg)
         if name in self.new_by_name:
             return self.new_by_name[name]
-        self.problem(sheet, number, PARENT_NAME, name, "unknown-package",
+        self.problem(sheet, number, PARENT_NAME, name, Code.UNKNOWN_PACKAGE,
                      f"no dataset with the URL name '{name}' is on the Datasets sheet; check the name, "
                      "or add the dataset there first" if name else
                      "the dataset URL name is empty; say which dataset this row belongs to")
@@ -528,14 +528,14 @@ class _Builder:
                 self.new_resource(spec, sheet, number, values)
                 continue
             if rid not in res_index:
-                self.problem(sheet, number, DATASET_KEY, rid, "unknown-record",
+                self.problem(sheet, number, DATASET_KEY, rid, Code.UNKNOWN_RECORD,
                              f"resource id {rid} is not a resource of this export; leave the id empty on a "
                              "new resource row")
                 continue
             pkg, index = res_index[rid]
             seen.add(rid)
             if normalize_cell(values.get(PARENT_NAME)) != (pkg.get("name") or ""):
-                self.problem(sheet, number, PARENT_NAME, values.get(PARENT_NAME), "resource-moved",
+                self.problem(sheet, number, PARENT_NAME, values.get(PARENT_NAME), Code.RESOURCE_MOVED,
                              f"this resource belongs to '{pkg.get('name')}'; a resource cannot be moved to "
                              "another dataset here. Put the dataset URL name back", pkg["id"])
                 continue
@@ -597,7 +597,7 @@ class _Builder:
             else:
                 found = self._resource_holder(rec, res_key)
                 if found is None:
-                    self.problem(sheet, rows[0][0], RESOURCE_ID, res_key, "unknown-resource",
+                    self.problem(sheet, rows[0][0], RESOURCE_ID, res_key, Code.UNKNOWN_RESOURCE,
                                  f"dataset '{pkg_name}' has no resource '{res_key}' on the Resources sheet",
                                  rec.key)
                     continue
@@ -680,12 +680,12 @@ class _Builder:
             try:
                 position = int(float(pos_text))
             except ValueError:
-                self.problem(sheet, number, POSITION, pos_text, "position",
+                self.problem(sheet, number, POSITION, pos_text, Code.POSITION,
                              "the # column must be a whole number (1, 2, 3 ...) giving the entry's order",
                              rec.key)
                 continue
             if position in cells:
-                self.problem(sheet, number, POSITION, pos_text, "duplicate-position",
+                self.problem(sheet, number, POSITION, pos_text, Code.DUPLICATE_POSITION,
                              f"position {position} is used twice for '{rec.name}' (rows {cells[position]} "
                              f"and {number})", rec.key)
                 continue

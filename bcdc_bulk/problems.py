@@ -2,10 +2,98 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+
+
+class Code(str, Enum):
+    """Every problem code, in one place: stable for scripts (reports carry the value), each with what
+    it means and how to fix it. A str, so a code compares, sorts and serializes as its value."""
+
+    REQUIRED = "required"
+    CHOICE = "choice"
+    LICENCE = "licence"
+    ORGANIZATION = "organization"
+    CONDITIONAL_REQUIRED = "conditional-required"
+    STATE_TRANSITION = "state-transition"
+    STATE_PERMISSION = "state-permission"
+    STATE_STORED = "state-stored"
+    DELETE_PERMISSION = "delete-permission"
+    PERMISSION = "permission"
+    TOO_LONG = "too-long"
+    TOO_SHORT = "too-short"
+    NAME = "name"
+    TAG = "tag"
+    DATE = "date"
+    DATE_FORMAT = "date-format"
+    EMAIL = "email"
+    URL = "url"
+    JSON = "json"
+    TYPE = "type"
+    FORMAT = "format"
+    SINGLE_ENTRY = "single-entry"
+    CONTACTS = "contacts"
+    CONTACT_DISPLAYED = "contact-displayed"
+    DUPLICATE_NAME = "duplicate-name"
+    DUPLICATE_TITLE = "duplicate-title"
+    NAME_IN_USE = "name-in-use"
+    TITLE_IN_USE = "title-in-use"
+    TITLE_UNSEEN = "title-unseen"
+    UPLOAD_MISSING = "upload-missing"
+    FORMULA = "formula"
+    TYPED_DATE = "typed-date"
+    TYPED_NUMBER = "typed-number"
+    CELL_TOO_LONG = "cell-too-long"
+    CONTROL_CHARACTER = "control-character"
+    CUT_VALUE_EDITED = "cut-value-edited"
+    UNKNOWN_RECORD = "unknown-record"
+    UNKNOWN_PACKAGE = "unknown-package"
+    UNKNOWN_RESOURCE = "unknown-resource"
+    DELETED_PACKAGE = "deleted-package"
+    RESOURCE_MOVED = "resource-moved"
+    POSITION = "position"
+    DUPLICATE_POSITION = "duplicate-position"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def fix(self) -> str:
+        """How to fix a problem of this code, in a few words."""
+        return _FIXES.get(self, "see the message")
+
+
+_FIXES = {
+    Code.REQUIRED: "fill in the cell", Code.CHOICE: "pick a value from the dropdown",
+    Code.LICENCE: "pick a licence from the dropdown", Code.ORGANIZATION: "pick one of your organizations",
+    Code.CONDITIONAL_REQUIRED: "fill in the cell, or change the value it depends on",
+    Code.STATE_TRANSITION: "pick a state the current one may move to",
+    Code.STATE_PERMISSION: "ask an admin of the organization", Code.STATE_STORED: "ask the catalogue's administrators",
+    Code.DELETE_PERMISSION: "ask an admin of the organization", Code.PERMISSION: "ask for the editor role",
+    Code.TOO_LONG: "shorten the text", Code.TOO_SHORT: "lengthen the text",
+    Code.NAME: "use lowercase letters, digits, - and _", Code.TAG: "use letters, digits, spaces, - _ and .",
+    Code.DATE: "write the date as YYYY-MM-DD", Code.DATE_FORMAT: "write the date as YYYY-MM-DD",
+    Code.EMAIL: "check the address", Code.URL: "start the address with https://", Code.JSON: "fix the JSON",
+    Code.SINGLE_ENTRY: "keep one entry", Code.CONTACTS: "add a contact on the Contacts sheet",
+    Code.CONTACT_DISPLAYED: "mark a contact 'displayed'", Code.DUPLICATE_NAME: "choose another URL name",
+    Code.DUPLICATE_TITLE: "choose another title", Code.NAME_IN_USE: "choose another URL name",
+    Code.TITLE_IN_USE: "choose another title", Code.TITLE_UNSEEN: "nothing, unless apply refuses the title",
+    Code.UPLOAD_MISSING: "put the file where the path says", Code.FORMULA: "type the value itself",
+    Code.TYPED_DATE: "format the cell as Text and type the value again",
+    Code.TYPED_NUMBER: "format the cell as Text and type the value again",
+    Code.CELL_TOO_LONG: "edit the text in the catalogue", Code.CONTROL_CHARACTER: "retype the text",
+    Code.CUT_VALUE_EDITED: "edit the text in the catalogue, or put the cell back",
+    Code.UNKNOWN_RECORD: "leave the id empty on a new row", Code.UNKNOWN_PACKAGE: "check the dataset URL name",
+    Code.UNKNOWN_RESOURCE: "check the resource", Code.DELETED_PACKAGE: "put the dataset row back",
+    Code.RESOURCE_MOVED: "put the dataset URL name back", Code.POSITION: "type a whole number",
+    Code.DUPLICATE_POSITION: "give each entry its own number",
+}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 import xlsxwriter
 
+from bcdc_bulk.applying import Status
 from bcdc_bulk.files import replaced_atomically
 from bcdc_bulk.problems import Problem, ValidationReport
 from bcdc_bulk.tables import display_text
@@ -138,8 +139,9 @@ def write_problem_report(path: Path, report: ValidationReport, workbook: Path | 
 
 APPLY_COLUMNS = ("where", "dataset", "resource", "status", "message", "changes", "action", "attempts", "seconds",
                  "sheet", "row", "dataset_id", "resource_id")
-STATUS_COLOURS = {"applied": "#C6EFCE", "created": "#C6EFCE", "removed": "#C6EFCE", "unchanged": "#EDEDED",
-                  "invalid": "#FFC7CE", "conflict": "#FFEB9C", "failed": "#FFC7CE", "skipped": "#F2F2F2"}
+STATUS_COLOURS = {Status.APPLIED: "#C6EFCE", Status.CREATED: "#C6EFCE", Status.REMOVED: "#C6EFCE",
+                  Status.UNCHANGED: "#EDEDED", Status.INVALID: "#FFC7CE", Status.CONFLICT: "#FFEB9C",
+                  Status.FAILED: "#FFC7CE", Status.SKIPPED: "#F2F2F2"}
 
 
 def write_apply_report(path: Path, rows: list[dict[str, Any]], counts: dict[str, int],

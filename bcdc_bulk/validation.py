@@ -28,7 +28,7 @@ from typing import Any
 import jsonschema
 
 from bcdc_bulk.planning import Plan, RecordPlan, is_upload
-from bcdc_bulk.problems import ERROR, WARNING, Problem, ValidationReport
+from bcdc_bulk.problems import ERROR, WARNING, Code, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list, value_text
 
@@ -78,7 +78,7 @@ class Lookups:
         return {o for o in self.org_ids if self.access.role_in(o) in ("editor", "admin")}
 
 
-DROPDOWN_CODES = frozenset({"choice", "licence"})  # a value typed into a column with a dropdown
+DROPDOWN_CODES = frozenset({Code.CHOICE, Code.LICENCE})  # a value typed into a column with a dropdown
 
 
 @dataclass(frozen=True)
@@ -180,16 +180,16 @@ class Compiler:
         elif fld.name == "owner_org" and level == "dataset" and self.lookups.org_ids:
             out["enum"] = sorted(self.lookups.org_ids)
             sev["enum"] = ERROR
-            out["x-code"] = "organization"
+            out["x-code"] = Code.ORGANIZATION
         elif fld.name == "org" and level == "dataset.contacts":
             if self.lookups.org_ids:
                 out["enum"] = sorted(self.lookups.contact_orgs())
                 sev["enum"] = _choice_severity(fld)
-            out["x-code"] = "organization"
+            out["x-code"] = Code.ORGANIZATION
         elif fld.name == "license_id" and level == "dataset" and self.lookups.licence_ids:
             out["enum"] = sorted(self.lookups.licence_ids)
             sev["enum"] = WARNING  # the server takes any licence id; the form offers only these
-            out["x-code"] = "licence"
+            out["x-code"] = Code.LICENCE
         elif fld.is_multiple_choice and fld.choices:
             out["x-choices"] = fld
             out["type"] = "array"
@@ -203,20 +203,20 @@ class Compiler:
         elif fld.preset == "date":
             out["type"] = "string"
             out["allOf"] = [{"format": "ckan-date", "x-sev": ERROR if "isodate" in validators else WARNING,
-                             "x-code": "date"},
-                            {"format": "iso-date", "x-sev": WARNING, "x-code": "date-format"}]
+                             "x-code": Code.DATE},
+                            {"format": "iso-date", "x-sev": WARNING, "x-code": Code.DATE_FORMAT}]
         elif fld.preset == "json_object":
             out["type"] = "object"
             sev["type"] = ERROR if "scheming_valid_json_object" in validators else WARNING
-            out["x-code"] = "json"
+            out["x-code"] = Code.JSON
         elif fld.name == "email":
             out["format"] = "bcdc-email"
             sev["format"] = WARNING
-            out["x-code"] = "email"
+            out["x-code"] = Code.EMAIL
         elif _is_url(fld.name):
             out["format"] = "http-url"
             sev["format"] = WARNING
-            out["x-code"] = "url"
+            out["x-code"] = Code.URL
         if fld.name == "title" and "title_validator" in validators:
             out.update(minLength=TITLE_MIN, maxLength=TITLE_MAX, type="string")
             sev.update(minLength=ERROR, maxLength=ERROR)
@@ -241,7 +241,7 @@ class Compiler:
                     "if": {"properties": {f.conditional_field: {"enum": list(f.conditional_values)}},
                            "required": [f.conditional_field]},
                     "then": {"required": [f.name], "x-required": {f.name: ERROR if level == "dataset" else WARNING},
-                             "x-code": "conditional-required", "x-condition": f.conditional_field},
+                             "x-code": Code.CONDITIONAL_REQUIRED, "x-condition": f.conditional_field},
                 })
         if conditions:
             out["allOf"] = conditions
@@ -257,7 +257,7 @@ class Compiler:
             "type": "array", "x-label": "Keywords", "x-field": "tags",
             "items": {"type": "object", "properties": {"name": {
                 "type": "string", "minLength": TAG_MIN, "maxLength": TAG_MAX, "pattern": TAG_RE.pattern,
-                "x-label": "Keywords", "x-code": "tag",
+                "x-label": "Keywords", "x-code": Code.TAG,
                 "x-sev": {"minLength": ERROR, "maxLength": ERROR, "pattern": ERROR}}}},
             "x-sev": {},
         }
@@ -329,14 +329,14 @@ class RecordChecker:
                 if name in instance:
                     continue
                 condition = schema.get("x-condition")
-                code = "contacts" if name == "contacts" and not path else schema.get("x-code", "required")
+                code = Code.CONTACTS if name == "contacts" and not path else schema.get("x-code", Code.REQUIRED)
                 yield Issue(path + (name,), code, self._required_message(path, name, condition, data),
                             required.get(name, ERROR))
             return
         if error.validator == "format":
             sev = schema.get("x-sev", {})
             severity = sev if isinstance(sev, str) else sev.get("format", WARNING)
-            code = schema.get("x-code", "format")
+            code = schema.get("x-code", Code.FORMAT)
             yield Issue(path, code, self._format_message(code, error.instance), severity, error.instance)
             return
         if error.validator == "if":
@@ -396,13 +396,13 @@ class RecordChecker:
     @staticmethod
     def _format_message(code: str, value: Any) -> str:
         shown = normalize_cell(value)
-        if code == "date":
+        if code == Code.DATE:
             return f"'{shown}' is not a date the catalogue can read; write it as YYYY-MM-DD, e.g. 2024-03-31"
-        if code == "date-format":
+        if code == Code.DATE_FORMAT:
             return f"'{shown}' is read as a date, but write dates as YYYY-MM-DD (e.g. 2024-03-31) so nobody misreads it"
-        if code == "email":
+        if code == Code.EMAIL:
             return f"'{shown}' does not look like an e-mail address (name@example.gov.bc.ca)"
-        if code == "url":
+        if code == Code.URL:
             return f"'{shown}' does not look like a web address; it should start with https://"
         return f"'{shown}' is not in the expected format"
 
@@ -413,55 +413,56 @@ class RecordChecker:
         kind = error.validator
         code = parent.get("x-code")
         if kind == "enum":
-            if code == "organization" and value in self.lookups.org_ids:
-                return "organization", (f"{label}: '{self._org_shown(value)}' is not an organization you may create "
+            if code == Code.ORGANIZATION and value in self.lookups.org_ids:
+                return Code.ORGANIZATION, (f"{label}: '{self._org_shown(value)}' is not an organization you may create "
                                         "datasets in, and the catalogue offers only those; ask an admin of that "
                                         "organization, or pick one of yours")
-            if code == "organization":
-                return "organization", f"{label}: '{self._org_shown(value)}' is not an organization of this catalogue"
-            if code == "licence":
+            if code == Code.ORGANIZATION:
+                return Code.ORGANIZATION, f"{label}: '{self._org_shown(value)}' is not an organization of this catalogue"
+            if code == Code.LICENCE:
                 near = self._nearest_licence(shown)
                 hint = f"; did you mean '{near}'?" if near else ""
-                return "licence", f"{label}: '{shown}' is not a licence of this catalogue; pick one from the dropdown{hint}"
+                return Code.LICENCE, (f"{label}: '{shown}' is not a licence of this catalogue; pick one from the "
+                                      f"dropdown{hint}")
             fld = parent.get("x-choices")
             if isinstance(fld, Field):
                 allowed = ", ".join(fld.choice_text.shown(c.value) for c in fld.choices)
                 near = fld.nearest_choice(shown)
                 if near:
-                    return "choice", f"{label}: '{shown}' is not one of the choices; did you mean '{near}'? " \
+                    return Code.CHOICE, f"{label}: '{shown}' is not one of the choices; did you mean '{near}'? " \
                                      f"The choices: {allowed}"
-                return "choice", f"{label}: '{shown}' is not one of the choices: {allowed}"
+                return Code.CHOICE, f"{label}: '{shown}' is not one of the choices: {allowed}"
             allowed = ", ".join(str(v) for v in error.validator_value if v)
-            return "choice", f"{label}: '{shown}' is not one of the allowed values: {allowed}"
+            return Code.CHOICE, f"{label}: '{shown}' is not one of the allowed values: {allowed}"
         if kind == "maxItems" and parent.get("type") == "array":
-            return "single-entry", f"{label} may have one entry only; this record has {len(value)}"
+            return Code.SINGLE_ENTRY, f"{label} may have one entry only; this record has {len(value)}"
         if kind == "minItems" and path and path[-1] == "tags":
-            return "required", "Keywords: at least one keyword is required"
+            return Code.REQUIRED, "Keywords: at least one keyword is required"
         if kind == "minItems" and path and path[-1] == "contacts":
-            return "contacts", "Contacts: the record needs at least one contact"
+            return Code.CONTACTS, "Contacts: the record needs at least one contact"
         if kind == "contains":
-            return "contact-displayed", "Contacts: at least one contact should be marked 'displayed'"
+            return Code.CONTACT_DISPLAYED, "Contacts: at least one contact should be marked 'displayed'"
         if kind in ("minLength", "maxLength"):
             limit = error.validator_value
-            if code == "tag":
-                return "tag", (f"Keywords: '{shown}' is too short (at least {limit} characters)" if kind == "minLength"
+            if code == Code.TAG:
+                return Code.TAG, (f"Keywords: '{shown}' is too short (at least {limit} characters)" if kind == "minLength"
                                else f"Keywords: '{shown[:40]}…' is longer than {limit} characters")
             size = len(value) if isinstance(value, str) else 0
             if kind == "maxLength":
-                return "too-long", f"{label} may be at most {limit} characters; this one has {size}"
-            return "too-short", f"{label} must be at least {limit} characters"
+                return Code.TOO_LONG, f"{label} may be at most {limit} characters; this one has {size}"
+            return Code.TOO_SHORT, f"{label} must be at least {limit} characters"
         if kind == "pattern":
-            if code == "tag":
-                return "tag", (f"Keywords: '{shown}' may only contain letters, digits, spaces, hyphens (-), "
+            if code == Code.TAG:
+                return Code.TAG, (f"Keywords: '{shown}' may only contain letters, digits, spaces, hyphens (-), "
                                "underscores (_) and dots (.); separate keywords with commas")
-            return "name", (f"{label}: '{shown}' may only contain lowercase letters (a-z), digits and - or _ "
+            return Code.NAME, (f"{label}: '{shown}' may only contain lowercase letters (a-z), digits and - or _ "
                             "(no spaces or capitals)")
         if kind == "type":
-            if code == "json":
-                return "json", f"{label}: '{shown[:60]}' is not a JSON object"
+            if code == Code.JSON:
+                return Code.JSON, f"{label}: '{shown[:60]}' is not a JSON object"
             expected = {"array": "a list of entries (one row each on its own sheet)", "object": "a JSON object",
                         "string": "text"}.get(str(error.validator_value), str(error.validator_value))
-            return "type", f"{label}: '{shown[:60]}' has the wrong form; it should be {expected}"
+            return Code.TYPE, f"{label}: '{shown[:60]}' has the wrong form; it should be {expected}"
         return kind, f"{label}: {error.message}"
 
     def _org_shown(self, value: Any) -> str:
@@ -514,12 +515,12 @@ def check_state(rec: RecordPlan, schema: Schema, access: Access) -> list[Issue]:
     org = rec.after.get("owner_org")
     if rec.action == "create":
         if new != start:
-            return [Issue(("publish_state",), "state-transition",
+            return [Issue(("publish_state",), Code.STATE_TRANSITION,
                           f"State: a new record must start as {start}; it cannot be created as {new}", ERROR, new)]
         return []
     if old not in moves and old not in (None, ""):
         states = ", ".join(k for k in moves if k)
-        return [Issue(("publish_state",), "state-stored",
+        return [Issue(("publish_state",), Code.STATE_STORED,
                       f"State: this record's stored state '{old}' is not one of the catalogue's states ({states}), "
                       "and the catalogue fails (HTTP 500) when asked to move it to another; put the cell back to "
                       f"'{old}' and ask the catalogue's administrators to correct the stored state", ERROR, new)]
@@ -527,7 +528,7 @@ def check_state(rec: RecordPlan, schema: Schema, access: Access) -> list[Issue]:
     allowed = next((o.get("by", []) for o in options if o.get("state") == new), None)
     if allowed is None:
         valid = ", ".join(o["state"] for o in options) or "none"
-        return [Issue(("publish_state",), "state-transition",
+        return [Issue(("publish_state",), Code.STATE_TRANSITION,
                       f"State: a record cannot move from {old} to {new}; from {old} it may move to: {valid}",
                       ERROR, new)]
     role = access.role_in(org)
@@ -536,11 +537,11 @@ def check_state(rec: RecordPlan, schema: Schema, access: Access) -> list[Issue]:
           or ("editor" in allowed and role in ("editor", "admin", "sysadmin")))
     if access.known and not ok:
         who = " or ".join(allowed)
-        return [Issue(("publish_state",), "state-permission",
+        return [Issue(("publish_state",), Code.STATE_PERMISSION,
                       f"State: moving from {old} to {new} needs the {who} role in this organization; "
                       f"you are {'an ' + role if role else 'not a member'} there", ERROR, new)]
     if not access.known and "editor" not in allowed:
-        return [Issue(("publish_state",), "state-permission",
+        return [Issue(("publish_state",), Code.STATE_PERMISSION,
                       f"State: only an organization admin may move a record from {old} to {new} "
                       "(validate with -r to check your role)", WARNING, new)]
     return []
@@ -554,7 +555,7 @@ def check_permission(rec: RecordPlan, access: Access, org_names: dict[str, str])
     org = rec.after.get("owner_org") if rec.touches("owner_org") else (rec.before or {}).get("owner_org")
     if org and org in org_names and access.role_in(org) not in ("editor", "admin"):
         name = org_names.get(org, org)
-        return [Issue(("owner_org",), "permission",
+        return [Issue(("owner_org",), Code.PERMISSION,
                       f"you ({access.user}) may not edit records of '{name}'; ask its admin for the editor role",
                       ERROR, name)]
     return []
@@ -568,12 +569,12 @@ def check_delete(rec: RecordPlan, access: Access) -> list[Issue]:
     if role in ("admin", "sysadmin") or (role == "editor" and state == "DRAFT"):
         return []
     if not access.known:
-        return [Issue((REMOVE_FIELD,), "delete-permission", "the dataset will be removed if your role allows it: "
+        return [Issue((REMOVE_FIELD,), Code.DELETE_PERMISSION, "the dataset will be removed if your role allows it: "
                       "editors may remove Drafts only, admins any dataset (check against the catalogue with -r)",
                       WARNING, "remove")]
     why = (f"it is {state or 'not a Draft'}; an editor may remove Drafts only, ask an admin of its organization"
            if role == "editor" else "you may not edit records of its organization")
-    return [Issue((REMOVE_FIELD,), "delete-permission", f"this dataset cannot be removed by you ({access.user}): {why}",
+    return [Issue((REMOVE_FIELD,), Code.DELETE_PERMISSION, f"this dataset cannot be removed by you ({access.user}): {why}",
                   ERROR, "remove")]
 
 
@@ -593,7 +594,7 @@ def check_uploads(rec: RecordPlan, base: Path) -> list[Issue]:
             path = Path(url).expanduser()
             path = path if path.is_absolute() else base / path
             if not path.is_file():
-                issues.append(Issue(("resources", index, "url"), "upload-missing",
+                issues.append(Issue(("resources", index, "url"), Code.UPLOAD_MISSING,
                                     f"the file to upload, '{url}', was not found (looked in {path.parent})",
                                     ERROR, url))
     return issues
@@ -625,7 +626,7 @@ def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Looku
                 issue = Issue((attr,), f"{attr}-in-use", f"{label} '{value}' is already used by another record in "
                               "the catalogue; it must be unique", ERROR, value)
             elif attr == "title" and lookups.titles_checked and TITLE_MIN <= len(value) <= TITLE_MAX:
-                issue = Issue((attr,), "title-unseen", f"Title '{value}' is in use by no record you can see; the "
+                issue = Issue((attr,), Code.TITLE_UNSEEN, f"Title '{value}' is in use by no record you can see; the "
                               "catalogue also counts deleted records and private records of other organizations, "
                               "which validate cannot see: if one has this title, apply will say so here", WARNING,
                               value)
@@ -657,7 +658,7 @@ def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[s
         edited = {_change_path(rec, c) for c in rec.changes}
         uploads = {("resources", i, "url") for i in rec.new_resources if is_upload(rec.after["resources"][i])}
         for issue in issues:
-            if issue.code == "url" and issue.path in uploads:
+            if issue.code == Code.URL and issue.path in uploads:
                 continue  # a file to upload, not a web address
             pre = rec.action == "update" and (issue.path, issue.code) in before and not _touches(issue.path, edited)
             if pre and issue.severity == WARNING:

@@ -1,0 +1,68 @@
+"""Issue 13: problem codes and apply statuses are types with one registry each; no code or status is
+spelled out as a literal where it is used (this test reads the source to make sure)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from bcdc_bulk.applying import Status
+from bcdc_bulk.problems import Code
+
+SOURCE = Path(__file__).resolve().parents[1] / "bcdc_bulk"
+CODES = {c.value for c in Code}
+STATUSES = {s.value for s in Status}
+
+
+def _literals(node: ast.AST) -> list[ast.Constant]:
+    """String constants in a node, or in a tuple, list or set of them."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node]
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return [e for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return []
+
+
+def _named(node: ast.AST, *names: str) -> bool:
+    return (isinstance(node, ast.Name) and node.id in names) or (isinstance(node, ast.Attribute) and node.attr in names)
+
+
+def spelled_out(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, literal) of every code or status written as a string where one is compared, passed or returned."""
+    found = []
+    for node in ast.walk(tree):
+        candidates: list[ast.Constant] = []
+        if isinstance(node, ast.Compare) and (_named(node.left, "code", "status") or any(
+                _named(c, "code", "status") for c in node.comparators)):
+            for side in [node.left, *node.comparators]:
+                candidates += _literals(side)
+        elif isinstance(node, ast.Call) and _named(node.func, "Issue", "Problem", "problem", "RowResult"):
+            for arg in node.args:
+                candidates += _literals(arg) if not isinstance(arg, ast.Tuple) else []
+            candidates += [c for k in node.keywords if k.arg in ("code", "status") for c in _literals(k.value)]
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and node.value.elts:
+            candidates += _literals(node.value.elts[0])
+        elif isinstance(node, ast.Dict):
+            candidates += [v for k, v in zip(node.keys, node.values, strict=True)
+                           if isinstance(k, ast.Constant) and k.value == "x-code" for v in _literals(v)]
+        found += [(c.lineno, c.value) for c in candidates if c.value in CODES | STATUSES]
+    return found
+
+
+def test_no_code_or_status_is_spelled_out_outside_its_registry():
+    offenders = {}
+    for path in sorted(SOURCE.glob("*.py")):
+        hits = spelled_out(ast.parse(path.read_text(encoding="utf-8")))
+        if hits:
+            offenders[path.name] = hits
+    assert offenders == {}
+
+
+def test_the_check_finds_a_spelled_out_code():
+    sample = 'if problem.code == "choice":\n    pass\nissue = Issue(path, "required", "m", ERROR)\n'
+    assert spelled_out(ast.parse(sample)) == [(1, "choice"), (3, "required")]
+
+
+def test_codes_and_statuses_read_as_their_values():
+    assert f"{Code.CHOICE}" == str(Code.CHOICE) == "choice" and Code("typed-number") is Code.TYPED_NUMBER
+    assert f"{Status.APPLIED:<9}|" == "applied  |" and {Status.FAILED: 1}["failed"] == 1
+    assert all(code.fix for code in Code)
