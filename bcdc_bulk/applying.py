@@ -136,7 +136,7 @@ class ApplyResult:
     @property
     def counts(self) -> dict[str, int]:
         """Rows by status, in the fixed status order."""
-        return {s: sum(1 for r in self.rows if r.status == s) for s in STATUSES}
+        return {s.value: sum(1 for r in self.rows if r.status == s) for s in STATUSES}
 
     @property
     def complete(self) -> bool:
