@@ -558,7 +558,6 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
     """Send a validated plan to the catalogue; the result has one row per changed or new row."""
     workbook = Path(workbook)
     journal_path = settings.journal or workbook.with_name(workbook.stem + ".journal.jsonl")
-    journal = Journal(journal_path, workbook_id)
     result = ApplyResult(journal=journal_path)
     invalid, blocked = _invalid_rows(plan, report)
     result.rows.extend(invalid)
@@ -570,29 +569,14 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
         return result
     if confirm is not None and not confirm(preview):
         raise BulkError("stopped before writing anything, as asked")
-    run = _Run(catalogue, settings, journal, workbook.parent)
+    run = _Run(catalogue, settings, Journal(journal_path, workbook_id), workbook.parent)
     updates = [r for r in todo if r.action != "create"]  # updates and removals: read as they are now
     current = run.read(lambda: catalogue.packages_by_id([r.after["id"] for r in updates])) if updates else {}
-    names = {res.get("id"): res.get("name") or "" for rec in todo for res in rec.after.get("resources") or []}
     sorted_changes = {rec.key: sort_changes(rec, current[rec.after["id"]]) for rec in updates
                       if rec.after["id"] in current}
     if updates and not settings.dry_run and write_undo is not None:
-        pairs = []
-        for rec in updates:
-            now = current.get(rec.after["id"])
-            if now is None:
-                continue
-            pending, _, conflicts = sorted_changes[rec.key]
-            if pending and not conflicts:
-                if rec.action == "delete":
-                    continue  # a removed dataset is restored by an admin in the catalogue, not by a workbook
-                pairs.append((now, _after(now, pending)))
-        if pairs:
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            undo = settings.undo or workbook.with_name(f"{workbook.stem}.undo-{stamp}.xlsx")
-            write_undo(undo, pairs)
-            result.undo = undo
-    tick = progress("Applying", len(todo)) if progress else None
+        result.undo = _save_undo(updates, current, sorted_changes, settings, workbook, write_undo)
+    names = {res.get("id"): res.get("name") or "" for rec in todo for res in rec.after.get("resources") or []}
 
     def work(rec: RecordPlan) -> list[RowResult]:
         started = time.perf_counter()
@@ -603,12 +587,42 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
             outcome = {("record", rec.key): (FAILED, str(exc), 1)}
         return _row_results(rec, outcome, time.perf_counter() - started, names)
 
-    pool = ThreadPoolExecutor(max_workers=max(1, settings.workers))
+    _run_pool(run, todo, work, result, progress("Applying", len(todo)) if progress else None, names)
+    result.calls_made = run.calls_made
+    result.rows.sort(key=lambda r: (r.sheet, r.row or 0))
+    return result
+
+
+def _save_undo(updates: list[RecordPlan], current: dict[str, dict[str, Any]],
+               sorted_changes: dict[str, tuple[list[FieldChange], list[FieldChange], list[str]]],
+               settings: ApplySettings, workbook: Path,
+               write_undo: Callable[[Path, list[tuple[dict[str, Any], dict[str, Any]]]], None]) -> Path | None:
+    """Save the values the run is about to replace, as a workbook that puts them back; its path."""
+    pairs = []
+    for rec in updates:
+        now = current.get(rec.after["id"])
+        if now is None or rec.action == "delete":
+            continue  # a removed dataset is restored by an admin in the catalogue, not by a workbook
+        pending, _, conflicts = sorted_changes[rec.key]
+        if pending and not conflicts:
+            pairs.append((now, _after(now, pending)))
+    if not pairs:
+        return None
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    undo = settings.undo or workbook.with_name(f"{workbook.stem}.undo-{stamp}.xlsx")
+    write_undo(undo, pairs)
+    return undo
+
+
+def _run_pool(run: _Run, todo: list[RecordPlan], work: Callable[[RecordPlan], list[RowResult]], result: ApplyResult,
+              tick: Callable[[int], None] | None, names: dict[str, str]) -> None:
+    """Work through the records with a bounded pool; on Ctrl-C finish what is in flight and skip the rest."""
+    pool = ThreadPoolExecutor(max_workers=max(1, run.settings.workers))
     futures: dict[Future, RecordPlan] = {}
     queue = list(todo)
     try:
         while queue or futures:
-            while queue and len(futures) < settings.workers * 2 and not run.stop.is_set():
+            while queue and len(futures) < run.settings.workers * 2 and not run.stop.is_set():
                 rec = queue.pop(0)
                 futures[pool.submit(work, rec)] = rec
             if not futures:
@@ -623,11 +637,10 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
         run.stop.set()  # the calls in flight finish (the pool is shut down below)
         error = BulkError(f"apply stopped on an unexpected error ({type(exc).__name__}: {exc}) after "
                           f"{run.calls_made} calls")
-        error.outcome = (f"Every call it made is listed in {journal_path}; run apply again on the same workbook "
+        error.outcome = (f"Every call it made is listed in {result.journal}; run apply again on the same workbook "
                          "to carry on (what landed will show as unchanged).")
         raise error from exc
     except KeyboardInterrupt:
-        # finish what is in flight, write the report, stop
         run.stop.set()
         result.interrupted = True
         for future in list(futures):
@@ -637,9 +650,6 @@ def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: A
                                                                         0)}, 0.0, names))
     finally:
         pool.shutdown(wait=True)
-    result.calls_made = run.calls_made
-    result.rows.sort(key=lambda r: (r.sheet, r.row or 0))
-    return result
 
 
 def _own_creations(plan: Plan, report: ValidationReport, catalogue: Any) -> None:
