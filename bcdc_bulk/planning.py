@@ -707,8 +707,16 @@ class _Builder:
             for fld, text in changed.items():
                 entry[fld] = self.parser.value(fld, text, subfields.get(fld), group)
             touched = True
+        new_entries = self._place_entries(rec, sheet, base_path, group, entries, cells, rows)
+        if touched:
+            self._group_change(spec, sheet, rec, holder, base_path, resource_id, old_entries, new_entries, rows)
+
+    def _place_entries(self, rec: RecordPlan, sheet: SheetRows, base_path: tuple, group: str,
+                       entries: dict[int, dict[str, Any]], cells: dict[int, int],
+                       rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """The entries in their new order (an entry whose every cell was cleared is removed), each
+        remembered at its row, for placing problems."""
         ordered = [entries[p] for p in sorted(entries)]
-        # an entry whose every cell was cleared is removed: that is how a user deletes a contact
         new_entries = [e for e in ordered if any(v not in ("", None, []) for v in e.values())]
         new_positions = [p for p in sorted(entries) if entries[p] in new_entries]
         for i, position in enumerate(new_positions):
@@ -716,8 +724,13 @@ class _Builder:
                 rec.rows_at[base_path + (group, i)] = (sheet.name, cells[position])
         if rows:
             rec.rows_at.setdefault(base_path + (group,), (sheet.name, rows[0][0]))
-        if not touched:
-            return
+        return new_entries
+
+    def _group_change(self, spec: SheetSpec, sheet: SheetRows, rec: RecordPlan, holder: dict[str, Any],
+                      base_path: tuple, resource_id: str | None, old_entries: list[dict[str, Any]],
+                      new_entries: list[dict[str, Any]], rows: list[tuple[int, dict[str, Any]]]) -> None:
+        """Record a list whose entries really changed (a new resource's lists go with it)."""
+        group = spec.group or ""
         old_value = holder.get(group)
         if canonical(old_entries) == canonical(new_entries):
             return

@@ -66,3 +66,12 @@ def test_codes_and_statuses_read_as_their_values():
     assert f"{Code.CHOICE}" == str(Code.CHOICE) == "choice" and Code("typed-number") is Code.TYPED_NUMBER
     assert f"{Status.APPLIED:<9}|" == "applied  |" and {Status.FAILED: 1}["failed"] == 1
     assert all(code.fix for code in Code)
+
+
+def test_no_function_is_longer_than_sixty_lines():
+    long = []
+    for path in sorted(SOURCE.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
+                long.append(f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    assert long == []
