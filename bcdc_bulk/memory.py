@@ -1,0 +1,176 @@
+"""An in-memory catalogue that reads and writes as CKAN does (revise with ``match``, patch, create,
+delete, the schema's checks, roles) and can inject faults: apply, resume, conflicts and undo run
+against it in milliseconds. Contract tests run the same scenarios against a real CKAN.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from bcdc_bulk.catalogue import FileCatalogue, Organization
+from bcdc_bulk.errors import NotAuthorized, NotFound, ServerValidationError, TransientError
+from bcdc_bulk.problems import ERROR
+from bcdc_bulk.schema import shipped_licenses, shipped_schema
+
+# what a fault does to one call: "503" or "429" (refused, not done), "500" (failed, not done),
+# "timeout" (no answer, not done) or "lost" (done, but the answer never came back)
+Faults = Callable[[str, dict[str, Any]], str | None]
+WRITES = ("package_revise", "package_patch", "resource_patch", "package_create", "resource_create",
+          "package_delete", "resource_delete")
+
+
+class MemoryCatalogue(FileCatalogue):
+    """A catalogue held in memory, acting as ``user`` with ``roles`` (organization id -> role)."""
+
+    def __init__(self, packages: list[dict[str, Any]], organizations: list[Organization], user: str = "editor",
+                 roles: dict[str, str] | None = None, sysadmin: bool = False, faults: Faults | None = None) -> None:
+        super().__init__(None)
+        self.store: dict[str, dict[str, Any]] = {p["id"]: copy.deepcopy(p) for p in packages}
+        self._orgs = sorted(organizations, key=lambda o: o.name)
+        self.user, self.roles, self.sysadmin, self.faults = user, dict(roles or {}), sysadmin, faults
+        self.landed: list[tuple[str, str]] = []  # (action, package id) of every write that took effect
+        self.calls: list[str] = []
+
+    @property
+    def site(self) -> str:
+        """A name standing in for the site's URL."""
+        return "memory://catalogue"
+
+    def _load(self) -> list[dict[str, Any]]:
+        return [copy.deepcopy(p) for p in self.store.values()]
+
+    def user_name(self) -> str | None:
+        """Who the calls are made as."""
+        return self.user
+
+    def access(self) -> dict[str, Any] | None:
+        """The user's roles, as organization_list_for_user gives them."""
+        return {"user": self.user, "sysadmin": self.sysadmin, "roles": dict(self.roles)}
+
+    def packages_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The current packages with these ids (deleted ones absent, as a search leaves them out)."""
+        return {i: copy.deepcopy(self.store[i]) for i in ids if i in self.store and self._active(self.store[i])}
+
+    def package(self, ref: str) -> dict[str, Any] | None:
+        """One package by id or name, deleted ones included (as package_show gives them to an editor)."""
+        found = self.store.get(ref) or next((p for p in self.store.values() if p.get("name") == ref), None)
+        return copy.deepcopy(found) if found is not None else None
+
+    @staticmethod
+    def _active(pkg: dict[str, Any]) -> bool:
+        return pkg.get("state", "active") != "deleted"
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def call(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
+        """One action, as RemoteCatalogue.call: CKAN's answer, or a bcdc_bulk error."""
+        self.calls.append(action)
+        fault = self.faults(action, data) if self.faults and action in WRITES else None
+        if fault in ("503", "429"):
+            raise TransientError(f"busy (HTTP {fault})", status=int(fault))
+        if fault in ("500", "timeout"):
+            raise TransientError(f"failed ({fault})", status=500 if fault == "500" else None, maybe_done=True)
+        answer = getattr(self, "_" + action)(data)
+        if fault == "lost":
+            raise TransientError("the answer was lost", maybe_done=True)
+        return answer
+
+    def _writable(self, ref: str) -> dict[str, Any]:
+        pkg = self.store.get(ref) or next((p for p in self.store.values() if p.get("name") == ref), None)
+        if pkg is None or not self._active(pkg):
+            raise NotFound(f"no record {ref}")
+        self._may_edit(pkg.get("owner_org"))
+        return pkg
+
+    def _may_edit(self, org: str | None) -> None:
+        if not self.sysadmin and self.roles.get(org or "") not in ("editor", "admin"):
+            raise NotAuthorized(f"{self.user} may not edit records of {org}")
+
+    def _save(self, pkg: dict[str, Any], action: str) -> dict[str, Any]:
+        """Check the whole record as the server does, then store it."""
+        from bcdc_bulk.validation import Lookups, RecordChecker
+
+        orgs = {o.id: o.name for o in self.organizations()}
+        lookups = Lookups(licence_ids={str(x["id"]) for x in shipped_licenses()}, org_ids=set(orgs), org_names=orgs)
+        errors: dict[str, list[str]] = {}
+        for issue in RecordChecker(shipped_schema(), lookups).check(pkg):
+            if issue.severity == ERROR:
+                errors.setdefault(str(next((p for p in issue.path if isinstance(p, str)), "")), []).append(
+                    issue.message)
+        if errors:
+            raise ServerValidationError(f"rejected: {errors}", errors)
+        pkg["metadata_modified"] = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat()
+        self.store[pkg["id"]] = pkg
+        self.landed.append((action, pkg["id"]))
+        return copy.deepcopy(pkg)
+
+    def _package_revise(self, data: dict[str, Any]) -> dict[str, Any]:
+        current = self._writable(data["match"]["id"])
+        mismatched = [k for k, v in data["match"].items() if k != "id" and current.get(k) != v]
+        for key, value in data.items():
+            if key.startswith("match__resources__"):
+                rid, fld = key[len("match__resources__"):].split("__", 1)
+                res = next((r for r in current.get("resources") or [] if r.get("id") == rid), {})
+                if res.get(fld) != value:
+                    mismatched.append(f"resources__{rid}__{fld}")
+        if mismatched:
+            raise ServerValidationError("match failed", {"match": mismatched})
+        pkg = copy.deepcopy(current)
+        for pattern in data.get("filter") or []:
+            path = pattern.lstrip("-").split("__")
+            holder = pkg if len(path) == 1 else next(r for r in pkg["resources"] if r.get("id") == path[1])
+            holder.pop(path[-1], None)
+        pkg.update(data.get("update") or {})
+        for key, value in data.items():
+            if key.startswith("update__resources__") and key != "update__resources__extend":
+                rid = key[len("update__resources__"):]
+                next(r for r in pkg["resources"] if r.get("id") == rid).update(value)
+        for res in data.get("update__resources__extend") or []:
+            pkg.setdefault("resources", []).append(dict(res, id=str(uuid.uuid4()), package_id=pkg["id"]))
+        return {"package": self._save(pkg, "package_revise")}
+
+    def _package_patch(self, data: dict[str, Any]) -> dict[str, Any]:
+        pkg = copy.deepcopy(self._writable(data["id"]))
+        pkg.update({k: v for k, v in data.items() if k != "id"})
+        return self._save(pkg, "package_patch")
+
+    def _resource_patch(self, data: dict[str, Any]) -> dict[str, Any]:
+        owner = next((p for p in self.store.values() if any(r.get("id") == data["id"] for r in p.get("resources") or [])),
+                     None)
+        if owner is None:
+            raise NotFound(f"no resource {data['id']}")
+        pkg = copy.deepcopy(self._writable(owner["id"]))
+        next(r for r in pkg["resources"] if r["id"] == data["id"]).update(data)
+        return self._save(pkg, "resource_patch")
+
+    def _resource_create(self, data: dict[str, Any]) -> dict[str, Any]:
+        pkg = copy.deepcopy(self._writable(data["package_id"]))
+        resource = dict(data, id=str(uuid.uuid4()), package_id=pkg["id"])
+        pkg.setdefault("resources", []).append(resource)
+        self._save(pkg, "resource_create")
+        return resource
+
+    def _package_create(self, data: dict[str, Any]) -> dict[str, Any]:
+        self._may_edit(data.get("owner_org"))
+        if any(p.get("name") == data.get("name") for p in self.store.values()):
+            raise ServerValidationError("name in use", {"name": ["That URL is already in use."]})
+        pkg = dict(copy.deepcopy(data), id=str(uuid.uuid4()), state="active")
+        pkg["resources"] = [dict(r, id=str(uuid.uuid4()), package_id=pkg["id"]) for r in data.get("resources") or []]
+        return self._save(pkg, "package_create")
+
+    def _package_delete(self, data: dict[str, Any]) -> None:
+        pkg = self._writable(data["id"])
+        pkg["state"] = "deleted"
+        self.landed.append(("package_delete", pkg["id"]))
+
+    def _resource_delete(self, data: dict[str, Any]) -> None:
+        owner = next((p for p in self.store.values() if any(r.get("id") == data["id"] for r in p.get("resources") or [])),
+                     None)
+        if owner is None:
+            raise NotFound(f"no resource {data['id']}")
+        pkg = self._writable(owner["id"])
+        pkg["resources"] = [r for r in pkg["resources"] if r.get("id") != data["id"]]
+        self.landed.append(("resource_delete", pkg["id"]))
