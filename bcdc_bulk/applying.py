@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bcdc_bulk.errors import (
     BulkError,
@@ -48,6 +48,9 @@ from bcdc_bulk.planning import (
     same_value,
 )
 from bcdc_bulk.problems import Code, ValidationReport
+
+if TYPE_CHECKING:
+    from bcdc_bulk.catalogue import Catalogue
 
 
 class Status(str, Enum):
@@ -257,7 +260,7 @@ def _new_resource_there(current: dict[str, Any], resource: dict[str, Any]) -> bo
 # --- the run ----------------------------------------------------------------------------------------
 
 class _Run:
-    def __init__(self, catalogue: Any, settings: ApplySettings, journal: Journal, base: Path) -> None:
+    def __init__(self, catalogue: Catalogue, settings: ApplySettings, journal: Journal, base: Path) -> None:
         self.catalogue = catalogue
         self.settings = settings
         self.journal = journal
@@ -550,7 +553,7 @@ def _invalid_rows(plan: Plan, report: ValidationReport) -> tuple[list[RowResult]
     return list(rows.values()), blocked
 
 
-def apply_plan(catalogue: Any, plan: Plan, report: ValidationReport, settings: ApplySettings, workbook: Path,
+def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, settings: ApplySettings, workbook: Path,
                workbook_id: str, confirm: Callable[[Preview], bool] | None = None,
                progress: Callable[[str, int], Callable[[int], None]] | None = None,
                write_undo: Callable[[Path, list[tuple[dict[str, Any], dict[str, Any]]]], None] | None = None,
@@ -652,7 +655,7 @@ def _run_pool(run: _Run, todo: list[RecordPlan], work: Callable[[RecordPlan], li
         pool.shutdown(wait=True)
 
 
-def _own_creations(plan: Plan, report: ValidationReport, catalogue: Any) -> None:
+def _own_creations(plan: Plan, report: ValidationReport, catalogue: Catalogue) -> None:
     """A new row whose dataset an earlier run of this workbook created (it has our name, title
     and organization) is not a clash of names: it is done, and create() will say so."""
     in_use = (Code.NAME_IN_USE, Code.TITLE_IN_USE)
@@ -665,7 +668,7 @@ def _own_creations(plan: Plan, report: ValidationReport, catalogue: Any) -> None
             report.problems = [p for p in report.problems if not (p.record == rec.key and p.code in in_use)]
 
 
-def apply_workbook(path: Path, catalogue: Any, settings: ApplySettings,
+def apply_workbook(path: Path, catalogue: Catalogue, settings: ApplySettings,
                    confirm: Callable[[Preview], bool] | None = None,
                    progress: Callable[[str, int], Callable[[int], None]] | None = None,
                    ) -> tuple[ApplyResult, ValidationReport]:

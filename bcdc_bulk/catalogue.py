@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from bcdc_bulk import __version__
 from bcdc_bulk.errors import (
+    BulkError,
     CatalogueError,
     NotAuthorized,
     NotFound,
@@ -77,6 +78,18 @@ class Catalogue(Protocol):
 
     def titles_in_use(self, titles: list[str]) -> dict[str, str]:
         """Which of these titles the catalogue already has: title -> id of the package using it."""
+
+    def packages_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The packages with these ids as they are now (deleted or unknown ones absent)."""
+
+    def package(self, ref: str) -> dict[str, Any] | None:
+        """One package by id or name, as it is now (None when there is none)."""
+
+    def call(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
+        """A write (package_revise with ``match``, package_patch, resource_patch, package_create,
+        resource_create with an upload in ``files``, package_delete, resource_delete), with the API's
+        errors as bcdc_bulk.errors. Three catalogues answer: RemoteCatalogue (a live CKAN),
+        MemoryCatalogue (in memory, for tests and dry runs) and FileCatalogue (read-only: refuses)."""
 
 
 def resolve_org(catalogue: Catalogue, ref: str) -> Organization:
@@ -204,6 +217,20 @@ class FileCatalogue:
         """Titles of the file's packages among ``titles``."""
         wanted = set(titles)
         return {p["title"]: p.get("id", "") for p in self._load() if p.get("title") in wanted}
+
+    def packages_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The file's packages with these ids (deleted ones absent)."""
+        wanted = set(ids)
+        return {p["id"]: p for p in self._load() if p.get("id") in wanted and p.get("state") != "deleted"}
+
+    def package(self, ref: str) -> dict[str, Any] | None:
+        """One of the file's packages, by id or name."""
+        return next((p for p in self._load() if ref in (p.get("id"), p.get("name"))), None)
+
+    def call(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
+        """A catalogue file is read-only."""
+        raise BulkError(f"{self.site} is a catalogue file, which is read-only; apply to a CKAN site (-r prod, "
+                        "test or a URL)")
 
 
 def _org(raw: dict[str, Any]) -> Organization:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
@@ -31,6 +31,9 @@ from bcdc_bulk.planning import Plan, RecordPlan, is_upload
 from bcdc_bulk.problems import ERROR, WARNING, Code, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list, value_text
+
+if TYPE_CHECKING:
+    from bcdc_bulk.catalogue import Catalogue
 
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
 TAG_RE = re.compile(r"^[\w \-.]+$", re.UNICODE)
@@ -703,7 +706,7 @@ def _place(rec: RecordPlan, issue: Issue, pre_existing: bool) -> Problem:
                    issue.severity, rec.key, pre_existing, rec.name)
 
 
-def gather_lookups(book: Any, plan: Plan, catalogue: Any | None) -> Lookups:
+def gather_lookups(book: Any, plan: Plan, catalogue: Catalogue | None) -> Lookups:
     """Lookups from the workbook's own lists, and from the catalogue when there is one:
     the user's roles, and whether new names and titles are taken on the server."""
     orgs = dict(book.lookups.get("organizations", {}))
@@ -728,7 +731,7 @@ def gather_lookups(book: Any, plan: Plan, catalogue: Any | None) -> Lookups:
     return lookups
 
 
-def validate_workbook(book: Any, catalogue: Any | None = None) -> tuple[Plan, ValidationReport]:
+def validate_workbook(book: Any, catalogue: Catalogue | None = None) -> tuple[Plan, ValidationReport]:
     """Plan a read workbook and validate every changed or new record."""
     from bcdc_bulk.planning import build_plan
 
