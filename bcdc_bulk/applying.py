@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,13 +46,13 @@ from bcdc_bulk.planning import (
     record_calls,
     same_value,
 )
-from bcdc_bulk.problems import Code, ValidationReport
+from bcdc_bulk.problems import Code, TextEnum, ValidationReport
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
 
 
-class Status(str, Enum):
+class Status(TextEnum):
     """What happened to a row (the report's status column); a str, so it serializes as its value."""
 
     APPLIED = "applied"
@@ -64,12 +63,6 @@ class Status(str, Enum):
     CONFLICT = "conflict"
     FAILED = "failed"
     SKIPPED = "skipped"
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
 
 APPLIED, CREATED, REMOVED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED = Status

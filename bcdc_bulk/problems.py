@@ -9,7 +9,17 @@ ERROR = "error"
 WARNING = "warning"
 
 
-class Code(str, Enum):
+class TextEnum(str, Enum):
+    """An enum whose members are their text everywhere: in f-strings, str(), JSON and CSV alike."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class Code(TextEnum):
     """Every problem code, in one place: stable for scripts (reports carry the value), each with what
     it means and how to fix it. A str, so a code compares, sorts and serializes as its value."""
 
@@ -56,12 +66,6 @@ class Code(str, Enum):
     RESOURCE_MOVED = "resource-moved"
     POSITION = "position"
     DUPLICATE_POSITION = "duplicate-position"
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
     @property
     def fix(self) -> str:
