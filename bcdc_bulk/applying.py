@@ -86,6 +86,32 @@ class ApplySettings:
     undo: Path | None = None  # default: <workbook>.undo-<time>.xlsx beside it
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one change, one new resource, or a whole record."""
+
+    status: Status
+    message: str = ""
+    attempts: int = 0
+
+
+@dataclass
+class RecordOutcome:
+    """What happened to one record: to the whole of it (a conflict, a creation ...), or change by change
+    (by label) and new resource by new resource (by index in the record's resources)."""
+
+    whole: Outcome | None = None
+    changes: dict[str, Outcome] = field(default_factory=dict)
+    new: dict[int, Outcome] = field(default_factory=dict)
+
+    def of(self, change: FieldChange, new_index: int | None = None) -> Outcome:
+        """The outcome a change had (the record's, when the record was decided as a whole)."""
+        if self.whole is not None:
+            return self.whole
+        found = self.new.get(new_index) if new_index is not None else self.changes.get(change.label)
+        return found or Outcome(UNCHANGED)
+
+
 @dataclass
 class RowResult:
     """What happened to one changed or new row of the workbook."""
@@ -322,24 +348,24 @@ class _Run:
 
     def update(self, rec: RecordPlan, current: dict[str, Any] | None,
                sorted_changes: tuple[list[FieldChange], list[FieldChange], list[str]] | None
-               ) -> dict[tuple[str, str], tuple[str, str, int]]:
-        """Write one existing record; returns (label kind, key) -> (status, message, attempts)."""
-        outcome: dict[tuple[str, str], tuple[str, str, int]] = {}
+               ) -> RecordOutcome:
+        """Write one existing record; what happened, change by change."""
+        outcome = RecordOutcome()
         if (current is None or current.get("state") == "deleted") and rec.action == "delete":
-            return {("record", rec.key): (UNCHANGED, "already removed from the catalogue", 0)}
+            return RecordOutcome(Outcome(UNCHANGED, "already removed from the catalogue"))
         if current is None or sorted_changes is None:
-            return {("record", rec.key): (FAILED, "the dataset is no longer in the catalogue (deleted since the "
-                                                  "export, or you may not see it)", 0)}
+            return RecordOutcome(Outcome(FAILED, "the dataset is no longer in the catalogue (deleted since the "
+                                                 "export, or you may not see it)"))
         pending, done, conflicts = sorted_changes
         if conflicts:  # the whole record waits: its rows are one dataset, saved together
-            return {("record", rec.key): (CONFLICT, "not written: changed in the catalogue since the export. "
-                                                    + "; ".join(conflicts), 0)}
+            return RecordOutcome(Outcome(CONFLICT, "not written: changed in the catalogue since the export. "
+                                                   + "; ".join(conflicts)))
         for change in done:
-            outcome[("change", change.label)] = (UNCHANGED, "the catalogue already has this value", 0)
+            outcome.changes[change.label] = Outcome(UNCHANGED, "the catalogue already has this value")
         new_resources = [i for i in rec.new_resources if not _new_resource_there(current, rec.after["resources"][i])]
         for i in rec.new_resources:
             if i not in new_resources:
-                outcome[("new", str(i))] = (UNCHANGED, "the catalogue already has this resource", 0)
+                outcome.new[i] = Outcome(UNCHANGED, "the catalogue already has this resource")
         if not pending and not new_resources:
             return outcome
         todo = copy.copy(rec)
@@ -347,16 +373,12 @@ class _Run:
                                   and any(c.new is rec.after["resources"][i] for i in new_resources)]
         todo.new_resources = new_resources
         for call in record_calls(todo, self.settings.method):
-            keys = [("change", c.label) for c in call.changes if not (c.field == "resources" and not c.resource_id)]
-            keys += [("new", str(i)) for i in new_resources if any(c.new is rec.after["resources"][i]
-                                                                  for c in call.changes)]
             if self.stop.is_set():
-                for key in keys:
-                    outcome[key] = (SKIPPED, "not sent: the run was stopped", 0)
+                _record(outcome, call, rec, new_resources, Outcome(SKIPPED, "not sent: the run was stopped"))
                 continue
             if self.settings.dry_run:
-                for key in keys:
-                    outcome[key] = (REMOVED if call.action in REMOVALS else APPLIED, "dry run: would be sent", 0)
+                done_status = REMOVED if call.action in REMOVALS else APPLIED
+                _record(outcome, call, rec, new_resources, Outcome(done_status, "dry run: would be sent"))
                 continue
 
             def landed(call: Call = call) -> bool:
@@ -370,27 +392,26 @@ class _Run:
                     _new_resource_there(now, c.new) for c in call.changes
                     if c.field == "resources" and not c.resource_id)
 
-            status, message, attempts = self._do(call, rec, landed, REMOVED if call.action in REMOVALS else APPLIED)
-            for key in keys:
-                outcome[key] = (status, message, attempts)
+            sent = self._do(call, rec, landed, REMOVED if call.action in REMOVALS else APPLIED)
+            _record(outcome, call, rec, new_resources, sent)
         return outcome
 
-    def create(self, rec: RecordPlan) -> dict[tuple[str, str], tuple[str, str, int]]:
+    def create(self, rec: RecordPlan) -> RecordOutcome:
         """Create one new dataset (and its uploads), never twice."""
         earlier = self.journal.created.get(rec.key)
         ref = earlier or rec.after.get("name") or ""
         existing = self.read(lambda: self.catalogue.package(ref)) if ref else None
         if existing is not None:
             if earlier or is_our_creation(rec, existing):
-                return {("record", rec.key): (UNCHANGED, f"already created (id {existing['id']})", 0)}
-            return {("record", rec.key): (CONFLICT, f"a dataset named '{rec.name}' was created in the catalogue since "
-                                                    "the export; choose another URL name", 0)}
+                return RecordOutcome(Outcome(UNCHANGED, f"already created (id {existing['id']})"))
+            return RecordOutcome(Outcome(CONFLICT, f"a dataset named '{rec.name}' was created in the catalogue since "
+                                                   "the export; choose another URL name"))
         if self.settings.dry_run:
-            return {("record", rec.key): (CREATED, "dry run: would be created", 0)}
+            return RecordOutcome(Outcome(CREATED, "dry run: would be created"))
         if self.stop.is_set():
-            return {("record", rec.key): (SKIPPED, "not sent: the run was stopped", 0)}
+            return RecordOutcome(Outcome(SKIPPED, "not sent: the run was stopped"))
         calls = record_calls(rec, self.settings.method)
-        status, message, attempts = (CREATED, "", 0)
+        sent = Outcome(CREATED)
         for n, call in enumerate(calls):
             if n:  # uploads after the dataset exists
                 call.data["package_id"] = rec.after.get("id") or rec.name
@@ -404,48 +425,59 @@ class _Run:
                     return now.get("title") == rec.after.get("title")
                 return any(r.get("name") == call.data.get("name") for r in now.get("resources") or [])
 
-            status, message, attempts = self._do(call, rec, landed, CREATED)
-            if status != CREATED:
+            sent = self._do(call, rec, landed, CREATED)
+            if sent.status != CREATED:
                 break
-        return {("record", rec.key): (status, message, attempts)}
+        return RecordOutcome(sent)
 
-    def _do(self, call: Call, rec: RecordPlan, landed: Callable[[], bool], ok: str) -> tuple[str, str, int]:
+    def _do(self, call: Call, rec: RecordPlan, landed: Callable[[], bool], ok: Status) -> Outcome:
         try:
             answer, attempts = self.send(call, landed)
         except ServerValidationError as exc:
             if "match" in exc.errors:  # changed by someone else between our read and this write
                 self.journal.write(record=rec.key, action=call.action, status=CONFLICT, message=str(exc))
                 fields = ", ".join(str(f) for f in exc.errors["match"]) if isinstance(exc.errors["match"], list) else ""
-                return CONFLICT, ("not written: changed in the catalogue while this run was applying it "
-                                  f"({fields}); export again to see their change"), 1
+                return Outcome(CONFLICT, ("not written: changed in the catalogue while this run was applying it "
+                                  f"({fields}); export again to see their change"), 1)
             where = _server_cells(rec, exc.errors)
             self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
-            return FAILED, f"the catalogue refused it: {where}", 1
+            return Outcome(FAILED, f"the catalogue refused it: {where}", 1)
         except NotAuthorized:
             self.journal.write(record=rec.key, action=call.action, status=FAILED, message="not authorized")
-            return FAILED, ("the catalogue refused it (HTTP 403): you may not edit this record; ask an admin of "
-                            "its organization for the editor role"), 1
+            return Outcome(FAILED, ("the catalogue refused it (HTTP 403): you may not edit this record; ask an admin of "
+                            "its organization for the editor role"), 1)
         except NotFound:
             self.journal.write(record=rec.key, action=call.action, status=FAILED, message="not found")
-            return FAILED, "the record is no longer in the catalogue (HTTP 404): deleted since the export?", 1
+            return Outcome(FAILED, "the record is no longer in the catalogue (HTTP 404): deleted since the export?", 1)
         except TransientError as exc:
             self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
             tries = getattr(exc, "attempts", self.settings.retries + 1)
             if exc.status == 500:
-                return FAILED, (f"{exc} (the same on all {tries} tries: the catalogue cannot save this record as it "
+                return Outcome(FAILED, (f"{exc} (the same on all {tries} tries: the catalogue cannot save this record as it "
                                 "is; this is not a network fault. Check its stored values, or ask the catalogue's "
-                                "administrators)"), tries
-            return FAILED, f"{exc} (tried {tries} times; run apply again to retry)", tries
+                                "administrators)"), tries)
+            return Outcome(FAILED, f"{exc} (tried {tries} times; run apply again to retry)", tries)
         except CatalogueError as exc:
             self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
-            return FAILED, str(exc), 1
+            return Outcome(FAILED, str(exc), 1)
         if call.action == "package_create":
             created_id = (answer or {}).get("id") or rec.after.get("id")
             rec.after["id"] = created_id
             self.journal.write(record=rec.key, action=call.action, status=CREATED, id=created_id, name=rec.name)
         else:
             self.journal.write(record=rec.key, action=call.action, status=ok, id=rec.after.get("id"))
-        return ok, "", attempts
+        return Outcome(ok, "", attempts)
+
+
+def _record(outcome: RecordOutcome, call: Call, rec: RecordPlan, new_resources: list[int], sent: Outcome) -> None:
+    """Note what happened to each change a call carried (new resources by their index)."""
+    for change in call.changes:
+        if change.field == "resources" and not change.resource_id:
+            for i in new_resources:
+                if change.new is rec.after["resources"][i]:
+                    outcome.new[i] = sent
+        else:
+            outcome.changes[change.label] = sent
 
 
 def _server_cells(rec: RecordPlan, errors: dict[str, Any]) -> str:
@@ -471,15 +503,14 @@ def _server_cells(rec: RecordPlan, errors: dict[str, Any]) -> str:
     return "; ".join(parts) or "no details given"
 
 
-def _row_results(rec: RecordPlan, outcome: dict[tuple[str, str], tuple[str, str, int]], seconds: float,
-                 names: dict[str, str]) -> list[RowResult]:
+def _row_results(rec: RecordPlan, outcome: RecordOutcome, seconds: float, names: dict[str, str]) -> list[RowResult]:
     """One result per workbook row of the record: its changes, and the worst outcome among them."""
     rows: dict[tuple[str, int | None], dict[str, Any]] = {}
     rank = {s: i for i, s in enumerate((FAILED, CONFLICT, SKIPPED, INVALID, APPLIED, CREATED, REMOVED, UNCHANGED))}
 
-    def add(sheet: str, row: int | None, text: str, key: tuple[str, str], resource_id: str = "",
+    def add(sheet: str, row: int | None, text: str, found: Outcome, resource_id: str = "",
             removal: bool = False) -> None:
-        status, message, attempts = outcome.get(("record", rec.key)) or outcome.get(key) or (UNCHANGED, "", 0)
+        status, message, attempts = found.status, found.message, found.attempts
         entry = rows.setdefault((sheet, row), {"changes": [], "status": status, "message": message,
                                                "attempts": attempts, "resource_id": resource_id, "removal": False})
         entry["removal"] = entry["removal"] or removal
@@ -495,11 +526,9 @@ def _row_results(rec: RecordPlan, outcome: dict[tuple[str, str], tuple[str, str,
         sheet, row = (cell.sheet, cell.row) if cell else ("Datasets", None)
         if change.field == "resources" and not change.resource_id:
             index = next((i for i in rec.new_resources if rec.after["resources"][i] is change.new), None)
-            add(sheet, row, f"new resource '{(change.new or {}).get('name', '')}'",
-                ("new", str(index)) if rec.action == "update" else ("record", rec.key))
+            add(sheet, row, f"new resource '{(change.new or {}).get('name', '')}'", outcome.of(change, index))
         else:
-            add(sheet, row, describe(change), ("change", change.label) if rec.action != "create" else ("record", rec.key),
-                change.resource_id or "", change.removal)
+            add(sheet, row, describe(change), outcome.of(change), change.resource_id or "", change.removal)
     out = []
     for (sheet, row), entry in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         rid = entry["resource_id"]
@@ -580,7 +609,7 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
             outcome = run.create(rec) if rec.action == "create" else run.update(
                 rec, current.get(rec.after["id"]), sorted_changes.get(rec.key))
         except CatalogueError as exc:  # a read that failed for good: this record only
-            outcome = {("record", rec.key): (FAILED, str(exc), 1)}
+            outcome = RecordOutcome(Outcome(FAILED, str(exc), 1))
         return _row_results(rec, outcome, time.perf_counter() - started, names)
 
     _run_pool(run, todo, work, result, progress("Applying", len(todo)) if progress else None, names)
@@ -642,8 +671,8 @@ def _run_pool(run: _Run, todo: list[RecordPlan], work: Callable[[RecordPlan], li
         for future in list(futures):
             result.rows.extend(future.result())
         for rec in queue:
-            result.rows.extend(_row_results(rec, {("record", rec.key): (SKIPPED, "not sent: the run was stopped",
-                                                                        0)}, 0.0, names))
+            result.rows.extend(_row_results(rec, RecordOutcome(Outcome(SKIPPED, "not sent: the run was stopped")),
+                                            0.0, names))
     finally:
         pool.shutdown(wait=True)
 

@@ -51,16 +51,30 @@ def test_a_changed_entry_is_described_by_what_differs():
 
 
 def test_a_record_wide_outcome_covers_every_row_of_the_record():
-    from bcdc_bulk.applying import CONFLICT, _row_results
+    from bcdc_bulk.applying import CONFLICT, Outcome, RecordOutcome, _row_results
 
     new_res = {"name": "Added"}
     rec = record([FieldChange("title", "Old", "New", cell=CellRef("Datasets", 3, "C")),
                   FieldChange("resources", None, new_res, cell=CellRef("Resources", 9))])
     rec.after = dict(rec.before, resources=rec.before["resources"] + [new_res])
     rec.new_resources = [1]
-    rows = _row_results(rec, {("record", "p1"): (CONFLICT, "changed since the export", 0)}, 0.1, {})
+    rows = _row_results(rec, RecordOutcome(Outcome(CONFLICT, "changed since the export")), 0.1, {})
     assert [(r.sheet, r.row, r.status) for r in rows] == [("Datasets", 3, CONFLICT), ("Resources", 9, CONFLICT)]
     assert rows[1].changes == "new resource 'Added'"
+
+
+def test_each_change_and_new_resource_has_its_own_outcome():
+    from bcdc_bulk.applying import APPLIED, FAILED, UNCHANGED, Outcome, RecordOutcome, _row_results
+
+    new_res = {"name": "Added"}
+    title = FieldChange("title", "Old", "New", cell=CellRef("Datasets", 3, "C"))
+    rec = record([title, FieldChange("resources", None, new_res, cell=CellRef("Resources", 9))])
+    rec.after = dict(rec.before, resources=rec.before["resources"] + [new_res])
+    rec.new_resources = [1]
+    outcome = RecordOutcome(changes={title.label: Outcome(APPLIED, "", 1)}, new={1: Outcome(FAILED, "refused", 2)})
+    rows = _row_results(rec, outcome, 0.1, {})
+    assert [(r.row, r.status, r.message, r.attempts) for r in rows] == [(3, APPLIED, "", 1), (9, FAILED, "refused", 2)]
+    assert RecordOutcome().of(title) == Outcome(UNCHANGED)
 
 
 class AlwaysFailing:
