@@ -66,9 +66,8 @@ def _custom_properties(zf: zipfile.ZipFile) -> dict[str, str]:
     return {prop.get("name", ""): "".join(prop.itertext()) for prop in root}
 
 
-def _open(path: Path) -> Any:
-    from python_calamine import CalamineWorkbook
-
+def _check_file(path: Path) -> None:
+    """Refuse what is not an .xlsx file at all, saying what it looks like instead."""
     if not path.is_file():
         raise WorkbookError(f"{path} does not exist" if not path.exists() else f"{path} is not a file")
     if path.stat().st_size == 0:
@@ -80,11 +79,12 @@ def _open(path: Path) -> Any:
                             "unprotected Excel workbook (.xlsx) and try again")
     if not head.startswith(b"PK"):
         raise WorkbookError(f"{path.name} is not an Excel workbook (.xlsx); was it saved as CSV or another format?")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            _refuse_ods(path, zf)
-    except zipfile.BadZipFile:
-        pass  # calamine says what is wrong with it
+
+
+def _open(path: Path) -> Any:
+    """The workbook's cells (python-calamine), or a clear refusal."""
+    from python_calamine import CalamineWorkbook
+
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for broken files
@@ -229,9 +229,14 @@ def _missing_sheet(name: str, present: list[str]) -> str:
 def read_workbook(path: Path) -> ReadWorkbook:
     """Read a workbook exported by bcdc-bulk; refuse one whose structure is broken."""
     path = Path(path)
-    book = _open(path)
-    with zipfile.ZipFile(path) as zf:  # opened once: properties, sheet parts, formulas
-        return _read(path, book, zf)
+    _check_file(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise WorkbookError(f"{path.name} cannot be read as an Excel workbook: {exc}") from None
+    with zf:  # opened once: its kind, properties, sheet parts, formulas
+        _refuse_ods(path, zf)
+        return _read(path, _open(path), zf)
 
 
 def _read(path: Path, book: Any, zf: zipfile.ZipFile) -> ReadWorkbook:
