@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bcdc_bulk.converters import same_value
 from bcdc_bulk.errors import (
     BulkError,
     CatalogueError,
@@ -44,7 +45,6 @@ from bcdc_bulk.planning import (
     describe,
     quoted,
     record_calls,
-    same_value,
 )
 from bcdc_bulk.problems import Code, TextEnum, ValidationReport
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from bcdc_bulk.catalogue import Catalogue, Organization, resolve_org
+from bcdc_bulk.converters import value_text
 from bcdc_bulk.export import Progress, read_packages, write_records
 from bcdc_bulk.problems import ERROR
 from bcdc_bulk.schema import Field, Schema
-from bcdc_bulk.tables import Renderer, normalize_cell, value_text
+from bcdc_bulk.tables import Renderer, normalize_cell
 from bcdc_bulk.validation import Issue, Lookups, RecordChecker
 from bcdc_bulk.workbook_write import TOTAL, ExtraSheets, Purpose, Table
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bcdc_bulk.converters import canonical, same_value, value_text
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.problems import ERROR, WARNING, Code, Problem
 from bcdc_bulk.schema import Field, Schema, schema_from_dict
 from bcdc_bulk.tables import (
     DATASET_KEY,
-    DISPLAYED,
     ILLEGAL_XML,
     MAX_CELL,
     PARENT_NAME,
@@ -39,7 +38,6 @@ from bcdc_bulk.tables import (
     normalize_cell,
     parse_list,
     same_text,
-    value_text,
 )
 from bcdc_bulk.workbook_read import ReadWorkbook, SheetRows
 
@@ -154,80 +152,6 @@ def renderer_for(book: ReadWorkbook) -> Renderer:
     return Renderer(schema, load_layout(), book.lookups.get("organizations", {}), book.lookups.get("licences", {}))
 
 
-# --- cell text back to values -------------------------------------------------------------
-
-class Parser:
-    """Turns the text of a cell back into the value the API takes (inverse of Renderer)."""
-
-    def __init__(self, renderer: Renderer) -> None:
-        self.schema: Schema = renderer.schema
-        self.org_ids = {name: oid for oid, name in renderer.org_names.items()}
-        self.licence_ids = dict(renderer.licence_titles)
-
-    def org(self, text: str) -> str:
-        """An organization name (as shown) back to its id; unknown names are kept for validation to flag."""
-        return self.org_ids.get(text, text)
-
-    def licence(self, text: str) -> str:
-        """A licence as the dropdown shows it ('2 - Open Government Licence - British Columbia'), its
-        id ('2') or its title, back to the id. Anything else is kept as typed, for planning to refuse:
-        a number with another licence's title (a fill handle counting up) is not a licence."""
-        if text in self.licence_ids:
-            return text
-        head, _, title = text.partition(" - ")
-        if self.licence_ids.get(head.strip()) == title.strip():
-            return head.strip()
-        for lid, known in self.licence_ids.items():
-            if known == text:
-                return lid
-        return text
-
-    def value(self, name: str, text: str, fld: Field | None, group: str | None = None) -> Any:
-        """The API value of one cell of field ``name`` (in repeating group ``group``)."""
-        if group == "contacts" and name == "org":
-            return self.org(text)
-        if group == "contacts" and name == DISPLAYED:
-            return [DISPLAYED] if text.strip() else []
-        if fld is not None and fld.choices and not fld.is_multiple_choice:
-            return fld.choice_text.stored(text)
-        if group is None and name == "tags":
-            return [{"name": t.strip()} for t in text.split(",") if t.strip()]
-        if group is None and name == "owner_org":
-            return self.org(text)
-        if group is None and name == "license_id":
-            return self.licence(text)
-        if fld is not None and fld.is_multiple_choice:
-            return [fld.choice_text.stored(v.strip()) for v in text.split(",") if v.strip()]
-        if fld is not None and fld.preset == "json_object" and text.strip():
-            try:
-                return json.loads(text)
-            except ValueError:
-                return text  # validation names it
-        return text
-
-
-def canonical(value: Any) -> str:
-    """Comparable text of a value, so '"a, b"' and ['a', 'b'] tags, or None and '', compare equal."""
-    if value is None or value == [] or value == "":
-        return ""
-    if isinstance(value, list) and all(isinstance(v, dict) and set(v) <= {"name", "display_name", "id", "state",
-                                                                         "vocabulary_id"} for v in value):
-        return json.dumps(sorted(v.get("name", "") for v in value))
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.dumps(json.loads(value), sort_keys=True)
-        except ValueError:
-            return value
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def same_value(a: Any, b: Any) -> bool:
-    """True when two API values mean the same (see canonical)."""
-    return canonical(a) == canonical(b)
-
-
 def quoted(value: Any) -> str:
     """A value in quotes for a message a person reads: line breaks shown as ↵, cut at 200 characters."""
     text = value if isinstance(value, str) else value_text(value)
@@ -267,7 +191,7 @@ class _Builder:
     def __init__(self, book: ReadWorkbook) -> None:
         self.book = book
         self.renderer = renderer_for(book)
-        self.parser = Parser(self.renderer)
+        self.converters = self.renderer.converters
         self.packages = list(book.snapshot.values())
         self.specs = {s.name: s for s in self.renderer.sheet_specs(self.packages)}
         self.by_name = {p.get("name"): p for p in self.packages}
@@ -414,7 +338,7 @@ class _Builder:
     def set_field(self, rec: RecordPlan, fld_name: str, text: str, fld: Field | None,
                   resource_id: str | None, cell: CellRef) -> None:
         """Set one changed field in the record's after-state, unless the change is only cosmetic."""
-        new = self.parser.value(fld_name, text, fld)
+        new = self.converters.of(fld_name, fld).value(text)
 
         def holder_of() -> dict[str, Any]:
             return rec.after if resource_id is None else next(r for r in rec.after["resources"]
@@ -487,7 +411,7 @@ class _Builder:
         for fld in self.editable(spec, sheet):
             text = "" if fld in bad else cell_text(values.get(fld))
             if text:
-                after[fld] = self.parser.value(fld, text, self.fields_of(spec).get(fld))
+                after[fld] = self.converters.of(fld, self.fields_of(spec).get(fld)).value(text)
                 rec.changes.append(FieldChange(fld, None, after[fld], None,
                                                CellRef(sheet.name, number, sheet.letter(fld))))
         if name:  # (a name used twice is validation's to report, with the other clashes)
@@ -570,7 +494,7 @@ class _Builder:
         for fld in self.editable(spec, sheet):
             text = "" if fld in bad else cell_text(values.get(fld))
             if text:
-                resource[fld] = self.parser.value(fld, text, self.fields_of(spec).get(fld))
+                resource[fld] = self.converters.of(fld, self.fields_of(spec).get(fld)).value(text)
         rec.rows_at[("resources", index)] = (sheet.name, number)
         rec.after["resources"].append(resource)
         rec.new_resources.append(index)
@@ -705,7 +629,7 @@ class _Builder:
                 continue
             entry = entries.setdefault(position, {})
             for fld, text in changed.items():
-                entry[fld] = self.parser.value(fld, text, subfields.get(fld), group)
+                entry[fld] = self.converters.of(fld, subfields.get(fld), group).value(text)
             touched = True
         new_entries = self._place_entries(rec, sheet, base_path, group, entries, cells, rows)
         if touched:

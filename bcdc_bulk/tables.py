@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from bcdc_bulk.converters import DISPLAYED, Converters, stored_displayed
 from bcdc_bulk.schema import Field, Schema
 
 MAX_CELL = 32_767  # Excel's limit, counted in UTF-16 code units
@@ -25,7 +26,6 @@ PARENT_NAME = "package_name"
 RESOURCE_ID = "resource_id"
 RESOURCE_NAME = "resource_name"
 POSITION = "position"
-DISPLAYED = "displayed"
 REMOVE_FIELD = "remove"  # the column where a person marks a row for removal
 REMOVE_MARK = "remove"  # what the mark says (its dropdown offers only this)
 PROBLEMS_FIELD = "_problems"  # the column validate --annotate adds (reading ignores it)
@@ -115,22 +115,6 @@ def is_lossy(value: str) -> bool:
     return value.endswith(TRUNCATION_MARK) or REPLACEMENT in value
 
 
-def value_text(value: Any, fld: Field | None = None) -> str:
-    """The canonical text of a stored value (before display_text)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    if isinstance(value, str):
-        return fld.choice_text.shown(value) if fld is not None and fld.choices else value
-    if fld is not None and fld.is_multiple_choice and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        shown = fld.choice_text.shown if fld.choices else str
-        return ", ".join(shown(v) for v in value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 def normalize_cell(value: Any) -> str:
     """What a spreadsheet cell reads back as, reduced to comparable text.
 
@@ -171,17 +155,6 @@ def same_text(exported: str, cell: Any) -> bool:
 
 # --- sheets ------------------------------------------------------------------------
 
-def _contact_displayed(contact: dict[str, Any]) -> str:
-    shown = contact.get(DISPLAYED)
-    if isinstance(shown, bool):  # composite-era records say "displayed": true
-        return DISPLAYED if shown else ""
-    if isinstance(shown, list):
-        return DISPLAYED if DISPLAYED in shown else ""
-    if isinstance(shown, str):
-        return DISPLAYED if shown else ""
-    return DISPLAYED if str(contact.get("private", "")).lower() == "display" else ""
-
-
 def parse_list(value: Any) -> list[dict[str, Any]]:
     """A repeating field's entries, whichever era stored it (list, JSON text, single dict)."""
     if value is None or value == "":
@@ -207,36 +180,11 @@ class Renderer:
         self.layout = layout
         self.org_names = org_names  # org id -> org name
         self.licence_titles = licence_titles or {}  # licence id -> title
+        self.converters = Converters(schema, org_names, self.licence_titles)
 
-    def licence_text(self, value: Any) -> str:
-        """A licence shown as 'id - title', so the cell says what it means."""
-        if not isinstance(value, str) or not value:
-            return value_text(value)
-        title = self.licence_titles.get(value)
-        return f"{value} - {title}" if title else value
-
-    def org_text(self, value: Any) -> str:
-        """An organization shown by name."""
-        return self.org_names.get(value, value) if isinstance(value, str) else value_text(value)
-
-    def field_text(self, name: str, value: Any, fld: Field | None) -> str:
-        """Text of one top-level field of a package or resource."""
-        if name == "tags" and isinstance(value, list):
-            return ", ".join(t.get("name", "") if isinstance(t, dict) else str(t) for t in value)
-        if name == "owner_org":
-            return self.org_text(value)
-        if name == "license_id":
-            return self.licence_text(value)
-        if name == "organization" and isinstance(value, dict):
-            return value.get("name", "")
-        if name == "groups" and isinstance(value, list):
-            return ", ".join(g.get("name", "") for g in value if isinstance(g, dict))
-        if fld is not None and fld.is_multiple_choice and isinstance(value, str) and value.startswith("["):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        return value_text(value, fld)
+    def field_text(self, name: str, value: Any, fld: Field | None, group: str | None = None) -> str:
+        """Text of one field's value (a top-level field, or a subfield of repeating group ``group``)."""
+        return self.converters.of(name, fld, group).text(value)
 
     def dataset_row(self, pkg: dict[str, Any]) -> dict[str, str]:
         """Datasets sheet cells of one package (text before display_text)."""
@@ -279,14 +227,10 @@ class Renderer:
             for position, entry in enumerate(parse_list(value), 1):
                 row = dict(keys, **{POSITION: str(position)})
                 for key, sub_value in entry.items():
-                    if spec.group == "contacts" and key == "org":
-                        row[key] = self.org_text(sub_value)
-                    elif spec.group == "contacts" and key == DISPLAYED:
-                        continue
-                    else:
-                        row[key] = value_text(sub_value, subfields.get(key))
+                    if not (spec.group == "contacts" and key == DISPLAYED):
+                        row[key] = self.field_text(key, sub_value, subfields.get(key), spec.group)
                 if spec.group == "contacts":
-                    row[DISPLAYED] = _contact_displayed(entry)
+                    row[DISPLAYED] = self.field_text(DISPLAYED, stored_displayed(entry), None, spec.group)
                 rows.append(row)
         return rows
 
@@ -294,13 +238,7 @@ class Renderer:
 
     def choice_values(self, fld: Field, group: str | None) -> tuple[str, ...]:
         """What a choice column's dropdown offers, as the cells show it."""
-        if fld.name == "owner_org" or (group == "contacts" and fld.name == "org"):
-            return tuple(sorted(self.org_names.values()))
-        if fld.name == "license_id":
-            return tuple(self.licence_text(k) for k in self.licence_titles)
-        if group == "contacts" and fld.name == DISPLAYED:
-            return (DISPLAYED,)  # the cell says 'displayed' or nothing
-        return tuple(fld.choice_text.shown(c.value) for c in fld.choices)
+        return self.converters.of(fld.name, fld, group).choices
 
     def sheet_specs(self, packages: list[dict[str, Any]]) -> list[SheetSpec]:
         """The record sheets, with every field the schema or the data has. Each sheet leads with

@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
+from bcdc_bulk.converters import Kind, field_kind, value_text
 from bcdc_bulk.planning import Plan, RecordPlan, is_upload
 from bcdc_bulk.problems import ERROR, WARNING, Code, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
-from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list, value_text
+from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
@@ -173,6 +174,7 @@ class Compiler:
         out: dict[str, Any] = {"x-label": fld.display_label, "x-field": fld.name}
         sev: dict[str, str] = {}
         validators = _effective(fld)
+        kind = field_kind(fld.name, fld, level.partition(".")[2] or None)
         if fld.subfields:
             out["type"] = "array"
             out["items"] = self.object_schema(fld.subfields, level=f"{level}.{fld.name}")
@@ -180,26 +182,23 @@ class Compiler:
                 out["maxItems"] = 1
                 # the server's single_value_subfield finds no list at a resource's flattened key
                 sev["maxItems"] = ERROR if level == "dataset" else WARNING
-        elif fld.name == "owner_org" and level == "dataset" and self.lookups.org_ids:
-            out["enum"] = sorted(self.lookups.org_ids)
-            sev["enum"] = ERROR
-            out["x-code"] = Code.ORGANIZATION
-        elif fld.name == "org" and level == "dataset.contacts":
+        elif kind is Kind.ORGANIZATION and (self.lookups.org_ids or level != "dataset"):
             if self.lookups.org_ids:
-                out["enum"] = sorted(self.lookups.contact_orgs())
-                sev["enum"] = _choice_severity(fld)
+                owner = level == "dataset"  # the publisher; else a contact's organization
+                out["enum"] = sorted(self.lookups.org_ids if owner else self.lookups.contact_orgs())
+                sev["enum"] = ERROR if owner else _choice_severity(fld)
             out["x-code"] = Code.ORGANIZATION
-        elif fld.name == "license_id" and level == "dataset" and self.lookups.licence_ids:
+        elif kind is Kind.LICENCE and self.lookups.licence_ids:
             out["enum"] = sorted(self.lookups.licence_ids)
             sev["enum"] = WARNING  # the server takes any licence id; the form offers only these
             out["x-code"] = Code.LICENCE
-        elif fld.is_multiple_choice and fld.choices:
+        elif kind is Kind.MULTI_CHOICE and fld.choices:
             out["x-choices"] = fld
             out["type"] = "array"
             out["items"] = {"enum": [c.value for c in fld.choices] + [""]}
             sev["enum"] = _choice_severity(fld)
             sev["type"] = ERROR
-        elif fld.choices:
+        elif kind is Kind.CHOICE:
             out["x-choices"] = fld
             out["enum"] = [c.value for c in fld.choices]
             sev["enum"] = _choice_severity(fld)
