@@ -9,19 +9,17 @@ Rows deleted from the workbook never delete anything: they are listed as ignored
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from bcdc_bulk.converters import canonical, same_value, value_text
+from bcdc_bulk.diffing import CellDiff, RowDiff
 from bcdc_bulk.errors import WorkbookError
-from bcdc_bulk.problems import ERROR, WARNING, Code, Problem
+from bcdc_bulk.problems import ERROR, Code, Problem
 from bcdc_bulk.schema import Field, Schema, schema_from_dict
 from bcdc_bulk.tables import (
     DATASET_KEY,
-    ILLEGAL_XML,
-    MAX_CELL,
     PARENT_NAME,
     POSITION,
     PROBLEMS_FIELD,
@@ -30,18 +28,13 @@ from bcdc_bulk.tables import (
     RESOURCE_NAME,
     Renderer,
     SheetSpec,
-    cell_text,
-    display_text,
-    is_lossy,
     is_marked,
     load_layout,
     normalize_cell,
     parse_list,
-    same_text,
 )
 from bcdc_bulk.workbook_read import ReadWorkbook, SheetRows
 
-CONTROL = ILLEGAL_XML  # characters no cell should hold (a save would replace or refuse them)
 Path_ = tuple  # a JSON path into a package: ("title",), ("resources", 2, "format"), ("contacts", 0, "email")
 
 
@@ -197,12 +190,11 @@ class _Builder:
         self.by_name = {p.get("name"): p for p in self.packages}
         self.plans: dict[str, RecordPlan] = {}  # package id or new key -> plan
         self.letters: dict[str, dict[str, str]] = {}
-        self._editable: dict[str, list[str]] = {}
-        self._read_only: dict[str, list[str]] = {}
+        self.diffs: dict[str, CellDiff] = {}
         self._group_rows: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._fields: dict[str, dict[str, Field]] = {}
         self.new_by_name: dict[str, RecordPlan] = {}
-        self.present: set[str] | None = None  # package ids with a row on Datasets
+        self.present = _present(book, self.specs)  # package ids with a row on Datasets (None: no such sheet)
         self.orphans_told: set[tuple[str, str]] = set()
         self.plan = Plan()
 
@@ -228,22 +220,20 @@ class _Builder:
         self.plan.problems.append(Problem(sheet.name, row, sheet.letter(fld) if fld else "", fld,
                                           normalize_cell(value), code, message, severity, record, dataset=dataset))
 
-    def editable(self, spec: SheetSpec, sheet: SheetRows) -> list[str]:
-        """The editable fields this sheet has (cached per sheet)."""
-        found = self._editable.get(sheet.name)
+    def diff(self, spec: SheetSpec, sheet: SheetRows) -> CellDiff:
+        """The cell diff of a sheet (made once per sheet)."""
+        found = self.diffs.get(sheet.name)
         if found is None:
-            found = [c.field for c in spec.columns
-                     if not (c.read_only or c.key or c.action) and c.field in sheet.columns]
-            self._editable[sheet.name] = found
+            found = self.diffs[sheet.name] = CellDiff(spec, sheet, self.fields_of(spec))
         return found
 
-    def read_only(self, spec: SheetSpec, sheet: SheetRows) -> list[str]:
-        """The read-only, non-key fields this sheet has (cached per sheet)."""
-        found = self._read_only.get(sheet.name)
-        if found is None:
-            found = [c.field for c in spec.columns if c.read_only and not c.key and c.field in sheet.columns]
-            self._read_only[sheet.name] = found
-        return found
+    def take(self, sheet: SheetRows, diff: RowDiff, rid: str, number: int | None = None) -> dict[str, str]:
+        """The changed cells of a row diff; its cell issues become problems of the record ``rid``."""
+        for issue in diff.issues:
+            self.problem(sheet, issue.row, issue.field, issue.value, issue.code, issue.message, rid, issue.severity)
+        if diff.read_only_edited:
+            self.plan.ignored.append(RowNote(sheet.name, number, rid, "changes in grey (read-only) columns are ignored"))
+        return diff.changed
 
     def group_rows(self, spec: SheetSpec, pkg: dict[str, Any]) -> list[dict[str, str]]:
         """The exported rows of one package on a group sheet (rendered once per package)."""
@@ -267,73 +257,6 @@ class _Builder:
                 found = {f.name: f for f in owner.subfields} if owner else {}
             self._fields[spec.name] = found
         return found
-
-    def bad_cells(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any],
-                  rid: str) -> set[str]:
-        """Editable cells of a row that cannot be taken as typed (formula, a date Excel made,
-        text no cell can hold, invisible control characters), each reported."""
-        bad = set()
-        formulas = sheet.formulas.get(number, {})
-        fields = self.fields_of(spec)
-        for fld in self.editable(spec, sheet):
-            raw = values.get(fld)
-            if not formulas and (raw is None or isinstance(raw, (int, float)) or (
-                    isinstance(raw, str) and len(raw) <= MAX_CELL and not CONTROL.search(raw))):
-                continue  # the common case, decided without lookups
-            letter = sheet.letter(fld)
-            is_date = fld in fields and fields[fld].preset == "date"
-            if letter in formulas:
-                self.problem(sheet, number, fld, formulas[letter], Code.FORMULA,
-                             f"this cell holds a formula ({formulas[letter][:60]}); bcdc-bulk sends values, not "
-                             "formulas: type the value itself", rid)
-            elif isinstance(raw, (dt.date, dt.datetime)) and not is_date:
-                self.problem(sheet, number, fld, raw, Code.TYPED_DATE,
-                             f"Excel stored what was typed here as a date (read back as {normalize_cell(raw)}); "
-                             "format the cell as Text and type the value again", rid)
-            elif isinstance(raw, str) and len(raw) > MAX_CELL:
-                self.problem(sheet, number, fld, raw[:50], Code.CELL_TOO_LONG,
-                             f"this cell holds {len(raw):,} characters, more than a spreadsheet cell keeps "
-                             f"({MAX_CELL:,}), so it may already be cut; put long text in the catalogue directly",
-                             rid)
-            elif isinstance(raw, str) and CONTROL.search(raw):
-                where = CONTROL.search(raw).start() + 1  # type: ignore[union-attr]
-                self.problem(sheet, number, fld, raw[:50], Code.CONTROL_CHARACTER,
-                             f"this cell holds an invisible control character (at character {where}); "
-                             "retype the text or delete that character", rid)
-            else:
-                continue
-            bad.add(fld)
-        return bad
-
-    def compare(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any],
-                old_row: dict[str, str], rid: str) -> dict[str, str]:
-        """Fields of one row whose text really changed: field -> new text."""
-        changed = {}
-        bad = self.bad_cells(spec, sheet, number, values, rid)
-        for fld in self.editable(spec, sheet):
-            if fld in bad:
-                continue
-            old = old_row.get(fld, "")
-            shown = display_text(old)
-            if same_text(shown, values.get(fld)):
-                continue
-            if is_lossy(shown):
-                self.problem(sheet, number, fld, values.get(fld), Code.CUT_VALUE_EDITED,
-                             "this value is longer than an Excel cell holds (or has characters a cell cannot "
-                             "keep), so the workbook shows it cut; it cannot be written back from the workbook. "
-                             "Edit it in the catalogue, or put the cell back as exported", rid)
-                continue
-            changed[fld] = cell_text(values.get(fld))
-            raw = values.get(fld)
-            if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                self.problem(sheet, number, fld, raw, Code.TYPED_NUMBER,
-                             f"the spreadsheet stored what was typed here as the number {changed[fld]}, and it is "
-                             "sent as that text; if you typed something else (a leading zero, 1E5, a date), format "
-                             "the cell as Text and type it again", rid, severity=WARNING)
-        if any(not same_text(display_text(old_row.get(f, "")), values.get(f)) for f in self.read_only(spec, sheet)):
-            self.plan.ignored.append(RowNote(sheet.name, number, rid,
-                                             "changes in grey (read-only) columns are ignored"))
-        return changed
 
     def set_field(self, rec: RecordPlan, fld_name: str, text: str, fld: Field | None,
                   resource_id: str | None, cell: CellRef) -> None:
@@ -373,11 +296,10 @@ class _Builder:
                 self.remove_dataset(rec, sheet, number)
                 continue
             expected = self.renderer.dataset_row(pkg)
-            changed = self.compare(spec, sheet, number, values, expected, rid)
+            changed = self.take(sheet, self.diff(spec, sheet).row(number, values, expected), rid, number)
             for fld, text in changed.items():
                 self.set_field(rec, fld, text, self.fields_of(spec).get(fld), None,
                                CellRef(sheet.name, number, sheet.letter(fld)))
-        self.present = seen
         for pkg in self.packages:
             if pkg["id"] not in seen:
                 self.plan.ignored.append(RowNote(sheet.name, None, pkg.get("name") or pkg["id"],
@@ -407,13 +329,9 @@ class _Builder:
         after: dict[str, Any] = {"type": self.renderer.schema.dataset_type, "resources": []}
         rec = RecordPlan("create", key, name, None, after, letters=self.letters, _own=True)
         rec.rows_at[()] = (sheet.name, number)
-        bad = self.bad_cells(spec, sheet, number, values, key)
-        for fld in self.editable(spec, sheet):
-            text = "" if fld in bad else cell_text(values.get(fld))
-            if text:
-                after[fld] = self.converters.of(fld, self.fields_of(spec).get(fld)).value(text)
-                rec.changes.append(FieldChange(fld, None, after[fld], None,
-                                               CellRef(sheet.name, number, sheet.letter(fld))))
+        for fld, text in self.take(sheet, self.diff(spec, sheet).new_row(number, values), key).items():
+            after[fld] = self.converters.of(fld, self.fields_of(spec).get(fld)).value(text)
+            rec.changes.append(FieldChange(fld, None, after[fld], None, CellRef(sheet.name, number, sheet.letter(fld))))
         if name:  # (a name used twice is validation's to report, with the other clashes)
             self.new_by_name[name] = rec
         self.plans[key] = rec
@@ -423,12 +341,7 @@ class _Builder:
         Unchanged rows of a dataset whose row was deleted are left alone quietly."""
         name = normalize_cell(values.get(PARENT_NAME))
         pkg = self.by_name.get(name)
-        if pkg is not None and self.present is not None and pkg["id"] not in self.present:
-            if changed and (sheet.name, name) not in self.orphans_told:
-                self.orphans_told.add((sheet.name, name))
-                self.problem(sheet, number, PARENT_NAME, name, Code.DELETED_PACKAGE,
-                             f"the dataset '{name}' was deleted from the Datasets sheet, so its rows here cannot be "
-                             "applied; put the dataset row back, or delete these rows too", pkg["id"])
+        if pkg is not None and self.row_gone(sheet, number, pkg, changed):
             return None
         if pkg is not None:
             return self.record(pkg)
@@ -439,6 +352,19 @@ class _Builder:
                      "or add the dataset there first" if name else
                      "the dataset URL name is empty; say which dataset this row belongs to")
         return None
+
+    def row_gone(self, sheet: SheetRows, number: int, pkg: dict[str, Any], changed: bool) -> bool:
+        """True when the package's row was deleted from Datasets: its rows elsewhere are not applied,
+        and a changed one is reported (once per sheet and dataset)."""
+        if self.present is None or pkg["id"] in self.present:
+            return False
+        name = pkg.get("name") or ""
+        if changed and (sheet.name, name) not in self.orphans_told:
+            self.orphans_told.add((sheet.name, name))
+            self.problem(sheet, number, PARENT_NAME, name, Code.DELETED_PACKAGE,
+                         f"the dataset '{name}' was deleted from the Datasets sheet, so its rows here cannot be "
+                         "applied; put the dataset row back, or delete these rows too", pkg["id"])
+        return True
 
     def resources(self, spec: SheetSpec, sheet: SheetRows) -> None:
         """Plan the Resources sheet: changed fields, new resources, deleted rows."""
@@ -458,6 +384,9 @@ class _Builder:
                 continue
             pkg, index = res_index[rid]
             seen.add(rid)
+            diff = self.diff(spec, sheet)
+            if self.row_gone(sheet, number, pkg, is_marked(values.get(REMOVE_FIELD)) or diff.differs(values, rendered[rid])):
+                continue
             if normalize_cell(values.get(PARENT_NAME)) != (pkg.get("name") or ""):
                 self.problem(sheet, number, PARENT_NAME, values.get(PARENT_NAME), Code.RESOURCE_MOVED,
                              f"this resource belongs to '{pkg.get('name')}'; a resource cannot be moved to "
@@ -470,12 +399,12 @@ class _Builder:
                 rec.changes.append(FieldChange("resources", resource, None, rid,
                                                CellRef(sheet.name, number, sheet.letter(REMOVE_FIELD)), removal=True))
                 continue
-            changed = self.compare(spec, sheet, number, values, rendered[rid], pkg["id"])
+            changed = self.take(sheet, diff.row(number, values, rendered[rid]), pkg["id"], number)
             for fld, text in changed.items():
                 self.set_field(rec, fld, text, self.fields_of(spec).get(fld), rid,
                                CellRef(sheet.name, number, sheet.letter(fld)))
         for rid, (pkg, _) in res_index.items():
-            if rid not in seen:
+            if rid not in seen and (self.present is None or pkg["id"] in self.present):
                 self.plan.ignored.append(RowNote(sheet.name, None, f"{pkg.get('name')}/{rid}",
                                                  "the resource row was deleted from the workbook; nothing is "
                                                  "deleted in the catalogue"))
@@ -490,11 +419,8 @@ class _Builder:
         resource: dict[str, Any] = {}
         rec.own()
         index = len(rec.after.setdefault("resources", []))
-        bad = self.bad_cells(spec, sheet, number, values, rec.key)
-        for fld in self.editable(spec, sheet):
-            text = "" if fld in bad else cell_text(values.get(fld))
-            if text:
-                resource[fld] = self.converters.of(fld, self.fields_of(spec).get(fld)).value(text)
+        for fld, text in self.take(sheet, self.diff(spec, sheet).new_row(number, values), rec.key).items():
+            resource[fld] = self.converters.of(fld, self.fields_of(spec).get(fld)).value(text)
         rec.rows_at[("resources", index)] = (sheet.name, number)
         rec.after["resources"].append(resource)
         rec.new_resources.append(index)
@@ -570,15 +496,10 @@ class _Builder:
         if pkg is None:
             return True
         rendered = {(r.get(RESOURCE_ID) or "", r[POSITION]): r for r in self.group_rows(spec, pkg)}
-        editable = self.editable(spec, sheet)
-        for _, values in rows:
-            if is_marked(values.get(REMOVE_FIELD)):
-                return True
-            key = (normalize_cell(values.get(RESOURCE_ID)), normalize_cell(values.get(POSITION)))
-            old = rendered.get(key, {})
-            if any(not same_text(display_text(old.get(f, "")), values.get(f)) for f in editable):
-                return True
-        return False
+        diff = self.diff(spec, sheet)
+        return any(is_marked(values.get(REMOVE_FIELD)) or diff.differs(
+            values, rendered.get((normalize_cell(values.get(RESOURCE_ID)), normalize_cell(values.get(POSITION))), {}))
+            for _, values in rows)
 
     def _resource_holder(self, rec: RecordPlan, key: str) -> tuple[int, dict[str, Any]] | None:
         for i, res in enumerate(rec.after.get("resources") or []):
@@ -595,7 +516,7 @@ class _Builder:
         pkg = rec.before or {}
         rendered = {r[POSITION]: r for r in self.group_rows(spec, pkg)
                     if (r.get(RESOURCE_ID) or "") == (resource_id or "")} if rec.before else {}
-        editable = self.editable(spec, sheet)
+        diff = self.diff(spec, sheet)
         entries: dict[int, dict[str, Any]] = {i + 1: copy.deepcopy(e) for i, e in enumerate(old_entries)}
         touched = False
         cells: dict[int, int] = {}
@@ -619,12 +540,8 @@ class _Builder:
                 if entries.pop(position, None) is not None:
                     touched = True
                 continue
-            if old_row:
-                changed = self.compare(spec, sheet, number, values, old_row, rec.key)
-            else:
-                bad = self.bad_cells(spec, sheet, number, values, rec.key)
-                changed = {f: cell_text(values.get(f)) for f in editable
-                           if f not in bad and cell_text(values.get(f))}
+            changed = self.take(sheet, diff.row(number, values, old_row) if old_row else diff.new_row(number, values),
+                                rec.key, number)
             if not changed:
                 continue
             entry = entries.setdefault(position, {})
@@ -684,6 +601,15 @@ def _own_columns(plan: Plan, spec: SheetSpec, sheet: SheetRows) -> None:
     for name in unknown:
         plan.ignored.append(RowNote(spec.name, None, "", f"column {sheet.letter(name)} ('{name}') is not one "
                                                           "bcdc-bulk wrote: it is your own and is ignored"))
+
+
+def _present(book: ReadWorkbook, specs: dict[str, SheetSpec]) -> set[str] | None:
+    """The exported packages that still have their row on the Datasets sheet (known before any sheet is
+    planned, so rows of other sheets can tell a deleted dataset from an unchanged one)."""
+    sheet = next((book.sheets.get(s.name) for s in specs.values() if s.kind == "dataset"), None)
+    if sheet is None:
+        return None
+    return {rid for _, values in sheet.rows if (rid := normalize_cell(values.get(DATASET_KEY))) in book.snapshot}
 
 
 def build_plan(book: ReadWorkbook) -> Plan:

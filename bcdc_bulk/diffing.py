@@ -1,0 +1,127 @@
+"""The cell diff: which cells of a sheet's row differ from what the export wrote there.
+
+Pure comparison of text, with no knowledge of records: planning turns the changed cells
+into the records' after-state (planning.py). A cell that cannot be taken as typed (a
+formula, a date the spreadsheet made, text no cell can hold) is a CellIssue, not a change.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from bcdc_bulk.problems import ERROR, WARNING, Code
+from bcdc_bulk.schema import Field
+from bcdc_bulk.tables import ILLEGAL_XML, MAX_CELL, SheetSpec, cell_text, display_text, is_lossy, normalize_cell, same_text
+from bcdc_bulk.workbook_read import SheetRows
+
+CONTROL = ILLEGAL_XML  # characters no cell should hold (a save would replace or refuse them)
+
+
+@dataclass(frozen=True)
+class CellIssue:
+    """A cell of a row that cannot be taken as typed (or is taken with a warning)."""
+
+    row: int
+    field: str
+    value: Any
+    code: Code
+    message: str
+    severity: str = ERROR
+
+
+@dataclass
+class RowDiff:
+    """What one row changed: field -> the new cell text, the cells that could not be taken, and
+    whether a read-only (grey) cell was edited, which is ignored."""
+
+    changed: dict[str, str] = field(default_factory=dict)
+    issues: list[CellIssue] = field(default_factory=list)
+    read_only_edited: bool = False
+
+
+class CellDiff:
+    """Compares the rows of one sheet with the rows the export wrote, cell by cell."""
+
+    def __init__(self, spec: SheetSpec, sheet: SheetRows, fields: dict[str, Field]) -> None:
+        self.sheet = sheet
+        self.dates = {name for name, fld in fields.items() if fld.preset == "date"}
+        self.editable = [c.field for c in spec.columns
+                         if not (c.read_only or c.key or c.action) and c.field in sheet.columns]
+        self.read_only = [c.field for c in spec.columns if c.read_only and not c.key and c.field in sheet.columns]
+
+    def differs(self, values: dict[str, Any], exported: dict[str, str]) -> bool:
+        """True when any editable cell of the row no longer holds what was exported."""
+        return any(not same_text(display_text(exported.get(f, "")), values.get(f)) for f in self.editable)
+
+    def row(self, number: int, values: dict[str, Any], exported: dict[str, str]) -> RowDiff:
+        """The editable cells of an exported row whose text really changed."""
+        diff = RowDiff()
+        bad = self.bad_cells(number, values, diff.issues)
+        for fld in self.editable:
+            if fld in bad:
+                continue
+            shown = display_text(exported.get(fld, ""))
+            raw = values.get(fld)
+            if same_text(shown, raw):
+                continue
+            if is_lossy(shown):
+                diff.issues.append(CellIssue(
+                    number, fld, raw, Code.CUT_VALUE_EDITED,
+                    "this value is longer than an Excel cell holds (or has characters a cell cannot keep), so "
+                    "the workbook shows it cut; it cannot be written back from the workbook. Edit it in the "
+                    "catalogue, or put the cell back as exported"))
+                continue
+            diff.changed[fld] = cell_text(raw)
+            if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                diff.issues.append(CellIssue(
+                    number, fld, raw, Code.TYPED_NUMBER,
+                    f"the spreadsheet stored what was typed here as the number {diff.changed[fld]}, and it is sent "
+                    "as that text; if you typed something else (a leading zero, 1E5, a date), format the cell as "
+                    "Text and type it again", WARNING))
+        diff.read_only_edited = any(not same_text(display_text(exported.get(f, "")), values.get(f))
+                                    for f in self.read_only)
+        return diff
+
+    def new_row(self, number: int, values: dict[str, Any]) -> RowDiff:
+        """A row the export did not write: every editable cell that holds something."""
+        diff = RowDiff()
+        bad = self.bad_cells(number, values, diff.issues)
+        diff.changed = {f: cell_text(values.get(f)) for f in self.editable
+                        if f not in bad and cell_text(values.get(f))}
+        return diff
+
+    def bad_cells(self, number: int, values: dict[str, Any], issues: list[CellIssue]) -> set[str]:
+        """Editable cells that cannot be taken as typed, each added to ``issues``."""
+        bad = set()
+        formulas = self.sheet.formulas.get(number, {})
+        for fld in self.editable:
+            raw = values.get(fld)
+            if not formulas and (raw is None or isinstance(raw, (int, float)) or (
+                    isinstance(raw, str) and len(raw) <= MAX_CELL and not CONTROL.search(raw))):
+                continue  # the common case, decided without lookups
+            issue = self._cell_issue(number, fld, raw, formulas.get(self.sheet.letter(fld)))
+            if issue is not None:
+                issues.append(issue)
+                bad.add(fld)
+        return bad
+
+    def _cell_issue(self, number: int, fld: str, raw: Any, formula: str | None) -> CellIssue | None:
+        if formula:
+            return CellIssue(number, fld, formula, Code.FORMULA,
+                             f"this cell holds a formula ({formula[:60]}); bcdc-bulk sends values, not formulas: "
+                             "type the value itself")
+        if isinstance(raw, (dt.date, dt.datetime)) and fld not in self.dates:
+            return CellIssue(number, fld, raw, Code.TYPED_DATE,
+                             f"Excel stored what was typed here as a date (read back as {normalize_cell(raw)}); "
+                             "format the cell as Text and type the value again")
+        if isinstance(raw, str) and len(raw) > MAX_CELL:
+            return CellIssue(number, fld, raw[:50], Code.CELL_TOO_LONG,
+                             f"this cell holds {len(raw):,} characters, more than a spreadsheet cell keeps "
+                             f"({MAX_CELL:,}), so it may already be cut; put long text in the catalogue directly")
+        found = CONTROL.search(raw) if isinstance(raw, str) else None
+        if found:
+            return CellIssue(number, fld, raw[:50], Code.CONTROL_CHARACTER,
+                             f"this cell holds an invisible control character (at character {found.start() + 1}); "
+                             "retype the text or delete that character")
+        return None
