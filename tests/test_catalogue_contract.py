@@ -1,18 +1,21 @@
 """Issue 13: apply against the in-memory catalogue (milliseconds, no server), and the same scenarios
-against the sandbox's real CKAN, which must agree. Faults and a killed run are in-memory only: the
-sandbox runs them through a real proxy and real SIGKILLs in test_apply_faults.py."""
+against the sandbox's real CKAN, which must agree: apply and rerun, a conflict, undo, faults on
+30% of writes (in memory injected by the catalogue, on the sandbox by a real HTTP proxy), and a
+run that dies after seven writes and is resumed. (test_apply_faults.py adds real SIGKILLs of the CLI.)"""
 from __future__ import annotations
 
 import copy
 import random
+import urllib.parse
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from faultproxy import FaultProxy
 from test_validate_corpus import base_package
 
 import bcdc_bulk as bb
@@ -31,9 +34,17 @@ class World:
     packages: list[dict[str, Any]]
     edit_as_someone_else: Any  # (package id, field, value) -> None
     show: Any  # package id -> the package as stored now
+    set_faults: Any  # (share, seed) -> None: that share of writes fails as the network does
+    landed: Any  # () -> package ids of every write that took effect, once per write
+    injected: list[str] = field(default_factory=list)  # the faults that were injected
 
 
-def memory_world(n: int, faults: Any = None) -> World:
+MEMORY_FAULTS = ["503", "429", "500", "timeout", "lost"]
+PROXY_FAULTS = ("503", "429", "500", "drop", "lost")  # the same, as a real connection has them
+WRITES = ("package_revise", "package_create", "package_patch", "resource_patch", "resource_create")
+
+
+def memory_world(n: int) -> World:
     run = uuid.uuid4().hex[:8]
     org = Organization(str(uuid.uuid4()), f"memory-{run}", f"Memory {run}")
     packages = []
@@ -42,24 +53,44 @@ def memory_world(n: int, faults: Any = None) -> World:
         pkg.update(id=str(uuid.uuid4()), state="active", organization={"id": org.id, "name": org.name})
         pkg["resources"] = [dict(r, id=str(uuid.uuid4()), package_id=pkg["id"]) for r in pkg["resources"]]
         packages.append(pkg)
-    catalogue = MemoryCatalogue(packages, [org], roles={org.id: "editor"}, faults=faults)
+    catalogue = MemoryCatalogue(packages, [org], roles={org.id: "editor"})
 
     def someone_else(pid: str, field: str, value: Any) -> None:
         catalogue.store[pid][field] = value
 
-    return World(catalogue, org.name, packages, someone_else, lambda pid: copy.deepcopy(catalogue.store[pid]))
+    def set_faults(share: float, seed: int) -> None:
+        chance = random.Random(seed)
+
+        def fault(action: str, data: dict[str, Any]) -> str | None:
+            picked = chance.choice(MEMORY_FAULTS) if chance.random() < share else None
+            world.injected.extend([picked] if picked else [])
+            return picked
+        catalogue.faults = fault
+
+    world = World(catalogue, org.name, packages, someone_else, lambda pid: copy.deepcopy(catalogue.store[pid]),
+                  set_faults, lambda: [pid for _, pid in catalogue.landed])
+    return world
 
 
-def sandbox_world(sandbox: dict[str, str], n: int) -> World:
+def sandbox_world(sandbox: dict[str, str], n: int, proxy: FaultProxy) -> World:
     from test_apply import Org
 
     org = Org(sandbox, n)
+    proxy.backend = urllib.parse.urlsplit(org.url)
 
     def someone_else(pid: str, field: str, value: Any) -> None:
         org.sysadmin.action.package_patch(id=pid, **{field: value})
 
-    return World(RemoteCatalogue(org.url, sandbox["CKAN_EDITOR_TOKEN"]), org.org["name"], org.packages,
-                 someone_else, lambda pid: org.sysadmin.action.package_show(id=pid))
+    def set_faults(share: float, seed: int) -> None:
+        proxy.share, proxy.rng = share, random.Random(seed)
+
+    def landed() -> list[str]:
+        return [call["ids"][0] for call in proxy.forwarded
+                if call["action"] in WRITES and call["status"] == 200 and call["ids"]]
+
+    return World(RemoteCatalogue(proxy.url, sandbox["CKAN_EDITOR_TOKEN"]), org.org["name"], org.packages,
+                 someone_else, lambda pid: org.sysadmin.action.package_show(id=pid), set_faults, landed,
+                 proxy.injected)
 
 
 @pytest.fixture(params=["memory", pytest.param("sandbox", marks=pytest.mark.sandbox)])
@@ -67,7 +98,10 @@ def make_world(request):
     if request.param == "memory":
         return memory_world
     sandbox = request.getfixturevalue("sandbox")
-    return lambda n: sandbox_world(sandbox, n)
+    proxy = FaultProxy(sandbox["CKAN_URL"], faults=PROXY_FAULTS, only_writes=True)
+    proxy.__enter__()
+    request.addfinalizer(proxy.__exit__)
+    return lambda n: sandbox_world(sandbox, n, proxy)
 
 
 def edited(world: World, folder: Path, edits: dict[str, tuple[str, str]]) -> Path:
@@ -121,40 +155,49 @@ def test_the_undo_workbook_puts_the_values_back(make_world, tmp_path):
     assert world.show(p0["id"])["title"] == p0["title"]
 
 
-def test_with_faults_every_change_lands_exactly_once():
-    chance = random.Random(7)
-    faults = ["503", "429", "500", "timeout", "lost"]
-    world = memory_world(40, faults=lambda action, data: chance.choice(faults) if chance.random() < 0.3 else None)
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = edited(world, Path(folder), {p["id"]: ("purpose", f"P{i}") for i, p in enumerate(world.packages)})
-        result = bb.apply(path, world.catalogue, SETTINGS)
+def test_with_faults_every_change_lands_exactly_once(make_world, tmp_path):
+    world = make_world(40)
+    path = edited(world, tmp_path, {p["id"]: ("purpose", f"P{i}") for i, p in enumerate(world.packages)})
+    world.set_faults(0.3, 7)
+    result = bb.apply(path, world.catalogue, bb.ApplySettings(backoff=0.0, workers=4, retries=8))
+    world.set_faults(0.0, 0)
+    assert len(world.injected) >= 8 and "lost" in world.injected and len(set(world.injected)) >= 3
     done = statuses(result)
     assert done["applied"] + done["failed"] == 40 and done["failed"] <= 4  # 500 twice in a row: reported, not hidden
-    landed = Counter(pid for action, pid in world.catalogue.landed)
-    applied = {p["id"] for p in world.packages if world.catalogue.store[p["id"]].get("purpose", "").startswith("P")}
+    landed = Counter(world.landed())
+    applied = {p["id"] for p in world.packages if (world.show(p["id"]).get("purpose") or "").startswith("P")}
     assert set(landed) == applied and set(landed.values()) == {1}  # written once, never twice
+    assert done["applied"] == len(applied)  # the report says what the catalogue holds
 
 
 class Killed(BaseException):
     """The process dying mid-run (as SIGKILL does: nothing of the run's own handling runs)."""
 
 
-def test_a_run_killed_midway_resumes_and_writes_each_change_once(tmp_path):
-    budget = {"writes": 7}
+class DiesAfter:
+    """A catalogue whose process dies before its (n+1)th write is sent."""
 
-    def die_after_seven(action: str, data: dict) -> None:
-        budget["writes"] -= 1
-        if budget["writes"] < 0:
-            raise Killed()
+    def __init__(self, inner: Any, writes: int) -> None:
+        self.inner, self.writes = inner, writes
 
-    world = memory_world(20, faults=die_after_seven)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def call(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
+        if action in WRITES:
+            self.writes -= 1
+            if self.writes < 0:
+                raise Killed()
+        return self.inner.call(action, files, **data)
+
+
+def test_a_run_killed_midway_resumes_and_writes_each_change_once(make_world, tmp_path):
+    world = make_world(20)
     path = edited(world, tmp_path, {p["id"]: ("purpose", f"P{i}") for i, p in enumerate(world.packages)})
     with pytest.raises(Killed):
-        bb.apply(path, world.catalogue, bb.ApplySettings(backoff=0.0, workers=1))
-    assert len(world.catalogue.landed) == 7
-    world.catalogue.faults = None
+        bb.apply(path, DiesAfter(world.catalogue, 7), bb.ApplySettings(backoff=0.0, workers=1))
+    assert len(world.landed()) == 7
     result = bb.apply(path, world.catalogue, SETTINGS)
     assert statuses(result) == {"unchanged": 7, "applied": 13}
-    assert set(Counter(pid for _, pid in world.catalogue.landed).values()) == {1}
+    assert len(world.landed()) == 20 and set(Counter(world.landed()).values()) == {1}
+    assert all(world.show(p["id"])["purpose"] == f"P{i}" for i, p in enumerate(world.packages))
