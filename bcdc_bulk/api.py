@@ -74,13 +74,17 @@ class Check:
 
 def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = None) -> Check:
     """Plan and validate a workbook; with ``catalogue``, also the user's roles and the names and titles
-    in use there. Nothing is written."""
+    in use there, and datasets whose every change the catalogue already holds (a workbook applied
+    before) leave the plan, with a note. Nothing is written."""
+    from bcdc_bulk.applying import drop_settled
     from bcdc_bulk.validation import check_site, validate_workbook
 
     book = workbook if isinstance(workbook, ReadWorkbook) else read(workbook)
     if catalogue is not None:
         check_site(book, catalogue.site)
     plan, report = validate_workbook(book, catalogue)
+    if catalogue is not None:
+        drop_settled(plan, catalogue)
     return Check(plan, report)
 
 

@@ -42,6 +42,7 @@ from bcdc_bulk.planning import (
     FieldChange,
     Plan,
     RecordPlan,
+    RowNote,
     describe,
     quoted,
     record_calls,
@@ -246,6 +247,27 @@ def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldCh
             conflicts.append(f"{change.label}: exported {quoted(change.old)}, "
                              f"now in the catalogue {quoted(now)}, yours {quoted(change.new)}")
     return pending, done, conflicts
+
+
+def drop_settled(plan: Plan, catalogue: Catalogue) -> None:
+    """Take out of the plan every updated dataset whose each change the catalogue already holds (the
+    workbook was applied before, or someone made the same edit), with a note: nothing is left to send."""
+    updates = [r for r in plan.records if r.action == "update" and not r.new_resources and r.changes]
+    if not updates:
+        return
+    current = catalogue.packages_by_id([r.key for r in updates])
+    settled = set()
+    for rec in updates:
+        now = current.get(rec.key)
+        if now is None or any(c.removal for c in rec.changes):
+            continue
+        pending, done, conflicts = sort_changes(rec, now)
+        if not pending and not conflicts and len(done) == len(rec.changes):
+            settled.add(rec.key)
+            sheet, row = rec.rows_at.get((), ("Datasets", None))
+            plan.ignored.append(RowNote(sheet, row, rec.name, "the catalogue already holds every change of this "
+                                                              "row (applied before?): nothing to send"))
+    plan.records = [r for r in plan.records if r.key not in settled]
 
 
 def _after(now: dict[str, Any], pending: list[FieldChange]) -> dict[str, Any]:

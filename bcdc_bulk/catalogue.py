@@ -469,6 +469,72 @@ def _summary(errors: dict[str, Any]) -> str:
     return ", ".join(parts)[:500]
 
 
+class LocalCatalogue(RemoteCatalogue):
+    """The CKAN this code runs inside (the web extension), acting as one signed-in user: their roles
+    decide what may be read and written, and no API key is involved. Actions are called in-process
+    through ckanapi's LocalCKAN, whose errors are CKAN's own and are mapped as RemoteCatalogue maps them."""
+
+    def __init__(self, user: str, site: str) -> None:
+        import ckanapi
+
+        super().__init__(site)
+        self._ckan = ckanapi.LocalCKAN(username=user)  # never None: that would be the site user
+        self._whoami = user
+        self._app = _flask_app()
+
+    def __repr__(self) -> str:
+        return f"LocalCatalogue({self._whoami!r})"
+
+    def call(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
+        """Call one action in-process, inside the application's context (apply's worker threads have none)."""
+        import contextlib
+
+        context = self._app.app_context() if self._app is not None and not _has_app_context() else \
+            contextlib.nullcontext()
+        with context:
+            try:
+                return super().call(action, files, **data)
+            except BulkError:
+                raise
+            except Exception as exc:  # a crash inside an action is what HTTP would show as a 500
+                _rollback()
+                raise TransientError(f"the catalogue failed while {DOING.get(action, action)}: "
+                                     f"{type(exc).__name__}: {str(exc)[:160]}", status=500, maybe_done=True) from None
+
+    def access(self) -> dict[str, Any] | None:
+        """The user, whether a sysadmin, and their role in each organization."""
+        user = self.call("user_show", id=self._whoami)
+        roles: dict[str, str] = {}
+        if not user.get("sysadmin"):
+            for org in self.call("organization_list_for_user", id=user["name"], permission="read"):
+                roles[org["id"]] = org.get("capacity") or "member"
+        return {"user": user["name"], "sysadmin": bool(user.get("sysadmin")), "roles": roles}
+
+
+def _flask_app() -> Any:
+    try:
+        from flask import current_app
+
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    except (ImportError, RuntimeError):  # outside an application context
+        return None
+
+
+def _has_app_context() -> bool:
+    from flask import has_app_context
+
+    return has_app_context()
+
+
+def _rollback() -> None:
+    try:
+        from ckan import model
+
+        model.Session.rollback()
+    except Exception:  # noqa: BLE001 (best effort: the session may already be gone)
+        pass
+
+
 def open_catalogue(remote: Remote, api_key: str | None = None) -> Catalogue:
     """The Catalogue behind a Remote."""
     if remote.is_file:

@@ -134,10 +134,6 @@ def _checked(ctx: click.Context, workbook: Path, remote: str | None, apikey: str
     return checked.plan, checked.report
 
 
-def _problem_line(p: Any) -> str:
-    return f"{p.where:<16} {p.severity:<7} {p.field or '-':<22} {p.message}"
-
-
 plan_remote = click.option("-r", "--remote", "remote", default=None,
                            help="Check against this catalogue: your roles, names and titles in use (default: offline).")
 
@@ -155,11 +151,11 @@ plan_remote = click.option("-r", "--remote", "remote", default=None,
 def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: Path | None,
              report_path: Path | None, apikey: str | None) -> None:
     """Check the rows you changed against the catalogue's rules."""
-    from bcdc_bulk.reporting import write_problem_report
+    from bcdc_bulk.reporting import problem_line, write_problem_report
 
     plan, report = _checked(ctx, workbook, remote, apikey)
     for problem in report.problems:
-        click.echo(_problem_line(problem))
+        click.echo(problem_line(problem))
     if annotate is not None:
         api.annotate(workbook, annotate, report.problems)
         click.echo(f"Marked the problems in {annotate}")
@@ -190,7 +186,7 @@ def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: P
 def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, method: str,
          apikey: str | None) -> None:
     """Show exactly what apply would send: the calls, field by field."""
-    from bcdc_bulk.planning import describe, plan_calls
+    from bcdc_bulk.planning import plan_calls
 
     the_plan, report = _checked(ctx, workbook, remote, apikey)
     blocked = report.blocked_records()
@@ -206,27 +202,10 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
         if errors:
             sys.exit(EXIT_ROWS)
         return
-    names = {r.key: r.name for r in the_plan.records}
-    for call in calls:
-        click.echo(f"{call.action} {names.get(call.record) or call.record} {call.target}".rstrip())
-        for change in call.changes:
-            click.echo(f"    {describe(change)}")
-        if call.upload:
-            click.echo(f"    upload: {call.upload}")
-    if errors:
-        click.echo("Not sent, because of errors (run validate for all problems):")
-        for problem in errors:
-            click.echo("  " + _problem_line(problem))
-    for note in the_plan.ignored:
-        where = f"{note.sheet} row {note.row}" if note.row else note.sheet
-        click.echo(f"Ignored: {where}: {note.record + ': ' if note.record else ''}{note.message}")
-    if not calls and not errors:
-        click.echo("No changes.")
-        return
-    sent = len({c.record for c in calls})
-    click.echo(f"{len(calls)} call{'s' * (len(calls) != 1)} for {sent} record{'s' * (sent != 1)}; "
-               f"{len(errors)} error{'s' * (len(errors) != 1)} {'keeps' if len(errors) == 1 else 'keep'} rows from "
-               "being sent. Nothing was sent yet.")
+    from bcdc_bulk.reporting import plan_lines
+
+    for line in plan_lines(the_plan, report, calls):
+        click.echo(line)
     if errors:
         sys.exit(EXIT_ROWS)
 

@@ -13,6 +13,7 @@ import xlsxwriter
 
 from bcdc_bulk.applying import Status
 from bcdc_bulk.files import replaced_atomically
+from bcdc_bulk.planning import Call, Plan, describe
 from bcdc_bulk.problems import Problem, ValidationReport
 from bcdc_bulk.tables import display_text
 
@@ -142,6 +143,38 @@ APPLY_COLUMNS = ("where", "dataset", "resource", "status", "message", "changes",
 STATUS_COLOURS = {Status.APPLIED: "#C6EFCE", Status.CREATED: "#C6EFCE", Status.REMOVED: "#C6EFCE",
                   Status.UNCHANGED: "#EDEDED", Status.INVALID: "#FFC7CE", Status.CONFLICT: "#FFEB9C",
                   Status.FAILED: "#FFC7CE", Status.SKIPPED: "#F2F2F2"}
+
+
+def problem_line(p: Problem) -> str:
+    """One problem on one line: where, severity, field, what is wrong."""
+    return f"{p.where:<16} {p.severity:<7} {p.field or '-':<22} {p.message}"
+
+
+def plan_lines(plan: Plan, report: ValidationReport, calls: list[Call]) -> list[str]:
+    """The plan as a person reads it (what `bcdc-bulk plan` prints and the web page offers): each
+    call with its changes field by field, what is not sent because of errors, and what is ignored."""
+    names = {r.key: r.name for r in plan.records}
+    lines = []
+    for call in calls:
+        lines.append(f"{call.action} {names.get(call.record) or call.record} {call.target}".rstrip())
+        lines.extend(f"    {describe(change)}" for change in call.changes)
+        if call.upload:
+            lines.append(f"    upload: {call.upload}")
+    errors = report.errors
+    if errors:
+        lines.append("Not sent, because of errors (run validate for all problems):")
+        lines.extend("  " + problem_line(p) for p in errors)
+    for note in plan.ignored:
+        where = f"{note.sheet} row {note.row}" if note.row else note.sheet
+        lines.append(f"Ignored: {where}: {note.record + ': ' if note.record else ''}{note.message}")
+    if not calls and not errors:
+        lines.append("No changes.")
+        return lines
+    sent = len({c.record for c in calls})
+    lines.append(f"{len(calls)} call{'s' * (len(calls) != 1)} for {sent} record{'s' * (sent != 1)}; "
+                 f"{len(errors)} error{'s' * (len(errors) != 1)} {'keeps' if len(errors) == 1 else 'keep'} rows "
+                 "from being sent. Nothing was sent yet.")
+    return lines
 
 
 def write_apply_report(path: Path, rows: list[dict[str, Any]], counts: dict[str, int],

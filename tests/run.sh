@@ -10,6 +10,12 @@ if ! command -v soffice >/dev/null || ! /usr/bin/python3 -c "import uno" 2>/dev/
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc python3-uno >/dev/null
 fi
+# Debian's Chromium and its driver for the web extension's browser tests (Selenium; nothing is downloaded)
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  echo "[tests] installing chromium and chromium-driver (browser tests of the web extension)" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi

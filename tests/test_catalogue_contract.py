@@ -131,6 +131,9 @@ def test_apply_then_a_rerun_writes_nothing(make_world, tmp_path):
     assert statuses(bb.apply(path, world.catalogue, SETTINGS)) == {"applied": 3}
     assert [world.show(p["id"])["purpose"] for p in world.packages] == ["Purpose 0", "Purpose 1", "Purpose 2"]
     assert statuses(bb.apply(path, world.catalogue, SETTINGS)) == {"unchanged": 3}
+    rerun = bb.check(path, world.catalogue)  # checked again: nothing left to plan
+    assert rerun.calls() == [] and rerun.plan.records == []
+    assert sum("already holds every change" in n.message for n in rerun.plan.ignored) == 3
 
 
 def test_a_field_changed_by_someone_else_is_a_conflict_and_not_overwritten(make_world, tmp_path):

@@ -28,13 +28,15 @@ log() { echo "[sandbox] $*" >&2; }
 # (ours, a rewrite, serve where it is absent). Our plugin keeps the search index, seeding and org helper.
 UPSTREAM="$(cd "$ROOT/.." && pwd)/shared/bcdc/upstream/ckanext-bcgov-schema"
 if [[ -d "$UPSTREAM" ]]; then
-  VALIDATORS="upstream"; PLUGINS="bcdc_sandbox bcgov_schema scheming_datasets activity"; SCHEMA_FROM="bcgov_schema"
+  VALIDATORS="upstream"; PLUGINS="bcdc_sandbox bcgov_schema scheming_datasets activity bcdc_bulk"; SCHEMA_FROM="bcgov_schema"
 else
-  VALIDATORS="sandbox"; PLUGINS="bcdc_sandbox scheming_datasets activity"; SCHEMA_FROM="bcdc_sandbox"
+  VALIDATORS="sandbox"; PLUGINS="bcdc_sandbox scheming_datasets activity bcdc_bulk"; SCHEMA_FROM="bcdc_sandbox"
 fi
 PLUGIN_DIR="$HERE/ckanext-bcdc-sandbox"
 PLUGIN_HASH="$(cd "$PLUGIN_DIR" && find . -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path './build/*' | sort | xargs sha256sum | sha256sum | cut -c1-16)"
-SERVING="$VALIDATORS $PLUGIN_HASH"  # what the running server must have been started with
+# bcdc-bulk itself runs in the sandbox as its web extension (plugin bcdc_bulk): a change to it restarts the server
+BULK_HASH="$(cd "$ROOT" && find bcdc_bulk templates pyproject.toml -type f -not -path '*/__pycache__/*' | sort | xargs sha256sum | sha256sum | cut -c1-16)"
+SERVING="$VALIDATORS $PLUGIN_HASH $BULK_HASH $ROOT"  # what the running server must have been started with
 use_port() {
   PORT="$1"
   REDIS_PORT="${CKAN_SANDBOX_REDIS_PORT:-$((PORT + 1000))}"
@@ -48,7 +50,17 @@ ours() { [[ -f "$STATE/gunicorn.pid" ]] && kill -0 "$(cat "$STATE/gunicorn.pid")
 use_port "$PORT"
 
 mkdir -p "$STATE"
+start_worker() {
+  if [[ -f "$STATE/worker.pid" ]] && kill -0 "$(cat "$STATE/worker.pid")" 2>/dev/null; then
+    kill "$(cat "$STATE/worker.pid")" || true
+  fi
+  setsid nohup "$VENV/bin/ckan" -c "$INI" jobs worker </dev/null >"$STATE/worker.log" 2>&1 &
+  echo $! > "$STATE/worker.pid"
+}
 if [[ -f "$STATE/env" ]] && alive && ours && [[ "$(cat "$STATE/serving" 2>/dev/null)" == "$SERVING" ]]; then
+  if ! { [[ -f "$STATE/worker.pid" ]] && kill -0 "$(cat "$STATE/worker.pid")" 2>/dev/null; }; then
+    log "starting the job worker"; start_worker
+  fi
   log "already running at $URL"
   exit 0
 fi
@@ -124,6 +136,13 @@ if [[ "$VALIDATORS" == "upstream" ]]; then
     echo "$UP_HASH" > "$VENV/.bcgov_schema"
   fi
 fi
+if [[ "$(cat "$VENV/.bcdc_bulk" 2>/dev/null)" != "$ROOT $(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)" ]]; then
+  log "installing bcdc-bulk (the web extension) from $ROOT"
+  if ! "$VENV/bin/pip" install -q --progress-bar off -e "$ROOT" >"$STATE/bulk-install.log" 2>&1; then
+    tail -20 "$STATE/bulk-install.log" >&2; exit 1
+  fi
+  echo "$ROOT $(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)" > "$VENV/.bcdc_bulk"
+fi
 CKAN=("$VENV/bin/ckan" -c "$INI")
 
 # --- configuration ----------------------------------------------------------
@@ -147,6 +166,7 @@ if [[ ! -f "$INI" ]]; then
   sed -i 's/^level = .*/level = WARNING/' "$INI"
 fi
 "$VENV/bin/ckan" config-tool "$INI" "ckan.plugins=$PLUGINS" "bcdc_sandbox.validators=$VALIDATORS" \
+  "bcdc_bulk.storage_path=$STATE/bulk" "bcdc_bulk.max_upload_mb=${BCDC_BULK_MAX_UPLOAD_MB:-5}" \
   "scheming.dataset_schemas=ckanext.$SCHEMA_FROM:bcdc_dataset.yaml" \
   "scheming.presets=ckanext.scheming:presets.json ckanext.$SCHEMA_FROM:bcdc_presets.json" >/dev/null
 cp "$PLUGIN_DIR/ckanext/bcdc_sandbox/bcdc_licenses.json" "$VENV/bcdc_licenses.json"
@@ -180,6 +200,7 @@ if [[ -f "$STATE/gunicorn.pid" ]] && kill -0 "$(cat "$STATE/gunicorn.pid")" 2>/d
   kill "$(cat "$STATE/gunicorn.pid")" || true
   sleep 1
 fi
+start_worker  # the job worker of the web extension's applies
 log "serving on $URL with $WORKERS workers ($VALIDATORS validators)"
 "$VENV/bin/gunicorn" --workers "$WORKERS" --bind "127.0.0.1:$PORT" --timeout 120 \
   --chdir "$STATE" --pid "$STATE/gunicorn.pid" --daemon \

@@ -4,7 +4,7 @@
 # and .state are removed too (a clone that is going away leaves nothing behind).
 set -uo pipefail
 STATE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/.state"
-for pidfile in "$STATE/gunicorn.pid" "$STATE/redis.pid"; do
+for pidfile in "$STATE/gunicorn.pid" "$STATE/worker.pid" "$STATE/redis.pid"; do
   if [[ -f "$pidfile" ]]; then
     kill "$(cat "$pidfile")" 2>/dev/null || true
     rm -f "$pidfile"

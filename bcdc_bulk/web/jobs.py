@@ -1,0 +1,126 @@
+"""What the web extension does with a run, on top of the library API: check an uploaded workbook
+(the plan, the problems, the annotated copy), and apply it as a background job with progress, a
+report and an undo workbook. The same calls as the command line, so both give the same plan and
+the same report for the same workbook."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import bcdc_bulk as bb
+from bcdc_bulk.catalogue import Catalogue
+from bcdc_bulk.errors import BulkError
+from bcdc_bulk.planning import describe, quoted
+from bcdc_bulk.problems import Problem
+from bcdc_bulk.reporting import plan_lines, write_apply_report
+from bcdc_bulk.web.runs import Run, RunState, RunStore, now_text
+from bcdc_bulk.web.uploads import check_origin
+
+log = logging.getLogger(__name__)
+PLAN_TEXT, PAGE_JSON, ANNOTATED, REPORT, UNDO, JOURNAL = (
+    "plan.txt", "check.json", "annotated.xlsx", "report.xlsx", "undo.xlsx", "journal.jsonl")
+
+
+def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
+    """Check a run's workbook as its user: the plan, the problems, the annotated copy; nothing written.
+    Raises WorkbookError (with the sheet, row and column) when the workbook cannot be read at all."""
+    workbook = store.file(run, store.WORKBOOK)
+    book = bb.read(workbook)
+    check_origin(book, catalogue.site, run.org_name)
+    checked = bb.check(book, catalogue)
+    calls = checked.calls()
+    store.file(run, PLAN_TEXT).write_text("\n".join(plan_lines(checked.plan, checked.report, calls)) + "\n",
+                                          encoding="utf-8")
+    if checked.problems:
+        bb.annotate(workbook, store.file(run, ANNOTATED), checked.problems)
+    store.file(run, PAGE_JSON).write_text(json.dumps(page_view(checked), ensure_ascii=False, default=str),
+                                          encoding="utf-8")
+    report = checked.report
+    run.valid, run.errors, run.warnings = report.valid, len(report.errors), len(report.problems) - len(report.errors)
+    run.records, run.calls = len({c.record for c in calls}), len(calls)
+    store.save(run)
+    return checked
+
+
+def page_view(checked: bb.Check) -> dict[str, Any]:
+    """What the check page shows: problems by sheet, row and column, and per dataset each change
+    (old -> new) and whether it is sent, and if not, why."""
+    blocked = checked.report.blocked_records()
+    errors_of: dict[str, list[str]] = {}
+    for p in checked.report.errors:
+        errors_of.setdefault(p.record, []).append(f"{p.sheet}, row {p.row}, column {p.column}: {p.message}"
+                                                  if p.row and p.column else f"{p.where}: {p.message}")
+    datasets = []
+    for rec in checked.plan.records:
+        changes = [{"field": c.label, "old": _shown(c.old), "new": _shown(c.new), "words": describe(c),
+                    "where": _cell(c.cell)} for c in rec.changes]
+        datasets.append({"name": rec.name or rec.key, "action": rec.action, "sent": rec.key not in blocked,
+                         "why": errors_of.get(rec.key, []), "changes": changes})
+    return {"problems": [_problem(p) for p in checked.problems], "datasets": datasets,
+            "ignored": [{"where": f"{n.sheet} row {n.row}" if n.row else n.sheet, "record": n.record,
+                         "message": n.message} for n in checked.plan.ignored]}
+
+
+def _problem(p: Problem) -> dict[str, Any]:
+    return {"where": p.where, "sheet": p.sheet, "row": p.row, "column": p.column, "dataset": p.dataset,
+            "field": p.field, "severity": str(p.severity), "message": p.message, "code": str(p.code)}
+
+
+def _cell(cell: Any) -> str:
+    if cell is None:
+        return ""
+    return f"{cell.sheet}, row {cell.row}" + (f", column {cell.column}" if cell.column else "")
+
+
+def _shown(value: Any) -> str:
+    return "" if value in (None, "", []) else quoted(value)[1:-1]
+
+
+def apply_run(run_id: str, root: str, site: str, workers: int = 4, rate: float = 0.0) -> None:
+    """The background job: apply a run's workbook as the user who asked, with progress in run.json,
+    then the report and the undo workbook beside it. Run again after a worker restart, its journal
+    keeps every change to one write."""
+    from bcdc_bulk.catalogue import LocalCatalogue
+
+    store = RunStore(Path(root))
+    run = store.get(run_id)
+    if run is None or run.state not in (RunState.QUEUED, RunState.APPLYING):
+        return  # done already, or never asked for
+    run.state, run.heartbeat = RunState.APPLYING, time.time()
+    store.save(run)
+    try:
+        catalogue = LocalCatalogue(run.applied_by, site)
+        settings = bb.ApplySettings(workers=workers, max_rate=rate, journal=store.file(run, JOURNAL),
+                                    undo=store.file(run, UNDO))
+        result = bb.apply(store.file(run, store.WORKBOOK), catalogue, settings, progress=_progress(store, run))
+        write_apply_report(store.file(run, REPORT), [r.as_dict() for r in result.rows], result.counts)
+        run.counts, run.state = {k: v for k, v in result.counts.items() if v}, RunState.DONE
+        run.message = "" if result.complete else "some rows were not applied: see their status and message"
+    except BulkError as exc:
+        run.state, run.message = RunState.FAILED, str(exc)
+    except Exception as exc:  # the run must end with a page that says so, never stay 'applying'
+        log.exception("bcdc_bulk: run %s failed", run.id)
+        run.state, run.message = RunState.FAILED, f"the run stopped on an unexpected error ({type(exc).__name__})"
+    run.finished_at = now_text()
+    store.save(run)
+
+
+def _progress(store: RunStore, run: Run) -> Callable[[str, int], Callable[[int], None]]:
+    """A progress factory that keeps run.json's progress and heartbeat (written at most twice a second)."""
+    def factory(label: str, total: int) -> Callable[[int], None]:
+        run.progress = {"label": label, "done": 0, "total": total}
+        last = [0.0]
+
+        def tick(n: int) -> None:
+            run.progress["done"] += n
+            now = time.time()
+            if now - last[0] >= 0.5 or run.progress["done"] >= total:
+                last[0] = run.heartbeat = now
+                store.save(run)
+        store.save(run)
+        return tick
+    return factory

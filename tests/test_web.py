@@ -1,0 +1,151 @@
+"""Issue 14: the web extension in the catalogue's own pages, driven through a real browser (Debian's
+headless Chromium) against the sandbox with the plugin enabled and a job worker running.
+
+Screenshots of every step land in tests/look/out/web/ (looked at, and the README's pictures)."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from browser import Browser, available, keep
+from test_apply import Org
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not available(), reason="needs chromium and chromium-driver")]
+SHOTS = Path(__file__).parent / "look" / "out" / "web"
+
+
+def password(user: str) -> str:
+    return f"Sandbox-{user}-pw1"
+
+
+@pytest.fixture(scope="module")
+def org(sandbox: dict[str, str]) -> Org:
+    found = Org(sandbox, 3)
+    found.sysadmin.action.organization_member_create(id=found.org["id"], username=sandbox["CKAN_ADMIN_USER"],
+                                                     role="admin")
+    return found
+
+
+@pytest.fixture
+def browser(sandbox: dict[str, str], tmp_path: Path):
+    opened: list[Browser] = []
+
+    def make(shots: bool = True) -> Browser:
+        b = Browser(sandbox["CKAN_URL"], tmp_path / f"downloads-{len(opened)}", SHOTS if shots else None)
+        opened.append(b)
+        return b
+    yield make
+    for b in opened:
+        b.close()
+
+
+def set_cells(path: Path, out: Path, edits: dict[tuple[int, str], Any]) -> Path:
+    """Type values into the Datasets sheet: (row, field name) -> value, as a person does in Excel."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Datasets"]
+    cols = {c.value: c.column for c in ws[2]}
+    for (row, field), value in edits.items():
+        ws.cell(row, cols[field]).value = value
+    wb.save(out)
+    return out
+
+
+def test_an_editor_downloads_edits_uploads_fixes_applies_and_an_admin_undoes(org, browser, sandbox, tmp_path):
+    editor = browser()
+    editor.login(sandbox["CKAN_EDITOR_USER"], password(sandbox["CKAN_EDITOR_USER"]))
+    editor.go(f"/organization/{org.org['name']}")
+    editor.click_link("Bulk edit")
+    assert "Download for bulk editing" in editor.text() and "Upload edited workbook" in editor.text()
+    editor.shot("org-page")
+
+    exported = keep(editor.download("#download-button"), tmp_path / "exported.xlsx")
+    purpose = f"Edited in the browser {uuid.uuid4().hex[:6]}"
+    broken = set_cells(exported, tmp_path / "edited.xlsx", {(3, "purpose"): purpose, (4, "security_class"): "Secret"})
+    editor.upload(broken)
+    editor.wait_for(lambda: "must be fixed" in editor.text("#check-summary"), "the check")
+    problems = editor.text("#problems-table")
+    assert "Datasets, row 4" in problems and "Secret" in problems, problems
+    assert "not sent" in editor.text(".plan-dataset.panel-danger")
+    annotated = keep(editor.download("#annotated-link"), tmp_path / "annotated.xlsx")
+    assert "Problems" in openpyxl.load_workbook(annotated).sheetnames
+    editor.shot("upload-with-a-problem")
+
+    fixed = set_cells(broken, tmp_path / "fixed.xlsx", {(4, "security_class"): "Public"})
+    editor.go(f"/organization/{org.org['name']}/bulk")
+    editor.upload(fixed)
+    editor.wait_for(lambda: "No problems" in editor.text("#check-summary"), "the check")
+    plan = editor.text(".plan-dataset")
+    assert "purpose" in plan and purpose in plan
+    editor.shot("plan")
+
+    editor.click("#apply-button")
+    editor.wait_for(lambda: editor.driver.find_elements("css selector", "#progress, #report-summary"), "progress")
+    editor.shot("progress")
+    editor.wait_for(lambda: "Done" in editor.text("#report-summary"), "the apply", timeout=120)
+    assert "1 applied" in editor.text("#report-summary")
+    assert "applied" in editor.text("#report-table .status")
+    editor.shot("report")
+    report = keep(editor.download("#report-link"), tmp_path / "report.xlsx")
+    assert "Results" in " ".join(openpyxl.load_workbook(report).sheetnames) or report.stat().st_size > 0
+    assert org.sysadmin.action.package_show(id=_id_at(exported, 3))["purpose"] == purpose
+
+    editor.go(f"/organization/{org.org['name']}/bulk")
+    editor.upload(fixed)  # the same workbook again: nothing left to write
+    editor.wait_for(lambda: "No changes" in editor.text("#check-summary"), "the rerun's check")
+    assert not editor.driver.find_elements("css selector", "#apply-button")
+    editor.shot("rerun-no-changes")
+
+    admin = browser()
+    admin.login(sandbox["CKAN_ADMIN_USER"], password(sandbox["CKAN_ADMIN_USER"]))
+    admin.go(f"/organization/{org.org['name']}/bulk")
+    history = admin.text("#bulk-history")
+    assert sandbox["CKAN_EDITOR_USER"] in history and "fixed.xlsx" in history and "1 applied" in history
+    admin.shot("history")
+    admin.click(".undo-button")
+    admin.wait_for(lambda: "undoes an earlier run" in admin.text(), "the undo's check")
+    assert purpose in admin.text(".plan-dataset")
+    admin.click("#apply-button")
+    admin.wait_for(lambda: "Done" in admin.text("#report-summary"), "the undo", timeout=120)
+    admin.shot("undone")
+    assert org.sysadmin.action.package_show(id=_id_at(exported, 3))["purpose"] != purpose
+
+
+def _id_at(path: Path, row: int) -> str:
+    ws = openpyxl.load_workbook(path)["Datasets"]
+    cols = {c.value: c.column for c in ws[2]}
+    return ws.cell(row, cols["id"]).value
+
+
+def test_an_editor_of_another_organization_gets_403_and_sees_no_tab(org, browser, sandbox):
+    other = org.sysadmin.action.organization_create(name=f"web-other-{uuid.uuid4().hex[:6]}", title="Other")
+    editor = browser()
+    editor.login(sandbox["CKAN_EDITOR_USER"], password(sandbox["CKAN_EDITOR_USER"]))
+    editor.go(f"/organization/{other['name']}/bulk")
+    assert "403" in editor.text() or "Forbidden" in editor.text()
+    assert "Only editors and admins" in editor.text()
+    editor.shot("another-organization-403")
+    editor.go(f"/organization/{other['name']}")
+    assert "Bulk edit" not in editor.text(".nav-tabs")
+
+
+def test_a_signed_out_person_is_sent_to_login(org, browser):
+    visitor = browser()
+    visitor.go(f"/organization/{org.org['name']}/bulk")
+    assert "/user/login" in visitor.driver.current_url
+    visitor.shot("signed-out-login")
+
+
+def test_a_forged_form_without_its_csrf_token_is_refused(org, browser, sandbox, tmp_path):
+    editor = browser(shots=False)
+    editor.login(sandbox["CKAN_EDITOR_USER"], password(sandbox["CKAN_EDITOR_USER"]))
+    editor.go(f"/organization/{org.org['name']}/bulk")
+    editor.driver.execute_script("document.querySelectorAll('#bulk-upload input[type=hidden]').forEach(function (e) { e.remove(); })")
+    exported = keep(editor.download("#download-button"), tmp_path / "exported.xlsx")
+    editor.upload(exported)
+    editor.wait_for(lambda: "400" in editor.text() or "CSRF" in editor.text(), "the refusal")
+    assert "CSRF" in editor.text() and "Bad Request" in editor.text()
+    editor.go(f"/organization/{org.org['name']}/bulk")
+    assert "exported.xlsx" not in editor.text("#bulk-history")  # nothing was taken
