@@ -4,6 +4,7 @@ headless Chromium) against the sandbox with the plugin enabled and a job worker 
 Screenshots of every step land in tests/look/out/web/ (looked at, and the README's pictures)."""
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -142,10 +143,49 @@ def test_a_forged_form_without_its_csrf_token_is_refused(org, browser, sandbox, 
     editor = browser(shots=False)
     editor.login(sandbox["CKAN_EDITOR_USER"], password(sandbox["CKAN_EDITOR_USER"]))
     editor.go(f"/organization/{org.org['name']}/bulk")
-    editor.driver.execute_script("document.querySelectorAll('#bulk-upload input[type=hidden]').forEach(function (e) { e.remove(); })")
+    editor.driver.execute_script(
+        "document.querySelectorAll('#bulk-upload input[type=hidden]').forEach(function (e) { e.remove(); })")
     exported = keep(editor.download("#download-button"), tmp_path / "exported.xlsx")
     editor.upload(exported)
     editor.wait_for(lambda: "400" in editor.text() or "CSRF" in editor.text(), "the refusal")
     assert "CSRF" in editor.text() and "Bad Request" in editor.text()
     editor.go(f"/organization/{org.org['name']}/bulk")
     assert "exported.xlsx" not in editor.text("#bulk-history")  # nothing was taken
+
+
+STATE = Path(__file__).parent / "ckan_sandbox" / ".state"
+
+
+def test_an_apply_survives_its_worker_being_killed_and_writes_each_change_once(browser, sandbox, tmp_path):
+    import json
+    import signal
+    import subprocess
+
+    big = Org(sandbox, 60)
+    exported = big.export(tmp_path / "big.xlsx")
+    edits = {(row, "purpose"): f"Purpose {row} {uuid.uuid4().hex[:4]}" for row in range(3, 63)}
+    edited = set_cells(exported, tmp_path / "sixty.xlsx", edits)
+    editor = browser(shots=False)
+    editor.login(sandbox["CKAN_EDITOR_USER"], password(sandbox["CKAN_EDITOR_USER"]))
+    editor.go(f"/organization/{big.org['name']}/bulk")
+    editor.upload(edited)
+    editor.wait_for(lambda: "No problems" in editor.text("#check-summary"), "the check")
+    run_json = STATE / "bulk" / "runs" / editor.driver.current_url.rstrip("/").rsplit("/", 1)[-1] / "run.json"
+    editor.click("#apply-button")
+
+    def written() -> int:
+        run = json.loads(run_json.read_text())
+        return int(run["progress"].get("done", 0)) if run["progress"].get("label") == "Applying" else 0
+    editor.wait_for(lambda: written() >= 5, "the first writes", timeout=120)
+    os.killpg(int((STATE / "worker.pid").read_text()), signal.SIGKILL)  # the worker and its work horse
+    killed_at = written()
+    subprocess.run(["bash", str(STATE.parent / "start.sh")], check=True, capture_output=True)  # a new worker
+    editor.driver.refresh()  # the page notices the dead apply and starts it again
+    editor.wait_for(lambda: "Done" in editor.text("#report-summary"), "the resumed apply", timeout=180)
+    assert killed_at < 60
+    for row, purpose in edits.items():
+        assert big.sysadmin.action.package_show(id=_id_at(exported, row[0]))["purpose"] == purpose
+    for pkg in big.packages:  # written once: one change in each dataset's activity, never two
+        changes = [a for a in big.sysadmin.action.package_activity_list(id=pkg["id"])
+                   if a["activity_type"] == "changed package"]
+        assert len(changes) == 1, (pkg["name"], len(changes))

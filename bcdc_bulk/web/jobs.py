@@ -4,8 +4,10 @@ report and an undo workbook. The same calls as the command line, so both give th
 the same report for the same workbook."""
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -82,21 +84,36 @@ def _shown(value: Any) -> str:
 
 def apply_run(run_id: str, root: str, site: str, workers: int = 4, rate: float = 0.0) -> None:
     """The background job: apply a run's workbook as the user who asked, with progress in run.json,
-    then the report and the undo workbook beside it. Run again after a worker restart, its journal
-    keeps every change to one write."""
-    from bcdc_bulk.catalogue import LocalCatalogue
-
+    then the report and the undo workbook beside it. Started again after a worker restart, its journal
+    keeps every change to one write; a second job of the same run while one works returns at once."""
     store = RunStore(Path(root))
     run = store.get(run_id)
     if run is None or run.state not in (RunState.QUEUED, RunState.APPLYING):
         return  # done already, or never asked for
-    run.state, run.heartbeat = RunState.APPLYING, time.time()
-    store.save(run)
+    with open(store.file(run, "apply.lock"), "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the OS lets go when a killed worker dies
+        except BlockingIOError:
+            return  # this run is being applied by a live worker
+        beat = _Heartbeat(store, run)
+        try:
+            _apply(store, run, site, workers, rate, beat)
+        finally:
+            beat.stop()
+        run.finished_at = now_text()
+        beat.save()
+
+
+def _apply(store: RunStore, run: Run, site: str, workers: int, rate: float, beat: _Heartbeat) -> None:
+    from bcdc_bulk.catalogue import LocalCatalogue
+
+    run.state = RunState.APPLYING
+    beat.save()
     try:
         catalogue = LocalCatalogue(run.applied_by, site)
         settings = bb.ApplySettings(workers=workers, max_rate=rate, journal=store.file(run, JOURNAL),
                                     undo=store.file(run, UNDO))
-        result = bb.apply(store.file(run, store.WORKBOOK), catalogue, settings, progress=_progress(store, run))
+        result = bb.apply(store.file(run, store.WORKBOOK), catalogue, settings, progress=_progress(run, beat))
         write_apply_report(store.file(run, REPORT), [r.as_dict() for r in result.rows], result.counts)
         run.counts, run.state = {k: v for k, v in result.counts.items() if v}, RunState.DONE
         run.message = "" if result.complete else "some rows were not applied: see their status and message"
@@ -105,12 +122,37 @@ def apply_run(run_id: str, root: str, site: str, workers: int = 4, rate: float =
     except Exception as exc:  # the run must end with a page that says so, never stay 'applying'
         log.exception("bcdc_bulk: run %s failed", run.id)
         run.state, run.message = RunState.FAILED, f"the run stopped on an unexpected error ({type(exc).__name__})"
-    run.finished_at = now_text()
-    store.save(run)
 
 
-def _progress(store: RunStore, run: Run) -> Callable[[str, int], Callable[[int], None]]:
-    """A progress factory that keeps run.json's progress and heartbeat (written at most twice a second)."""
+class _Heartbeat:
+    """Keeps run.json's heartbeat fresh every two seconds while the job lives, so a page can tell a
+    working apply (however long one call takes) from one whose worker died."""
+
+    def __init__(self, store: RunStore, run: Run) -> None:
+        self.store, self.run = store, run
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+        self.thread.start()
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(2.0):
+            self.save()
+
+    def save(self) -> None:
+        """Write run.json with a fresh heartbeat (one writer at a time)."""
+        with self.lock:
+            self.run.heartbeat = time.time()
+            self.store.save(self.run)
+
+    def stop(self) -> None:
+        """Stop beating."""
+        self.stopped.set()
+        self.thread.join()
+
+
+def _progress(run: Run, beat: _Heartbeat) -> Callable[[str, int], Callable[[int], None]]:
+    """A progress factory that keeps run.json's progress (written at most twice a second)."""
     def factory(label: str, total: int) -> Callable[[int], None]:
         run.progress = {"label": label, "done": 0, "total": total}
         last = [0.0]
@@ -119,8 +161,8 @@ def _progress(store: RunStore, run: Run) -> Callable[[str, int], Callable[[int],
             run.progress["done"] += n
             now = time.time()
             if now - last[0] >= 0.5 or run.progress["done"] >= total:
-                last[0] = run.heartbeat = now
-                store.save(run)
-        store.save(run)
+                last[0] = now
+                beat.save()
+        beat.save()
         return tick
     return factory

@@ -65,15 +65,16 @@ class Run:
     counts: dict[str, int] = field(default_factory=dict)
     progress: dict[str, Any] = field(default_factory=dict)  # label, done, total
     heartbeat: float = 0.0
+    created: float = field(default_factory=time.time)  # orders the history within a second
 
     @property
     def active(self) -> bool:
         """True while queued or applying."""
         return self.state in ACTIVE
 
-    def stale(self, now: float | None = None) -> bool:
-        """True when an active run's worker has stopped beating (it was restarted or killed)."""
-        return self.active and (now or time.time()) - self.heartbeat > STALE_SECONDS
+    def stale(self, now: float | None = None, limit: float = STALE_SECONDS) -> bool:
+        """True when an active run's worker has not beaten for ``limit`` seconds (it was restarted or killed)."""
+        return self.active and (now or time.time()) - self.heartbeat > limit
 
 
 def now_text() -> str:
@@ -125,10 +126,10 @@ class RunStore:
     def history(self, org_id: str) -> list[Run]:
         """An organization's runs, newest first."""
         runs = [self.get(p.name) for p in (self.root / "runs").glob("*") if p.is_dir()]
-        return sorted((r for r in runs if r is not None and r.org_id == org_id), key=lambda r: r.uploaded_at,
+        return sorted((r for r in runs if r is not None and r.org_id == org_id), key=lambda r: r.created,
                       reverse=True)
 
-    def claim(self, run: Run, user: str) -> None:
+    def claim(self, run: Run, user: str, stale_after: float = STALE_SECONDS) -> None:
         """Mark the run queued for ``user``, holding its organization's apply lock; raise Busy, naming
         who holds it, when another apply of the organization (or this one) is under way. Pages in
         several server processes may ask at once: the check and the claim happen under one file lock."""
@@ -138,7 +139,7 @@ class RunStore:
             fcntl.flock(guard, fcntl.LOCK_EX)
             owner = locks / f"{run.org_id}.owner"
             holder = self.get(owner.read_text(encoding="utf-8").strip()) if owner.exists() else None
-            if holder is not None and holder.active and not holder.stale():
+            if holder is not None and holder.active and not holder.stale(limit=stale_after):
                 if holder.id == run.id:
                     raise Busy(f"'{run.filename}' is already being applied (since {holder.applied_at})")
                 raise Busy(f"{holder.applied_by} is applying '{holder.filename}' to {run.org_name} (since "

@@ -14,7 +14,7 @@ import bcdc_bulk as bb
 from bcdc_bulk.catalogue import LocalCatalogue
 from bcdc_bulk.errors import BulkError
 from bcdc_bulk.web import jobs
-from bcdc_bulk.web.runs import Busy, Run, RunState, RunStore
+from bcdc_bulk.web.runs import STALE_SECONDS, Busy, Run, RunState, RunStore
 from bcdc_bulk.web.uploads import MB, Limits, check_upload
 
 bulk = Blueprint("bcdc_bulk", __name__)
@@ -31,6 +31,7 @@ class Options:
     limits: Limits
     workers: int
     rate: float
+    stale_after: float  # seconds without a heartbeat before an apply is started again
 
 
 def options() -> Options:
@@ -42,7 +43,8 @@ def options() -> Options:
                                                                tempfile.gettempdir()) / "bcdc_bulk")
     max_mb = float(config.get("bcdc_bulk.max_upload_mb") or 20)
     return Options(Path(storage), Limits(int(max_mb * MB), int(max_mb * MB * 20)),
-                   int(config.get("bcdc_bulk.workers") or 4), float(config.get("bcdc_bulk.rate") or 0))
+                   int(config.get("bcdc_bulk.workers") or 4), float(config.get("bcdc_bulk.rate") or 0),
+                   float(config.get("bcdc_bulk.stale_seconds") or STALE_SECONDS))
 
 
 # --- who may do what --------------------------------------------------------------------------
@@ -162,10 +164,7 @@ def run(org: str, run_id: str) -> Any:
     """One upload: its check and plan, its progress while applying, its report when done."""
     access = Access(org)
     store = RunStore(options().storage)
-    found = _run_of(access, store, run_id)
-    if found.stale():
-        store.requeue(found)
-        _enqueue(found)
+    found = _resumed(_run_of(access, store, run_id), store)
     page_json = store.file(found, jobs.PAGE_JSON)
     view = json.loads(page_json.read_text(encoding="utf-8")) if page_json.exists() else {}
     report = _report_rows(store, found) if found.state in (RunState.DONE, RunState.FAILED) else []
@@ -177,7 +176,8 @@ def run(org: str, run_id: str) -> Any:
 def status(org: str, run_id: str) -> Any:
     """Where an apply stands, for the progress bar (JSON)."""
     access = Access(org)
-    found = _run_of(access, RunStore(options().storage), run_id)
+    store = RunStore(options().storage)
+    found = _resumed(_run_of(access, store, run_id), store)
     return jsonify(state=str(found.state), progress=found.progress, counts=found.counts)
 
 
@@ -193,7 +193,7 @@ def apply(org: str, run_id: str) -> Any:
         toolkit.h.flash_error("This workbook was applied already; upload it again to apply it again.")
     else:
         try:
-            store.claim(found, access.user)
+            store.claim(found, access.user, options().stale_after)
             _enqueue(found)
         except Busy as exc:
             toolkit.h.flash_error(f"Not applied: {exc}.")
@@ -275,6 +275,15 @@ def _report_rows(store: RunStore, found: Run) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _resumed(found: Run, store: RunStore) -> Run:
+    """An apply whose worker died (restarted, killed) is queued again when its page is looked at;
+    its journal keeps every change to one write."""
+    if found.stale(limit=options().stale_after):
+        store.requeue(found)
+        _enqueue(found)
+    return found
 
 
 def _enqueue(found: Run) -> None:

@@ -166,7 +166,7 @@ if [[ ! -f "$INI" ]]; then
   sed -i 's/^level = .*/level = WARNING/' "$INI"
 fi
 "$VENV/bin/ckan" config-tool "$INI" "ckan.plugins=$PLUGINS" "bcdc_sandbox.validators=$VALIDATORS" \
-  "bcdc_bulk.storage_path=$STATE/bulk" "bcdc_bulk.max_upload_mb=${BCDC_BULK_MAX_UPLOAD_MB:-5}" \
+  "bcdc_bulk.storage_path=$STATE/bulk" "bcdc_bulk.max_upload_mb=${BCDC_BULK_MAX_UPLOAD_MB:-5}" "bcdc_bulk.stale_seconds=8" \
   "scheming.dataset_schemas=ckanext.$SCHEMA_FROM:bcdc_dataset.yaml" \
   "scheming.presets=ckanext.scheming:presets.json ckanext.$SCHEMA_FROM:bcdc_presets.json" >/dev/null
 cp "$PLUGIN_DIR/ckanext/bcdc_sandbox/bcdc_licenses.json" "$VENV/bcdc_licenses.json"
