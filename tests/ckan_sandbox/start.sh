@@ -50,6 +50,9 @@ ours() { [[ -f "$STATE/gunicorn.pid" ]] && kill -0 "$(cat "$STATE/gunicorn.pid")
 use_port "$PORT"
 
 mkdir -p "$STATE"
+worker_alive() {  # (a killed worker may linger as a zombie where nothing reaps it: that is not alive)
+  [[ -f "$STATE/worker.pid" ]] && [[ "$(ps -o stat= -p "$(cat "$STATE/worker.pid")" 2>/dev/null)" =~ ^[^Z] ]]
+}
 start_worker() {
   if [[ -f "$STATE/worker.pid" ]] && kill -0 "$(cat "$STATE/worker.pid")" 2>/dev/null; then
     kill "$(cat "$STATE/worker.pid")" || true
@@ -58,7 +61,7 @@ start_worker() {
   echo $! > "$STATE/worker.pid"
 }
 if [[ -f "$STATE/env" ]] && alive && ours && [[ "$(cat "$STATE/serving" 2>/dev/null)" == "$SERVING" ]]; then
-  if ! { [[ -f "$STATE/worker.pid" ]] && kill -0 "$(cat "$STATE/worker.pid")" 2>/dev/null; }; then
+  if ! worker_alive; then
     log "starting the job worker"; start_worker
   fi
   log "already running at $URL"
