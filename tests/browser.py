@@ -86,7 +86,8 @@ class Browser:
         found: list[Path] = []
 
         def landed() -> bool:
-            new = [p for p in set(self.downloads.iterdir()) - before if not p.name.endswith(".crdownload")]
+            new = [p for p in set(self.downloads.iterdir()) - before
+                   if not p.name.endswith(".crdownload") and not p.name.startswith(".")]
             found.extend(new)
             return bool(new)
         self.wait_for(landed, "the download", timeout)
