@@ -23,6 +23,8 @@ def available() -> bool:
 class Browser:
     """One person's browser: their own cookies, downloads folder and screenshots."""
 
+    taken = 0
+
     def __init__(self, base: str, downloads: Path, shots: Path | None = None) -> None:
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
@@ -34,7 +36,6 @@ class Browser:
                                                   "download.prompt_for_download": False})
         self.driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=DRIVER))
         self.base, self.downloads, self.shots = base.rstrip("/"), downloads, shots
-        self.step = 0
 
     def close(self) -> None:
         """Close the browser."""
@@ -110,8 +111,8 @@ class Browser:
         if self.shots is None:
             return None
         self.shots.mkdir(parents=True, exist_ok=True)
-        self.step += 1
-        path = self.shots / f"{self.step:02d}-{name}.png"
+        Browser.taken += 1  # one numbering for every browser of the run: the order the steps happened in
+        path = self.shots / f"{Browser.taken:02d}-{name}.png"
         height = self.driver.execute_script("return document.body.scrollHeight")
         self.driver.set_window_size(1280, max(900, min(int(height) + 40, 4000)))
         self.driver.save_screenshot(str(path))

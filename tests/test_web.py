@@ -267,3 +267,28 @@ def test_the_command_line_and_the_extension_give_the_same_plan_and_report(browse
     server_report = STATE / "bulk" / "runs" / editor.driver.current_url.rstrip("/").rsplit("/", 1)[-1] / "report.xlsx"
     web_rows, cli_rows = rows(server_report, web_org), rows(tmp_path / "cli-report.xlsx", cli_org)
     assert web_rows == cli_rows and {r["status"] for r in web_rows} == {"applied", "invalid"}
+
+
+def test_the_inventory_is_for_admins_of_the_organization_and_the_whole_catalogue_for_sysadmins(org, browser, sandbox):
+    admin = browser()
+    admin.login(sandbox["CKAN_ADMIN_USER"], password(sandbox["CKAN_ADMIN_USER"]))
+    admin.go(f"/organization/{org.org['name']}/bulk")
+    assert "Inventory of the whole catalogue" not in admin.text()
+    inventory = openpyxl.load_workbook(admin.download("#inventory-link"))
+    assert {"Summary", "Findings", "Datasets"} <= set(inventory.sheetnames)
+    names = {c.value for c in inventory["Datasets"]["A"]} | {c.value for c in inventory["Datasets"]["B"]}
+    assert all(p["name"] in names for p in org.packages)
+    admin.go("/ckan-admin/bulk/inventory")
+    assert "Only sysadmins" in admin.text()
+
+    editor = browser(shots=False)
+    editor.login(sandbox["CKAN_EDITOR_USER"], password(sandbox["CKAN_EDITOR_USER"]))
+    editor.go(f"/organization/{org.org['name']}/bulk")
+    assert not editor.driver.find_elements("css selector", "#inventory-link")
+    editor.go(f"/organization/{org.org['name']}/bulk/inventory")
+    assert "Only admins of this organization" in editor.text()
+
+    sysadmin = browser(shots=False)
+    sysadmin.login("sandbox_sysadmin", password("sandbox_sysadmin"))
+    sysadmin.go(f"/organization/{org.org['name']}/bulk")
+    assert sysadmin.driver.find_elements("css selector", "#site-inventory-link")
