@@ -84,7 +84,7 @@ def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = Non
         check_site(book, catalogue.site)
     plan, report = validate_workbook(book, catalogue)
     if catalogue is not None:
-        drop_settled(plan, catalogue)
+        drop_settled(plan, report, catalogue)
     return Check(plan, report)
 
 

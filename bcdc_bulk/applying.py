@@ -249,14 +249,23 @@ def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldCh
     return pending, done, conflicts
 
 
-def drop_settled(plan: Plan, catalogue: Catalogue) -> None:
-    """Take out of the plan every updated dataset whose each change the catalogue already holds (the
-    workbook was applied before, or someone made the same edit), with a note: nothing is left to send."""
-    updates = [r for r in plan.records if r.action == "update" and not r.new_resources and r.changes]
-    if not updates:
-        return
-    current = catalogue.packages_by_id([r.key for r in updates])
+def drop_settled(plan: Plan, report: ValidationReport, catalogue: Catalogue) -> None:
+    """Take out of the plan every updated dataset whose each change the catalogue already holds, and
+    every new row whose dataset an earlier run created (the workbook was applied before, or someone
+    made the same edit), with a note: nothing is left to send for them."""
+    in_use = (Code.NAME_IN_USE, Code.TITLE_IN_USE)
+    clashing = {p.record for p in report.problems if p.code in in_use}
+    _own_creations(plan, report, catalogue)
+    ours = clashing - {p.record for p in report.problems if p.code in in_use}  # made by an earlier apply
     settled = set()
+    for rec in plan.records:
+        if rec.action == "create" and rec.key in ours:
+            settled.add(rec.key)
+            sheet, row = rec.rows_at.get((), ("Datasets", None))
+            plan.ignored.append(RowNote(sheet, row, rec.name, "this new dataset is in the catalogue already "
+                                                              "(created by an earlier apply?): nothing to send"))
+    updates = [r for r in plan.records if r.action == "update" and not r.new_resources and r.changes]
+    current = catalogue.packages_by_id([r.key for r in updates]) if updates else {}
     for rec in updates:
         now = current.get(rec.key)
         if now is None or any(c.removal for c in rec.changes):

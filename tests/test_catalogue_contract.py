@@ -204,3 +204,25 @@ def test_a_run_killed_midway_resumes_and_writes_each_change_once(make_world, tmp
     assert statuses(result) == {"unchanged": 7, "applied": 13}
     assert len(world.landed()) == 20 and set(Counter(world.landed()).values()) == {1}
     assert all(world.show(p["id"])["purpose"] == f"P{i}" for i, p in enumerate(world.packages))
+
+
+def test_a_new_row_is_created_once_and_then_checks_as_nothing_to_send(make_world, tmp_path):
+    world = make_world(1)
+    path = tmp_path / "org.xlsx"
+    bb.export(world.catalogue, path, world.org)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Datasets"]
+    cols = {c.value: c.column for c in ws[2]}
+    name = f"{world.org}-new-{uuid.uuid4().hex[:6]}"
+    for field, value in {"name": name, "title": f"New {name}", "owner_org": world.org, "publish_state": "DRAFT",
+                         "notes": "New.", "license_id": "2", "tags": "new", "security_class": "PUBLIC",
+                         "view_audience": "Public", "download_audience": "Public", "metadata_visibility": "Public",
+                         "resource_status": "onGoing"}.items():
+        ws.cell(4, cols[field]).value = value
+    wb.save(tmp_path / "new.xlsx")
+    first = bb.check(tmp_path / "new.xlsx", world.catalogue)
+    assert first.valid and [r.action for r in first.plan.records] == ["create"], [p.message for p in first.problems]
+    assert statuses(bb.apply(tmp_path / "new.xlsx", world.catalogue, SETTINGS)) == {"created": 1}
+    again = bb.check(tmp_path / "new.xlsx", world.catalogue)
+    assert again.valid and again.calls() == [], [p.message for p in again.problems]
+    assert any("in the catalogue already" in n.message for n in again.plan.ignored)
