@@ -56,6 +56,7 @@ class Check:
 
     plan: Plan
     report: ValidationReport
+    fingerprint: str = ""  # the workbook's snapshot checksum: which export this check is of
 
     @property
     def valid(self) -> bool:
@@ -85,13 +86,21 @@ def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = Non
     plan, report = validate_workbook(book, catalogue)
     if catalogue is not None:
         drop_settled(plan, report, catalogue)
-    return Check(plan, report)
+    return Check(plan, report, book.fingerprint)
 
 
 def apply(workbook: str | Path, catalogue: Catalogue, settings: ApplySettings | None = None, *,
-          confirm: Callable[[Preview], bool] | None = None, progress: Progress | None = None) -> ApplyResult:
+          confirm: Callable[[Preview], bool] | None = None, progress: Progress | None = None,
+          checked: Check | None = None) -> ApplyResult:
     """Validate the workbook and write only what changed, as the user of ``catalogue``; the result has one
-    row per changed row (see ApplyResult), and names the undo workbook and the journal."""
+    row per changed row (see ApplyResult), and names the undo workbook and the journal. With ``checked``
+    (this workbook's check against this catalogue as this user, moments ago) it is not validated again;
+    what changed in the catalogue since is still found, change by change, before anything is written."""
+    if checked is not None:
+        from bcdc_bulk.applying import apply_checked
+
+        return apply_checked(Path(workbook), catalogue, settings or ApplySettings(), checked.plan, checked.report,
+                             checked.fingerprint, confirm, progress)
     result, _ = apply_workbook(Path(workbook), catalogue, settings or ApplySettings(), confirm, progress)
     return result
 

@@ -721,6 +721,17 @@ def _own_creations(plan: Plan, report: ValidationReport, catalogue: Catalogue) -
             report.problems = [p for p in report.problems if not (p.record == rec.key and p.code in in_use)]
 
 
+def apply_checked(path: Path, catalogue: Catalogue, settings: ApplySettings, plan: Plan, report: ValidationReport,
+                  fingerprint: str, confirm: Callable[[Preview], bool] | None = None,
+                  progress: Callable[[str, int], Callable[[int], None]] | None = None) -> ApplyResult:
+    """Apply a plan validated moments ago, of the workbook at ``path`` as it was then (the caller keeps
+    the file unchanged, as the web extension keeps an upload)."""
+    from bcdc_bulk.export import write_undo
+
+    return apply_plan(catalogue, plan, report, settings, Path(path), fingerprint, confirm, progress,
+                      lambda target, pairs: write_undo(catalogue, target, pairs))
+
+
 def apply_workbook(path: Path, catalogue: Catalogue, settings: ApplySettings,
                    confirm: Callable[[Preview], bool] | None = None,
                    progress: Callable[[str, int], Callable[[int], None]] | None = None,

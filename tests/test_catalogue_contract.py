@@ -226,3 +226,15 @@ def test_a_new_row_is_created_once_and_then_checks_as_nothing_to_send(make_world
     again = bb.check(tmp_path / "new.xlsx", world.catalogue)
     assert again.valid and again.calls() == [], [p.message for p in again.problems]
     assert any("in the catalogue already" in n.message for n in again.plan.ignored)
+
+
+def test_applying_a_fresh_check_writes_the_same_and_still_finds_conflicts(make_world, tmp_path):
+    world = make_world(2)
+    p0, p1 = world.packages
+    path = edited(world, tmp_path, {p0["id"]: ("purpose", "Mine"), p1["id"]: ("purpose", "Also mine")})
+    checked = bb.check(path, world.catalogue)
+    world.edit_as_someone_else(p0["id"], "purpose", "Theirs")  # after the check, before the apply
+    result = bb.apply(path, world.catalogue, SETTINGS, checked=checked)
+    by_name = {r.dataset: str(r.status) for r in result.rows}
+    assert by_name == {p0["name"]: "conflict", p1["name"]: "applied"}
+    assert world.show(p0["id"])["purpose"] == "Theirs" and world.show(p1["id"])["purpose"] == "Also mine"

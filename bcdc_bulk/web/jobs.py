@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -23,8 +24,9 @@ from bcdc_bulk.web.runs import Run, RunState, RunStore, now_text
 from bcdc_bulk.web.uploads import check_origin
 
 log = logging.getLogger(__name__)
-PLAN_TEXT, PAGE_JSON, ANNOTATED, REPORT, UNDO, JOURNAL = (
-    "plan.txt", "check.json", "annotated.xlsx", "report.xlsx", "undo.xlsx", "journal.jsonl")
+PLAN_TEXT, PAGE_JSON, ANNOTATED, REPORT, UNDO, JOURNAL, CHECKED = (
+    "plan.txt", "check.json", "annotated.xlsx", "report.xlsx", "undo.xlsx", "journal.jsonl", "check.pickle")
+FRESH_SECONDS = 900.0  # a check this recent, by the user who applies, is not made again
 
 
 def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
@@ -34,6 +36,8 @@ def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
     book = bb.read(workbook)
     check_origin(book, catalogue.site, run.org_name)
     checked = bb.check(book, catalogue)
+    with store.file(run, CHECKED).open("wb") as out:  # the job applies this check, if it is still fresh
+        pickle.dump(checked, out)
     calls = checked.calls()
     store.file(run, PLAN_TEXT).write_text("\n".join(plan_lines(checked.plan, checked.report, calls)) + "\n",
                                           encoding="utf-8")
@@ -113,7 +117,8 @@ def _apply(store: RunStore, run: Run, site: str, workers: int, rate: float, beat
         catalogue = LocalCatalogue(run.applied_by, site)
         settings = bb.ApplySettings(workers=workers, max_rate=rate, journal=store.file(run, JOURNAL),
                                     undo=store.file(run, UNDO))
-        result = bb.apply(store.file(run, store.WORKBOOK), catalogue, settings, progress=_progress(run, beat))
+        result = bb.apply(store.file(run, store.WORKBOOK), catalogue, settings, progress=_progress(run, beat),
+                          checked=_fresh_check(store, run))
         write_apply_report(store.file(run, REPORT), [r.as_dict() for r in result.rows], result.counts)
         run.counts, run.state = {k: v for k, v in result.counts.items() if v}, RunState.DONE
         run.message = "" if result.complete else "some rows were not applied: see their status and message"
@@ -122,6 +127,18 @@ def _apply(store: RunStore, run: Run, site: str, workers: int, rate: float, beat
     except Exception as exc:  # the run must end with a page that says so, never stay 'applying'
         log.exception("bcdc_bulk: run %s failed", run.id)
         run.state, run.message = RunState.FAILED, f"the run stopped on an unexpected error ({type(exc).__name__})"
+
+
+def _fresh_check(store: RunStore, run: Run) -> bb.Check | None:
+    """The upload's check, when the one applying is the one who uploaded it, within FRESH_SECONDS, and
+    this is the first start of the job (a resumed job checks again: time has passed)."""
+    path = store.file(run, CHECKED)
+    if run.applied_by != run.user or not path.exists() or store.file(run, JOURNAL).exists():
+        return None
+    if time.time() - path.stat().st_mtime > FRESH_SECONDS:
+        return None
+    with path.open("rb") as handle:
+        return pickle.load(handle)  # written by check_run on this server, never from an upload
 
 
 class _Heartbeat:
