@@ -292,3 +292,35 @@ def test_the_inventory_is_for_admins_of_the_organization_and_the_whole_catalogue
     sysadmin.login("sandbox_sysadmin", password("sandbox_sysadmin"))
     sysadmin.go(f"/organization/{org.org['name']}/bulk")
     assert sysadmin.driver.find_elements("css selector", "#site-inventory-link")
+
+
+def test_a_second_apply_to_the_same_organization_waits_for_the_first(browser, sandbox, tmp_path):
+    busy = Org(sandbox, 30)
+    exported = busy.export(tmp_path / "busy.xlsx")
+    first = set_cells(exported, tmp_path / "first.xlsx", {(r, "purpose"): f"First {r}" for r in range(3, 33)})
+    second = set_cells(exported, tmp_path / "second.xlsx", {(3, "purpose"): "Second"})
+    editor = browser(shots=False)
+    editor.login(sandbox["CKAN_EDITOR_USER"], password(sandbox["CKAN_EDITOR_USER"]))
+    pages = []
+    for book in (first, second):
+        editor.go(f"/organization/{busy.org['name']}/bulk")
+        editor.upload(book)
+        editor.wait_for(lambda: "No problems" in editor.text("#check-summary"), "the check")
+        pages.append(editor.driver.current_url)
+    editor.driver.get(pages[0])
+    editor.click("#apply-button")  # thirty datasets: applying for a while ...
+    editor.driver.get(pages[1])
+    editor.click("#apply-button")  # ... when the second workbook is applied too, in another tab
+    editor.wait_for(lambda: "Not applied" in editor.text(), "the refusal")
+    text = editor.text()
+    assert "Not applied" in text and "is applying 'first.xlsx'" in text and "wait until it has finished" in text
+    editor.shot("second-apply-refused")
+    editor.driver.get(pages[0])
+    editor.wait_for(lambda: "Done" in editor.text("#report-summary"), "the first apply", timeout=180)
+    editor.driver.get(pages[1])
+    editor.click("#apply-button")  # now it may go
+    editor.wait_for(lambda: "Done" in editor.text("#report-summary"), "the second apply", timeout=120)
+    # the dataset both workbooks changed is a conflict, not overwritten
+    assert "1 conflict" in editor.text("#report-summary")
+    assert busy.sysadmin.action.package_show(id=_id_at(exported, 3))["purpose"] == "First 3"
+
