@@ -214,11 +214,11 @@ def test_a_new_row_is_created_once_and_then_checks_as_nothing_to_send(make_world
     ws = wb["Datasets"]
     cols = {c.value: c.column for c in ws[2]}
     name = f"{world.org}-new-{uuid.uuid4().hex[:6]}"
-    for field, value in {"name": name, "title": f"New {name}", "owner_org": world.org, "publish_state": "DRAFT",
+    for key, value in {"name": name, "title": f"New {name}", "owner_org": world.org, "publish_state": "DRAFT",
                          "notes": "New.", "license_id": "2", "tags": "new", "security_class": "PUBLIC",
                          "view_audience": "Public", "download_audience": "Public", "metadata_visibility": "Public",
                          "resource_status": "onGoing"}.items():
-        ws.cell(4, cols[field]).value = value
+        ws.cell(4, cols[key]).value = value
     wb.save(tmp_path / "new.xlsx")
     first = bb.check(tmp_path / "new.xlsx", world.catalogue)
     assert first.valid and [r.action for r in first.plan.records] == ["create"], [p.message for p in first.problems]
