@@ -324,3 +324,21 @@ def test_a_second_apply_to_the_same_organization_waits_for_the_first(browser, sa
     assert "1 conflict" in editor.text("#report-summary")
     assert busy.sysadmin.action.package_show(id=_id_at(exported, 3))["purpose"] == "First 3"
 
+
+
+def test_an_upload_that_is_not_a_workbook_of_this_organization_is_refused_in_words(org, browser, sandbox, tmp_path):
+    editor = browser(shots=False)
+    editor.login(sandbox["CKAN_EDITOR_USER"], password(sandbox["CKAN_EDITOR_USER"]))
+    ods = tmp_path / "edited.ods"
+    ods.write_bytes(b"PK\x03\x04 an OpenDocument spreadsheet")
+    editor.go(f"/organization/{org.org['name']}/bulk")
+    editor.upload(ods)
+    editor.wait_for(lambda: "was not taken" in editor.text(), "the refusal")
+    assert "Save As" in editor.text() and "Excel 2007-365 (.xlsx)" in editor.text()
+    other = Org(sandbox, 1)
+    elsewhere = other.export(tmp_path / "other.xlsx")
+    editor.go(f"/organization/{org.org['name']}/bulk")
+    editor.upload(elsewhere)
+    editor.wait_for(lambda: "was not taken" in editor.text(), "the refusal")
+    assert f"exported for {other.org['name']}, not {org.org['name']}" in editor.text()
+    editor.shot("upload-refused")
