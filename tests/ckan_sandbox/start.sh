@@ -60,7 +60,9 @@ start_worker() {
   setsid nohup "$VENV/bin/ckan" -c "$INI" jobs worker </dev/null >"$STATE/worker.log" 2>&1 &
   echo $! > "$STATE/worker.pid"
 }
-if [[ -f "$STATE/env" ]] && alive && ours && [[ "$(cat "$STATE/serving" 2>/dev/null)" == "$SERVING" ]]; then
+BULK_INSTALLED="$ROOT $(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"  # which clone CKAN's venv runs bcdc-bulk from
+if [[ -f "$STATE/env" ]] && alive && ours && [[ "$(cat "$STATE/serving" 2>/dev/null)" == "$SERVING" ]] \
+   && [[ "$(cat "$VENV/.bcdc_bulk" 2>/dev/null)" == "$BULK_INSTALLED" ]]; then
   if ! worker_alive; then
     log "starting the job worker"; start_worker
   fi
@@ -139,12 +141,12 @@ if [[ "$VALIDATORS" == "upstream" ]]; then
     echo "$UP_HASH" > "$VENV/.bcgov_schema"
   fi
 fi
-if [[ "$(cat "$VENV/.bcdc_bulk" 2>/dev/null)" != "$ROOT $(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)" ]]; then
+if [[ "$(cat "$VENV/.bcdc_bulk" 2>/dev/null)" != "$BULK_INSTALLED" ]]; then
   log "installing bcdc-bulk (the web extension) from $ROOT"
   if ! "$VENV/bin/pip" install -q --progress-bar off -e "$ROOT" >"$STATE/bulk-install.log" 2>&1; then
     tail -20 "$STATE/bulk-install.log" >&2; exit 1
   fi
-  echo "$ROOT $(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)" > "$VENV/.bcdc_bulk"
+  echo "$BULK_INSTALLED" > "$VENV/.bcdc_bulk"
 fi
 CKAN=("$VENV/bin/ckan" -c "$INI")
 
