@@ -71,6 +71,8 @@ def test_an_editor_downloads_edits_uploads_fixes_applies_and_an_admin_undoes(org
     problems = editor.text("#problems-table")
     assert "Datasets, row 4" in problems and "Secret" in problems, problems
     assert "not sent" in editor.text(".plan-dataset.panel-danger")
+    # values read as in the workbook (the form's words), not as the catalogue stores them
+    assert "Public" in editor.text(".plan-dataset.panel-danger") and "PUBLIC" not in editor.text("#plan ~ div")
     annotated = keep(editor.download("#annotated-link"), tmp_path / "annotated.xlsx")
     assert "Problems" in openpyxl.load_workbook(annotated).sheetnames
     editor.shot("upload-with-a-problem")

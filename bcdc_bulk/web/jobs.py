@@ -16,6 +16,7 @@ from typing import Any
 
 import bcdc_bulk as bb
 from bcdc_bulk.catalogue import Catalogue
+from bcdc_bulk.converters import Converters
 from bcdc_bulk.errors import BulkError
 from bcdc_bulk.planning import describe, quoted
 from bcdc_bulk.problems import Problem
@@ -43,8 +44,8 @@ def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
                                           encoding="utf-8")
     if checked.problems:
         bb.annotate(workbook, store.file(run, ANNOTATED), checked.problems)
-    store.file(run, PAGE_JSON).write_text(json.dumps(page_view(checked), ensure_ascii=False, default=str),
-                                          encoding="utf-8")
+    view = page_view(checked, _words(checked, catalogue))
+    store.file(run, PAGE_JSON).write_text(json.dumps(view, ensure_ascii=False, default=str), encoding="utf-8")
     report = checked.report
     run.valid, run.errors, run.warnings = report.valid, len(report.errors), len(report.problems) - len(report.errors)
     run.records, run.calls = len({c.record for c in calls}), len(calls)
@@ -52,9 +53,17 @@ def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
     return checked
 
 
-def page_view(checked: bb.Check) -> dict[str, Any]:
+def _words(checked: bb.Check, catalogue: Catalogue) -> Converters | None:
+    """The converters the workbook's cells use, so the page shows values as the workbook does."""
+    if checked.plan.schema is None:
+        return None
+    licences = {str(lic["id"]): lic.get("title") or str(lic["id"]) for lic in catalogue.licenses()}
+    return Converters(checked.plan.schema, {o.id: o.name for o in catalogue.organizations()}, licences)
+
+
+def page_view(checked: bb.Check, words: Converters | None = None) -> dict[str, Any]:
     """What the check page shows: problems by sheet, row and column, and per dataset each change
-    (old -> new) and whether it is sent, and if not, why."""
+    (old -> new, in the workbook's words when ``words`` is given) and whether it is sent, and if not, why."""
     blocked = checked.report.blocked_records()
     errors_of: dict[str, list[str]] = {}
     for p in checked.report.errors:
@@ -62,7 +71,8 @@ def page_view(checked: bb.Check) -> dict[str, Any]:
                                                   if p.row and p.column else f"{p.where}: {p.message}")
     datasets = []
     for rec in checked.plan.records:
-        changes = [{"field": c.label, "old": _shown(c.old), "new": _shown(c.new), "words": describe(c),
+        changes = [{"field": c.label, "old": _shown(c.old, c, words), "new": _shown(c.new, c, words),
+                    "words": describe(c),
                     "where": _cell(c.cell)} for c in rec.changes]
         datasets.append({"name": rec.name or rec.key, "action": rec.action, "sent": rec.key not in blocked,
                          "why": errors_of.get(rec.key, []), "changes": changes})
@@ -82,8 +92,15 @@ def _cell(cell: Any) -> str:
     return f"{cell.sheet}, row {cell.row}" + (f", column {cell.column}" if cell.column else "")
 
 
-def _shown(value: Any) -> str:
-    return "" if value in (None, "", []) else quoted(value)[1:-1]
+def _shown(value: Any, change: Any, words: Converters | None) -> str:
+    if value in (None, "", []):
+        return ""
+    if words is not None and words.schema is not None and not isinstance(value, dict) and not (
+            isinstance(value, list) and value and isinstance(value[0], dict) and change.field != "tags"):
+        schema = words.schema
+        fld = schema.resource_field(change.field) if change.resource_id else schema.dataset_field(change.field)
+        value = words.of(change.field, fld).text(value)
+    return quoted(value)[1:-1]
 
 
 def apply_run(run_id: str, root: str, site: str, workers: int = 4, rate: float = 0.0) -> None:
