@@ -71,7 +71,8 @@ def page_view(checked: bb.Check, words: Converters | None = None) -> dict[str, A
                                                   if p.row and p.column else f"{p.where}: {p.message}")
     datasets = []
     for rec in checked.plan.records:
-        changes = [{"field": c.label, "old": _shown(c.old, c, words), "new": _shown(c.new, c, words),
+        changes = [{"field": _label(c.field, c.label, c.resource_id, words),
+                    "old": _shown(c.old, c, words), "new": _shown(c.new, c, words),
                     "words": describe(c),
                     "where": _cell(c.cell)} for c in rec.changes]
         datasets.append({"name": rec.name or rec.key, "action": rec.action, "sent": rec.key not in blocked,
@@ -90,6 +91,14 @@ def _cell(cell: Any) -> str:
     if cell is None:
         return ""
     return f"{cell.sheet}, row {cell.row}" + (f", column {cell.column}" if cell.column else "")
+
+
+def _label(name: str, fallback: str, resource_id: str | None, words: Converters | None) -> str:
+    """A field as the catalogue's form names it ('Security Classification'), else as the plan does."""
+    if words is None:
+        return fallback
+    fld = words.schema.resource_field(name) if resource_id else words.schema.dataset_field(name)
+    return f"{fld.display_label} ({fallback})" if fld is not None else fallback
 
 
 def _shown(value: Any, change: Any, words: Converters | None) -> str:
