@@ -36,6 +36,7 @@ from bcdc_bulk.errors import (
     ServerValidationError,
     TransientError,
 )
+from bcdc_bulk.invisible import invisible_difference
 from bcdc_bulk.planning import (
     REVISE,
     Call,
@@ -48,6 +49,7 @@ from bcdc_bulk.planning import (
     record_calls,
 )
 from bcdc_bulk.problems import Code, TextEnum, ValidationReport
+from bcdc_bulk.verifying import change_shortfall, new_resource_in
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
@@ -243,6 +245,9 @@ def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldCh
             done.append(change)
         elif same_value(now, change.old):
             pending.append(change)
+        elif unseen := invisible_difference(now, change.old):
+            conflicts.append(f"{change.label}: changed in the catalogue since the export, though it looks the same "
+                             f"({unseen}); now in the catalogue {quoted(now)}, yours {quoted(change.new)}")
         else:
             conflicts.append(f"{change.label}: exported {quoted(change.old)}, "
                              f"now in the catalogue {quoted(now)}, yours {quoted(change.new)}")
@@ -300,11 +305,7 @@ def is_our_creation(rec: RecordPlan, existing: dict[str, Any]) -> bool:
 
 def _new_resource_there(current: dict[str, Any], resource: dict[str, Any]) -> bool:
     """True when the package already has this new resource (an earlier run created it)."""
-    for res in current.get("resources") or []:
-        if res.get("name") == resource.get("name") and (
-                not resource.get("url") or res.get("url") == resource.get("url") or res.get("url_type") == "upload"):
-            return True
-    return False
+    return new_resource_in(current, resource) is not None
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -405,11 +406,11 @@ class _Run:
         todo.new_resources = new_resources
         for call in record_calls(todo, self.settings.method):
             if self.stop.is_set():
-                _record(outcome, call, rec, new_resources, Outcome(SKIPPED, "not sent: the run was stopped"))
+                _record(outcome, call.changes, rec, new_resources, Outcome(SKIPPED, "not sent: the run was stopped"))
                 continue
             if self.settings.dry_run:
                 done_status = REMOVED if call.action in REMOVALS else APPLIED
-                _record(outcome, call, rec, new_resources, Outcome(done_status, "dry run: would be sent"))
+                _record(outcome, call.changes, rec, new_resources, Outcome(done_status, "dry run: would be sent"))
                 continue
 
             def landed(call: Call = call) -> bool:
@@ -423,8 +424,11 @@ class _Run:
                     _new_resource_there(now, c.new) for c in call.changes
                     if c.field == "resources" and not c.resource_id)
 
-            sent = self._do(call, rec, landed, REMOVED if call.action in REMOVALS else APPLIED)
-            _record(outcome, call, rec, new_resources, sent)
+            sent, answer = self._do(call, rec, landed, REMOVED if call.action in REMOVALS else APPLIED)
+            _record(outcome, call.changes, rec, new_resources, sent)
+            if sent.status in (APPLIED, REMOVED):
+                for change, said in self.verify(call, rec, answer):
+                    _record(outcome, [change], rec, new_resources, _not_kept(said, sent.attempts))
         return outcome
 
     def create(self, rec: RecordPlan) -> RecordOutcome:
@@ -456,53 +460,89 @@ class _Run:
                     return now.get("title") == rec.after.get("title")
                 return any(r.get("name") == call.data.get("name") for r in now.get("resources") or [])
 
-            sent = self._do(call, rec, landed, CREATED)
+            sent, answer = self._do(call, rec, landed, CREATED)
             if sent.status != CREATED:
+                break
+            wrong = self.verify(call, rec, answer)
+            if wrong:
+                sent = _not_kept("; ".join(said for _, said in wrong), sent.attempts)
                 break
         return RecordOutcome(sent)
 
-    def _do(self, call: Call, rec: RecordPlan, landed: Callable[[], bool], ok: Status) -> Outcome:
+    def _do(self, call: Call, rec: RecordPlan, landed: Callable[[], bool], ok: Status) -> tuple[Outcome, Any]:
+        """(what happened, the catalogue's answer: None when it gave none or refused) of one call."""
         try:
             answer, attempts = self.send(call, landed)
-        except ServerValidationError as exc:
-            if "match" in exc.errors:  # changed by someone else between our read and this write
-                self.journal.write(record=rec.key, action=call.action, status=CONFLICT, message=str(exc))
-                fields = ", ".join(str(f) for f in exc.errors["match"]) if isinstance(exc.errors["match"], list) else ""
-                return Outcome(CONFLICT, ("not written: changed in the catalogue while this run was applying it "
-                                  f"({fields}); export again to see their change"), 1)
-            where = _server_cells(rec, exc.errors)
-            self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
-            return Outcome(FAILED, f"the catalogue refused it: {where}", 1)
-        except NotAuthorized:
-            self.journal.write(record=rec.key, action=call.action, status=FAILED, message="not authorized")
-            return Outcome(FAILED, ("the catalogue refused it (HTTP 403): you may not edit this record; ask an admin of "
-                            "its organization for the editor role"), 1)
-        except NotFound:
-            self.journal.write(record=rec.key, action=call.action, status=FAILED, message="not found")
-            return Outcome(FAILED, "the record is no longer in the catalogue (HTTP 404): deleted since the export?", 1)
-        except TransientError as exc:
-            self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
-            tries = getattr(exc, "attempts", self.settings.retries + 1)
-            if exc.status == 500:
-                return Outcome(FAILED, (f"{exc} (the same on all {tries} tries: the catalogue cannot save this record as it "
-                                "is; this is not a network fault. Check its stored values, or ask the catalogue's "
-                                "administrators)"), tries)
-            return Outcome(FAILED, f"{exc} (tried {tries} times; run apply again to retry)", tries)
-        except CatalogueError as exc:
-            self.journal.write(record=rec.key, action=call.action, status=FAILED, message=str(exc))
-            return Outcome(FAILED, str(exc), 1)
+        except (CatalogueError, TransientError) as exc:
+            return self._refused(call, rec, exc), None
         if call.action == "package_create":
             created_id = (answer or {}).get("id") or rec.after.get("id")
             rec.after["id"] = created_id
             self.journal.write(record=rec.key, action=call.action, status=CREATED, id=created_id, name=rec.name)
         else:
             self.journal.write(record=rec.key, action=call.action, status=ok, id=rec.after.get("id"))
-        return Outcome(ok, "", attempts)
+        return Outcome(ok, "", attempts), answer
+
+    def _refused(self, call: Call, rec: RecordPlan, exc: Exception) -> Outcome:
+        """A call that did not land, journalled and said in words."""
+        outcome = self._refusal(rec, exc)
+        self.journal.write(record=rec.key, action=call.action, status=outcome.status, message=str(exc))
+        return outcome
+
+    def _refusal(self, rec: RecordPlan, exc: Exception) -> Outcome:
+        if isinstance(exc, ServerValidationError) and "match" in exc.errors:
+            # changed by someone else between our read and this write
+            fields = ", ".join(str(f) for f in exc.errors["match"]) if isinstance(exc.errors["match"], list) else ""
+            return Outcome(CONFLICT, ("not written: changed in the catalogue while this run was applying it "
+                                      f"({fields}); export again to see their change"), 1)
+        if isinstance(exc, ServerValidationError):
+            return Outcome(FAILED, f"the catalogue refused it: {_server_cells(rec, exc.errors)}", 1)
+        if isinstance(exc, NotAuthorized):
+            return Outcome(FAILED, ("the catalogue refused it (HTTP 403): you may not edit this record; ask an admin "
+                                    "of its organization for the editor role"), 1)
+        if isinstance(exc, NotFound):
+            return Outcome(FAILED, "the record is no longer in the catalogue (HTTP 404): deleted since the export?", 1)
+        if isinstance(exc, TransientError):
+            tries = getattr(exc, "attempts", self.settings.retries + 1)
+            if exc.status == 500:
+                return Outcome(FAILED, (f"{exc} (the same on all {tries} tries: the catalogue cannot save this record "
+                                        "as it is; this is not a network fault. Check its stored values, or ask the "
+                                        "catalogue's administrators)"), tries)
+            return Outcome(FAILED, f"{exc} (tried {tries} times; run apply again to retry)", tries)
+        return Outcome(FAILED, str(exc), 1)
+
+    def stored_after(self, call: Call, rec: RecordPlan, answer: Any) -> dict[str, Any] | None:
+        """The record as the catalogue holds it after a call: from the call's answer where it returns
+        the record (no extra call), else read back."""
+        if isinstance(answer, dict) and isinstance(answer.get("package"), dict):
+            return answer["package"]  # package_revise
+        if isinstance(answer, dict) and call.action in ("package_patch", "package_create"):
+            return answer
+        if isinstance(answer, dict) and call.action in ("resource_patch", "resource_create"):
+            return {"id": rec.after.get("id"), "resources": [answer]}
+        ref = rec.after.get("id") or rec.name
+        try:
+            return self.read(lambda: self.catalogue.package(ref))
+        except CatalogueError:
+            return None
+
+    def verify(self, call: Call, rec: RecordPlan, answer: Any) -> list[tuple[FieldChange, str]]:
+        """The changes of a call the catalogue does not hold after it, each with what it holds instead."""
+        stored = self.stored_after(call, rec, answer)
+        wrong = [(c, said) for c in call.changes if (said := change_shortfall(c, stored))]
+        for change, said in wrong:
+            self.journal.write(record=rec.key, action=call.action, status=FAILED, message=said, field=change.label)
+        return wrong
 
 
-def _record(outcome: RecordOutcome, call: Call, rec: RecordPlan, new_resources: list[int], sent: Outcome) -> None:
-    """Note what happened to each change a call carried (new resources by their index)."""
-    for change in call.changes:
+def _not_kept(said: str, attempts: int) -> Outcome:
+    return Outcome(FAILED, f"the catalogue accepted the call but does not hold this change: {said}", attempts)
+
+
+def _record(outcome: RecordOutcome, changes: list[FieldChange], rec: RecordPlan, new_resources: list[int],
+            sent: Outcome) -> None:
+    """Note what happened to each of these changes (new resources by their index)."""
+    for change in changes:
         if change.field == "resources" and not change.resource_id:
             for i in new_resources:
                 if change.new is rec.after["resources"][i]:

@@ -38,6 +38,7 @@ class RowDiff:
     changed: dict[str, str] = field(default_factory=dict)
     issues: list[CellIssue] = field(default_factory=list)
     read_only_edited: bool = False
+    exact: set[str] = field(default_factory=set)  # changed cells that show the target's value: take it exactly
 
 
 class CellDiff:
@@ -54,8 +55,11 @@ class CellDiff:
         """True when any editable cell of the row no longer holds what was exported."""
         return any(not same_text(display_text(exported.get(f, "")), values.get(f)) for f in self.editable)
 
-    def row(self, number: int, values: dict[str, Any], exported: dict[str, str]) -> RowDiff:
-        """The editable cells of an exported row whose text really changed."""
+    def row(self, number: int, values: dict[str, Any], exported: dict[str, str],
+            target: dict[str, str] | None = None) -> RowDiff:
+        """The editable cells of an exported row whose text really changed. ``target``: the row the
+        cells were written to show, where it is not the exported one (an undo workbook): a changed cell
+        still showing it stands for its exact value, which the cell may not carry (line endings, length)."""
         diff = RowDiff()
         bad = self.bad_cells(number, values, diff.issues)
         for fld in self.editable:
@@ -64,6 +68,10 @@ class CellDiff:
             shown = display_text(exported.get(fld, ""))
             raw = values.get(fld)
             if same_text(shown, raw):
+                continue
+            if target is not None and fld in target and same_text(display_text(target[fld]), raw):
+                diff.changed[fld] = cell_text(raw)
+                diff.exact.add(fld)
                 continue
             if is_lossy(shown):
                 diff.issues.append(CellIssue(

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from bcdc_bulk import revise
 from bcdc_bulk.catalogue import FileCatalogue, Organization
 from bcdc_bulk.errors import NotAuthorized, NotFound, ServerValidationError, TransientError
 from bcdc_bulk.problems import ERROR
@@ -108,28 +109,27 @@ class MemoryCatalogue(FileCatalogue):
         return copy.deepcopy(pkg)
 
     def _package_revise(self, data: dict[str, Any]) -> dict[str, Any]:
+        """As CKAN 2.11's package_revise: ``match`` checked, then ``filter``, ``update`` (lists merged
+        entry by entry: a shorter list leaves the stored entries beyond it), then ``update__`` keys."""
         current = self._writable(data["match"]["id"])
-        mismatched = [k for k, v in data["match"].items() if k != "id" and current.get(k) != v]
-        for key, value in data.items():
-            if key.startswith("match__resources__"):
-                rid, fld = key[len("match__resources__"):].split("__", 1)
-                res = next((r for r in current.get("resources") or [] if r.get("id") == rid), {})
-                if res.get(fld) != value:
-                    mismatched.append(f"resources__{rid}__{fld}")
-        if mismatched:
-            raise ServerValidationError("match failed", {"match": mismatched})
         pkg = copy.deepcopy(current)
-        for pattern in data.get("filter") or []:
-            path = pattern.lstrip("-").split("__")
-            holder = pkg if len(path) == 1 else next(r for r in pkg["resources"] if r.get("id") == path[1])
-            holder.pop(path[-1], None)
-        pkg.update(data.get("update") or {})
+        unmatched = [k for k, v in data["match"].items() if pkg.get(k) != v]
         for key, value in data.items():
-            if key.startswith("update__resources__") and key != "update__resources__extend":
-                rid = key[len("update__resources__"):]
-                next(r for r in pkg["resources"] if r.get("id") == rid).update(value)
-        for res in data.get("update__resources__extend") or []:
-            pkg.setdefault("resources", []).append(dict(res, id=str(uuid.uuid4()), package_id=pkg["id"]))
+            if key.startswith("match__"):
+                unmatched += revise.unmatched(pkg, key[len("match__"):], value)
+        if unmatched:
+            raise ServerValidationError("match failed", {"match": unmatched})
+        if data.get("filter"):
+            revise.filter_out(pkg, data["filter"])
+            pkg["id"] = current["id"]
+        try:
+            revise.merge_dict(pkg, copy.deepcopy(data.get("update") or {}))
+            for key in sorted((k for k in data if k.startswith("update__")), key=lambda k: not k.endswith("__extend")):
+                for res in revise.merge_at(pkg, key[len("update__"):], copy.deepcopy(data[key])):
+                    res.setdefault("id", str(uuid.uuid4()))
+                    res["package_id"] = pkg["id"]
+        except revise.Unmatched as exc:
+            raise ServerValidationError(f"update failed: {exc}", {"update": [str(exc)]}) from None
         return {"package": self._save(pkg, "package_revise")}
 
     def _package_patch(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +144,8 @@ class MemoryCatalogue(FileCatalogue):
             raise NotFound(f"no resource {data['id']}")
         pkg = copy.deepcopy(self._writable(owner["id"]))
         next(r for r in pkg["resources"] if r["id"] == data["id"]).update(data)
-        return self._save(pkg, "resource_patch")
+        saved = self._save(pkg, "resource_patch")
+        return next(r for r in saved["resources"] if r["id"] == data["id"])  # CKAN answers with the resource
 
     def _resource_create(self, data: dict[str, Any]) -> dict[str, Any]:
         pkg = copy.deepcopy(self._writable(data["package_id"]))

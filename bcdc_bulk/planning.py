@@ -259,9 +259,11 @@ class _Builder:
         return found
 
     def set_field(self, rec: RecordPlan, fld_name: str, text: str, fld: Field | None,
-                  resource_id: str | None, cell: CellRef) -> None:
-        """Set one changed field in the record's after-state, unless the change is only cosmetic."""
-        new = self.converters.of(fld_name, fld).value(text)
+                  resource_id: str | None, cell: CellRef, exact: dict[str, Any] | None = None) -> None:
+        """Set one changed field in the record's after-state, unless the change is only cosmetic.
+        ``exact``: the values the cell stands for (an undo workbook's), taken to the character."""
+        new = copy.deepcopy(exact[fld_name]) if exact is not None and fld_name in exact else \
+            self.converters.of(fld_name, fld).value(text)
 
         def holder_of() -> dict[str, Any]:
             return rec.after if resource_id is None else next(r for r in rec.after["resources"]
@@ -296,10 +298,12 @@ class _Builder:
                 self.remove_dataset(rec, sheet, number)
                 continue
             expected = self.renderer.dataset_row(pkg)
-            changed = self.take(sheet, self.diff(spec, sheet).row(number, values, expected), rid, number)
-            for fld, text in changed.items():
+            shown = self.book.shown.get(rid)
+            row_diff = self.diff(spec, sheet).row(number, values, expected,
+                                                  self.renderer.dataset_row(shown) if shown else None)
+            for fld, text in self.take(sheet, row_diff, rid, number).items():
                 self.set_field(rec, fld, text, self.fields_of(spec).get(fld), None,
-                               CellRef(sheet.name, number, sheet.letter(fld)))
+                               CellRef(sheet.name, number, sheet.letter(fld)), shown if fld in row_diff.exact else None)
         for pkg in self.packages:
             if pkg["id"] not in seen:
                 self.plan.ignored.append(RowNote(sheet.name, None, pkg.get("name") or pkg["id"],
@@ -399,15 +403,27 @@ class _Builder:
                 rec.changes.append(FieldChange("resources", resource, None, rid,
                                                CellRef(sheet.name, number, sheet.letter(REMOVE_FIELD)), removal=True))
                 continue
-            changed = self.take(sheet, diff.row(number, values, rendered[rid]), pkg["id"], number)
-            for fld, text in changed.items():
+            shown = self.shown_resource(pkg["id"], rid)
+            row_diff = diff.row(number, values, rendered[rid], self.shown_row(pkg["id"], rid))
+            for fld, text in self.take(sheet, row_diff, pkg["id"], number).items():
                 self.set_field(rec, fld, text, self.fields_of(spec).get(fld), rid,
-                               CellRef(sheet.name, number, sheet.letter(fld)))
+                               CellRef(sheet.name, number, sheet.letter(fld)), shown if fld in row_diff.exact else None)
         for rid, (pkg, _) in res_index.items():
             if rid not in seen and (self.present is None or pkg["id"] in self.present):
                 self.plan.ignored.append(RowNote(sheet.name, None, f"{pkg.get('name')}/{rid}",
                                                  "the resource row was deleted from the workbook; nothing is "
                                                  "deleted in the catalogue"))
+
+    def shown_resource(self, package_id: str, resource_id: str) -> dict[str, Any] | None:
+        """The exact resource an undo workbook's row stands for (None in an export)."""
+        shown = self.book.shown.get(package_id)
+        return next((r for r in shown.get("resources") or [] if r.get("id") == resource_id), None) if shown else None
+
+    def shown_row(self, package_id: str, resource_id: str) -> dict[str, str] | None:
+        """The Resources row an undo workbook wrote for this resource (None in an export)."""
+        shown = self.book.shown.get(package_id)
+        return next((r for r in self.renderer.resource_rows(shown) if r.get(DATASET_KEY) == resource_id),
+                    None) if shown else None
 
     def new_resource(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any]) -> None:
         """A Resources row without an id: a resource to add to its dataset."""
@@ -518,6 +534,7 @@ class _Builder:
                     if (r.get(RESOURCE_ID) or "") == (resource_id or "")} if rec.before else {}
         diff = self.diff(spec, sheet)
         entries: dict[int, dict[str, Any]] = {i + 1: copy.deepcopy(e) for i, e in enumerate(old_entries)}
+        exact = self.shown_entries(spec, rec, resource_id)
         touched = False
         cells: dict[int, int] = {}
         for number, values in rows:
@@ -540,17 +557,34 @@ class _Builder:
                 if entries.pop(position, None) is not None:
                     touched = True
                 continue
-            changed = self.take(sheet, diff.row(number, values, old_row) if old_row else diff.new_row(number, values),
-                                rec.key, number)
+            shown_entry, target = exact.get(position, (None, None))
+            row_diff = diff.row(number, values, old_row, target) if old_row or target else diff.new_row(number, values)
+            changed = self.take(sheet, row_diff, rec.key, number)
             if not changed:
                 continue
-            entry = entries.setdefault(position, {})
-            for fld, text in changed.items():
-                entry[fld] = self.converters.of(fld, subfields.get(fld), group).value(text)
+            if shown_entry is not None and set(changed) == row_diff.exact:
+                entries[position] = copy.deepcopy(shown_entry)  # the entry the undo puts back, to the character
+            else:
+                entry = entries.setdefault(position, {})
+                for fld, text in changed.items():
+                    entry[fld] = copy.deepcopy(shown_entry[fld]) if shown_entry and fld in row_diff.exact else \
+                        self.converters.of(fld, subfields.get(fld), group).value(text)
             touched = True
         new_entries = self._place_entries(rec, sheet, base_path, group, entries, cells, rows)
         if touched:
             self._group_change(spec, sheet, rec, holder, base_path, resource_id, old_entries, new_entries, rows)
+
+    def shown_entries(self, spec: SheetSpec, rec: RecordPlan, resource_id: str | None
+                      ) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:
+        """position -> (the exact entry, its rendered row) an undo workbook's group rows stand for ({} in an export)."""
+        shown = self.book.shown.get(rec.key)
+        if not shown:
+            return {}
+        holder = shown if resource_id is None else next(
+            (r for r in shown.get("resources") or [] if r.get("id") == resource_id), {})
+        entries = parse_list(holder.get(spec.group or ""))
+        rows = [r for r in self.renderer.group_rows(shown, spec) if (r.get(RESOURCE_ID) or "") == (resource_id or "")]
+        return {int(r[POSITION]): (entries[int(r[POSITION]) - 1], r) for r in rows}
 
     def _place_entries(self, rec: RecordPlan, sheet: SheetRows, base_path: tuple, group: str,
                        entries: dict[int, dict[str, Any]], cells: dict[int, int],
@@ -673,9 +707,15 @@ def is_upload(resource: dict[str, Any]) -> bool:
     return bool(url) and not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE)
 
 
+def _structured(change: FieldChange) -> bool:
+    """True for a value package_revise would merge rather than replace (a list or a dict): it merges
+    a list entry by entry and keeps stored entries past the end of a shorter one, so such a value is
+    filtered out first and then sent whole, or (emptied) only filtered out."""
+    return isinstance(change.new, (list, dict))
+
+
 def _emptied(change: FieldChange) -> bool:
-    """True when a list of entries (contacts, links, a resource's extent ...) becomes empty: package_revise
-    keeps a list 'updated' to [] as it was, so it is removed with a filter instead."""
+    """True when a list of entries (contacts, links, a resource's extent ...) becomes empty."""
     return isinstance(change.new, list) and not change.new
 
 
@@ -684,12 +724,12 @@ def _revise_data(pid: str, dataset: list[FieldChange], by_resource: dict[str, li
     # match: the server refuses the call if a field being written changed since it was read
     match = {"id": pid} | {c.field: c.old for c in dataset if isinstance(c.old, str) and c.old}
     data: dict[str, Any] = {"match": match, "update": {c.field: c.new for c in dataset if not _emptied(c)}}
-    removed = [f"-{c.field}" for c in dataset if _emptied(c)]
+    removed = [f"-{c.field}" for c in dataset if _structured(c)]
     for rid, changes in by_resource.items():
         update = {c.field: c.new for c in changes if not _emptied(c)}
         if update:
             data[f"update__resources__{rid}"] = update
-        removed += [f"-resources__{rid}__{c.field}" for c in changes if _emptied(c)]
+        removed += [f"-resources__{rid}__{c.field}" for c in changes if _structured(c)]
         for c in changes:
             if isinstance(c.old, str) and c.old:
                 data[f"match__resources__{rid}__{c.field}"] = c.old

@@ -53,6 +53,8 @@ class ReadWorkbook:
     schema_raw: dict[str, Any]
     lookups: dict[str, Any]
     snapshot: dict[str, dict[str, Any]]  # package id -> package as exported
+    shown: dict[str, dict[str, Any]] = field(default_factory=dict)  # package id -> the exact values its cells
+    # stand for, where they are not the snapshot's (an undo workbook's cells put back what a run replaced)
     sheets: dict[str, SheetRows] = field(default_factory=dict)
     fingerprint: str = ""  # the snapshot's checksum: names this export
 
@@ -91,8 +93,10 @@ def _open(path: Path) -> Any:
         raise WorkbookError(f"{path.name} cannot be read as an Excel workbook: {exc}") from None
 
 
-def read_snapshot(book: Any, zf: zipfile.ZipFile) -> tuple[dict, dict, dict, dict[str, dict[str, Any]], str]:
-    """(provenance, schema, lookups, packages by id, checksum) from the hidden snapshot sheet."""
+def read_snapshot(book: Any, zf: zipfile.ZipFile) -> tuple[dict, dict, dict, dict[str, dict[str, Any]], str,
+                                                           dict[str, dict[str, Any]]]:
+    """(provenance, schema, lookups, packages by id, checksum, exact values the cells stand for by id)
+    from the hidden snapshot sheet."""
     if SNAPSHOT_SHEET not in book.sheet_names and "Datasets" not in book.sheet_names:
         name = Path(zf.filename or "").name
         raise WorkbookError(f"{name} was not exported by bcdc-bulk (it has no Datasets sheet and no hidden snapshot); "
@@ -123,7 +127,8 @@ def read_snapshot(book: Any, zf: zipfile.ZipFile) -> tuple[dict, dict, dict, dic
     schema = values.get(("schema", "schema"), {})
     lookups = values.get(("lookups", "lookups"), {})
     packages = {key: value for (kind, key), value in values.items() if kind == "package"}
-    return provenance, schema, lookups, packages, expected
+    shown = {key: value for (kind, key), value in values.items() if kind == "shown"}
+    return provenance, schema, lookups, packages, expected, shown
 
 
 _CELL_WITH_FORMULA = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>\s*<f[ >/]')
@@ -240,13 +245,13 @@ def read_workbook(path: Path) -> ReadWorkbook:
 
 
 def _read(path: Path, book: Any, zf: zipfile.ZipFile) -> ReadWorkbook:
-    provenance, schema, lookups, snapshot, fingerprint = read_snapshot(book, zf)
+    provenance, schema, lookups, snapshot, fingerprint, shown = read_snapshot(book, zf)
     layout = load_layout()
     if int(provenance.get("layout_version", 0)) != layout.version:
         raise WorkbookError(f"this workbook has layout version {provenance.get('layout_version')}, this "
                             f"bcdc-bulk reads version {layout.version}: export the records again")
     result = ReadWorkbook(path=path, provenance=provenance, schema_raw=schema, lookups=lookups, snapshot=snapshot,
-                          fingerprint=fingerprint)
+                          shown=shown, fingerprint=fingerprint)
     parts = sheet_paths(zf)
     for sheet in layout.sheets:
         name = sheet["name"]

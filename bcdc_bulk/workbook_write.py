@@ -56,8 +56,10 @@ class ChoiceList:
 
 
 def snapshot_rows(provenance: Provenance, schema_raw: dict, packages: list[dict[str, Any]],
-                  lookups: dict[str, Any]) -> list[tuple[str, str, int, str]]:
-    """The hidden snapshot as (kind, key, chunk, text) rows."""
+                  lookups: dict[str, Any], shown: list[dict[str, Any]] | None = None) -> list[tuple[str, str, int, str]]:
+    """The hidden snapshot as (kind, key, chunk, text) rows. ``shown``: the exact values the cells stand
+    for, where they are not the snapshot's (an undo workbook), so that what a cell cannot carry (line
+    endings, text longer than a cell) is put back to the character."""
     rows: list[tuple[str, str, int, str]] = []
 
     def add(kind: str, key: str, value: Any) -> None:
@@ -70,6 +72,8 @@ def snapshot_rows(provenance: Provenance, schema_raw: dict, packages: list[dict[
     add("lookups", "lookups", lookups)
     for pkg in packages:
         add("package", pkg.get("id") or "", pkg)
+    for pkg in shown or []:
+        add("shown", pkg.get("id") or "", pkg)
     return rows
 
 
@@ -134,7 +138,8 @@ def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer:
 
     snap = wb.add_worksheet(SNAPSHOT_SHEET)
     # an undo workbook shows the values before a run and snapshots the values after it
-    rows = snapshot_rows(provenance, schema_raw, packages if snapshot_packages is None else snapshot_packages, lookups)
+    rows = snapshot_rows(provenance, schema_raw, packages if snapshot_packages is None else snapshot_packages, lookups,
+                         shown=packages if snapshot_packages is not None else None)
     for r, (kind, key, chunk, text) in enumerate(rows):
         snap.write_string(r, 0, kind)
         snap.write_string(r, 1, key)

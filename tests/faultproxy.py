@@ -6,6 +6,7 @@ Faults, each chosen for a given share of calls (seeded, so a run can be repeated
   drop           the connection is closed before the call is forwarded;
   lost           the call is forwarded (the server commits it), then the connection is
                  closed: the answer never arrives.
+``rewrite`` changes a call's JSON on its way, as a plugin that keeps something else would.
 Every call the server saw is logged (action, the ids in it, its status), so a test can
 count how many times a change really landed.
 """
@@ -35,6 +36,8 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.forwarded: list[dict[str, Any]] = []  # calls the server answered
         self.injected: list[str] = []
+        # a plugin that keeps something else than it was sent: (action, JSON body) -> the body the server gets
+        self.rewrite: Any = None
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -92,6 +95,11 @@ class FaultProxy:
         if fault == "drop":
             self._drop(req)
             return
+        if self.rewrite is not None and body:
+            try:
+                body = json.dumps(self.rewrite(action, json.loads(body))).encode()
+            except ValueError:
+                pass  # not JSON (an upload): sent as it came
         status, headers, answer = self._forward(req, body)
         self._log(action, body, status)
         if fault == "lost":
@@ -107,7 +115,9 @@ class FaultProxy:
 
     def _forward(self, req: BaseHTTPRequestHandler, body: bytes | None) -> tuple[int, list, bytes]:
         conn = http.client.HTTPConnection(self.backend.hostname, self.backend.port, timeout=120)
-        headers = {k: v for k, v in req.headers.items() if k.lower() not in ("host", "connection")}
+        headers = {k: v for k, v in req.headers.items() if k.lower() not in ("host", "connection", "content-length")}
+        if body is not None:
+            headers["Content-Length"] = str(len(body))
         conn.request(req.command, req.path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
