@@ -427,8 +427,7 @@ class _Run:
             sent, answer = self._do(call, rec, landed, REMOVED if call.action in REMOVALS else APPLIED)
             _record(outcome, call.changes, rec, new_resources, sent)
             if sent.status in (APPLIED, REMOVED):
-                for change, said in self.verify(call, rec, answer):
-                    _record(outcome, [change], rec, new_resources, _not_kept(said, sent.attempts))
+                self._check(call, rec, answer, outcome, new_resources, sent)
         return outcome
 
     def create(self, rec: RecordPlan) -> RecordOutcome:
@@ -463,7 +462,7 @@ class _Run:
             sent, answer = self._do(call, rec, landed, CREATED)
             if sent.status != CREATED:
                 break
-            wrong = self.verify(call, rec, answer)
+            wrong, _ = self.verify(call, rec, answer)
             if wrong:
                 sent = _not_kept("; ".join(said for _, said in wrong), sent.attempts)
                 break
@@ -526,13 +525,29 @@ class _Run:
         except CatalogueError:
             return None
 
-    def verify(self, call: Call, rec: RecordPlan, answer: Any) -> list[tuple[FieldChange, str]]:
-        """The changes of a call the catalogue does not hold after it, each with what it holds instead."""
+    def verify(self, call: Call, rec: RecordPlan, answer: Any
+               ) -> tuple[list[tuple[FieldChange, str]], dict[str, Any] | None]:
+        """(the changes of a call the catalogue does not hold after it, each with what it holds instead;
+        the record as stored)."""
         stored = self.stored_after(call, rec, answer)
         wrong = [(c, said) for c in call.changes if (said := change_shortfall(c, stored))]
         for change, said in wrong:
             self.journal.write(record=rec.key, action=call.action, status=FAILED, message=said, field=change.label)
-        return wrong
+        return wrong, stored
+
+    def _check(self, call: Call, rec: RecordPlan, answer: Any, outcome: RecordOutcome, new_resources: list[int],
+               sent: Outcome) -> None:
+        """Verify a call that landed: a change not held is failed; a new resource is told its id (one put
+        back by an undo is a new resource with a new id)."""
+        wrong, stored = self.verify(call, rec, answer)
+        for change, said in wrong:
+            _record(outcome, [change], rec, new_resources, _not_kept(said, sent.attempts))
+        for change in call.changes:
+            if change.field == "resources" and change.resource_id is None and not change_shortfall(change, stored):
+                found = new_resource_in(stored or {}, change.new or {})
+                if found is not None and found.get("id"):
+                    _record(outcome, [change], rec, new_resources,
+                            Outcome(sent.status, f"added as a new resource with id {found['id']}", sent.attempts))
 
 
 def _not_kept(said: str, attempts: int) -> Outcome:
@@ -684,28 +699,43 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
         return _row_results(rec, outcome, time.perf_counter() - started, names)
 
     _run_pool(run, todo, work, result, progress("Applying", len(todo)) if progress else None, names)
+    grown = [r for r in updates if r.new_resources and r.after["id"] in current]
+    if result.undo is not None and grown and write_undo is not None:
+        # the resources the run added have ids now: the undo workbook is written again to remove them
+        added = _read_after(run, catalogue, grown)
+        _save_undo(updates, current, sorted_changes, settings, workbook, write_undo, added, result.undo)
     result.calls_made = run.calls_made
     result.rows.sort(key=lambda r: (r.sheet, r.row or 0))
     return result
 
 
+def _read_after(run: _Run, catalogue: Catalogue, records: list[RecordPlan]) -> dict[str, dict[str, Any]]:
+    """The records as the catalogue holds them after the run (none when they cannot be read)."""
+    try:
+        return run.read(lambda: catalogue.packages_by_id([r.after["id"] for r in records]))
+    except CatalogueError:
+        return {}
+
+
 def _save_undo(updates: list[RecordPlan], current: dict[str, dict[str, Any]],
                sorted_changes: dict[str, tuple[list[FieldChange], list[FieldChange], list[str]]],
                settings: ApplySettings, workbook: Path,
-               write_undo: Callable[[Path, list[tuple[dict[str, Any], dict[str, Any]]]], None]) -> Path | None:
-    """Save the values the run is about to replace, as a workbook that puts them back; its path."""
+               write_undo: Callable[[Path, list[tuple[dict[str, Any], dict[str, Any]]]], None],
+               actual: dict[str, dict[str, Any]] | None = None, path: Path | None = None) -> Path | None:
+    """Save the values the run is about to replace (or, with ``actual``, has replaced), as a workbook
+    that puts them back; its path."""
     pairs = []
     for rec in updates:
         now = current.get(rec.after["id"])
         if now is None or rec.action == "delete":
             continue  # a removed dataset is restored by an admin in the catalogue, not by a workbook
         pending, _, conflicts = sorted_changes[rec.key]
-        if pending and not conflicts:
-            pairs.append((now, _after(now, pending)))
+        if (pending or rec.new_resources) and not conflicts:
+            pairs.append((now, (actual or {}).get(rec.after["id"]) or _after(now, pending)))
     if not pairs:
         return None
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    undo = settings.undo or workbook.with_name(f"{workbook.stem}.undo-{stamp}.xlsx")
+    undo = path or settings.undo or workbook.with_name(f"{workbook.stem}.undo-{stamp}.xlsx")
     write_undo(undo, pairs)
     return undo
 

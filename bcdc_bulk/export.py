@@ -9,7 +9,8 @@ from typing import Any
 
 from bcdc_bulk import __version__
 from bcdc_bulk.catalogue import Catalogue, Organization, resolve_org, with_suborgs
-from bcdc_bulk.tables import Renderer, SheetSpec, load_layout
+from bcdc_bulk.schema import Schema
+from bcdc_bulk.tables import REMOVE_FIELD, REMOVE_MARK, Renderer, SheetSpec, load_layout, parse_list
 from bcdc_bulk.workbook_write import ChoiceList, ExtraSheets, Provenance, Purpose, write_workbook
 
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -91,21 +92,37 @@ def write_records(catalogue: Catalogue, path: Path, packages: list[dict[str, Any
     )
 
 
-def _restorable(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+def _marked(entry: dict[str, Any]) -> dict[str, Any]:
+    return dict(entry, **{REMOVE_FIELD: REMOVE_MARK})
+
+
+def _with_added_entries(schema: Schema, before: dict[str, Any], after: dict[str, Any], resource: bool) -> dict[str, Any]:
+    """``before`` with the list entries the run appended, marked for removal (so the undo removes them)."""
+    out = dict(before)
+    for fld in (schema.resource_fields if resource else schema.dataset_fields):
+        old, new = parse_list(before.get(fld.name)), parse_list(after.get(fld.name))
+        if fld.is_repeating and len(new) > len(old):
+            out[fld.name] = old + [_marked(e) for e in new[len(old):]]
+    return out
+
+
+def _restorable(schema: Schema, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """The package as the undo workbook's cells show it: a resource the run removes appears as a
-    new row (no id), so applying the undo workbook adds it back."""
-    kept = {r.get("id") for r in after.get("resources") or []}
-    if all(r.get("id") in kept for r in before.get("resources") or []):
-        return before
-    resources = [r if r.get("id") in kept else {k: v for k, v in r.items() if k != "id"}
-                 for r in before.get("resources") or []]
-    return dict(before, resources=resources)
+    new row (no id), so applying the undo workbook adds it back; a resource or list entry the run
+    added appears marked for removal, so applying the undo workbook removes it."""
+    after_resources = {r.get("id"): r for r in after.get("resources") or []}
+    had = {r.get("id") for r in before.get("resources") or []}
+    resources = [_with_added_entries(schema, r, after_resources[r.get("id")], True) if r.get("id") in after_resources
+                 else {k: v for k, v in r.items() if k != "id"} for r in before.get("resources") or []]
+    added = [_marked(r) for r in after.get("resources") or [] if r.get("id") not in had]
+    return dict(_with_added_entries(schema, before, after, False), resources=resources + added)
 
 
 def write_undo(catalogue: Catalogue, path: Path, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> ExportResult:
     """An undo workbook: its cells hold the values before a run, its snapshot the values the
     run writes, so applying it puts the catalogue back (with the same conflict checks)."""
-    before = [_restorable(b, a) for b, a in pairs]
+    schema = catalogue.schema()
+    before = [_restorable(schema, b, a) for b, a in pairs]
     after = [a for _, a in pairs]
     orgs = {o.id: o for o in catalogue.organizations()}
     chosen = [orgs[i] for i in sorted({str(p.get("owner_org")) for p in before}) if i in orgs]

@@ -196,6 +196,11 @@ def run_scenarios(catalogue: Any, org: dict[str, Any], packages: list[dict[str, 
         for key in wanted:
             assert holds(got[key], wanted[key]), (pkg["name"], key, got[key], wanted[key])
         stored[pkg["name"].rsplit("-", 1)[1]] = got
+    undone = bb.apply(result.undo, catalogue, SETTINGS)  # the undo puts every list back as it was
+    assert {r.status for r in undone.rows} == {"applied"}, [(r.sheet, r.message) for r in undone.rows]
+    for pkg in packages:
+        back = stored_lists(catalogue.package(pkg["id"]))
+        assert all(holds(back[k], v) for k, v in stored_lists(pkg).items()), pkg["name"]
     return stored
 
 

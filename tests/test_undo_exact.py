@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from conftest import NEW_RESOURCE, put_row
 from test_catalogue_contract import SETTINGS, make_world  # noqa: F401  (the fixture)
 
 import bcdc_bulk as bb
@@ -116,3 +117,30 @@ def test_a_difference_only_in_line_endings_is_said_in_words(make_world, tmp_path
     assert row.status == "conflict"
     assert "they differ only in line endings (Windows \\r\\n, old Mac \\r or Unix \\n)" in row.message
     assert world.show(pkg["id"])["notes"] == "Line one\r\nLine two"
+
+
+def test_an_undo_removes_the_resource_a_run_added_and_puts_back_one_it_removed(make_world, tmp_path):  # noqa: F811
+    world = make_world(1)
+    pkg = world.packages[0]
+    export = tmp_path / "org.xlsx"
+    bb.export(world.catalogue, export, world.org)
+    wb = openpyxl.load_workbook(export)
+    _set(wb["Resources"], "id", pkg["resources"][1]["id"], "remove", "remove")
+    put_row(wb["Resources"], dict(NEW_RESOURCE, package_name=pkg["name"], name="Added", url="https://example.invalid/a"))
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    result = bb.apply(edited, world.catalogue, SETTINGS)
+    assert sorted(str(r.status) for r in result.rows) == ["applied", "removed"], [r.message for r in result.rows]
+    added = next(r for r in world.show(pkg["id"])["resources"] if r["name"] == "Added")
+    assert next(r for r in result.rows if r.status == "applied").message == \
+        f"added as a new resource with id {added['id']}"
+
+    undone = bb.apply(result.undo, world.catalogue, SETTINGS)
+    assert sorted(str(r.status) for r in undone.rows) == ["applied", "removed"], [r.message for r in undone.rows]
+    now = world.show(pkg["id"])["resources"]
+    assert [r["name"] for r in now] == ["Layer", "Report"]  # 'Added' removed, 'Report' back
+    report = next(r for r in now if r["name"] == "Report")
+    assert report["id"] != pkg["resources"][1]["id"]  # put back as a new resource, and the report says its id
+    assert next(r for r in undone.rows if r.status == "applied").message == \
+        f"added as a new resource with id {report['id']}"
+    assert {k: report.get(k) for k in NEW_RESOURCE} == {k: pkg["resources"][1].get(k) for k in NEW_RESOURCE}
