@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bcdc_bulk.applying import ApplyResult, ApplySettings, Preview, apply_workbook
 from bcdc_bulk.catalogue import Catalogue, FileCatalogue, open_catalogue
@@ -57,6 +58,8 @@ class Check:
     plan: Plan
     report: ValidationReport
     fingerprint: str = ""  # the workbook's snapshot checksum: which export this check is of
+    current: dict[str, dict[str, Any]] = field(default_factory=dict)  # the changed records as the catalogue
+    # held them at check time (by id), so a page shows what is there now, not what was exported
 
     @property
     def valid(self) -> bool:
@@ -84,9 +87,12 @@ def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = Non
     if catalogue is not None:
         check_site(book, catalogue.site)
     plan, report = validate_workbook(book, catalogue)
+    current: dict[str, dict[str, Any]] = {}
     if catalogue is not None:
-        drop_settled(plan, report, catalogue)
-    return Check(plan, report, book.fingerprint)
+        ids = [r.key for r in plan.records if r.action != "create"]
+        current = catalogue.packages_by_id(ids) if ids else {}
+        drop_settled(plan, report, catalogue, current)
+    return Check(plan, report, book.fingerprint, current)
 
 
 def apply(workbook: str | Path, catalogue: Catalogue, settings: ApplySettings | None = None, *,

@@ -49,7 +49,7 @@ from bcdc_bulk.planning import (
     record_calls,
 )
 from bcdc_bulk.problems import Code, TextEnum, ValidationReport
-from bcdc_bulk.verifying import change_shortfall, new_resource_in
+from bcdc_bulk.verifying import change_shortfall, new_resource_in, value_now
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
@@ -220,25 +220,13 @@ class Journal:
 
 # --- comparing with the server ------------------------------------------------------------------
 
-def _current_value(pkg: dict[str, Any], change: FieldChange) -> tuple[bool, Any]:
-    """(found, value) of a changed field in the package as it is now (a removed resource: found,
-    None when it is gone)."""
-    if change.removal and change.resource_id:
-        there = any(r.get("id") == change.resource_id for r in pkg.get("resources") or [])
-        return True, change.old if there else None
-    if change.resource_id:
-        res = next((r for r in pkg.get("resources") or [] if r.get("id") == change.resource_id), None)
-        return (False, None) if res is None else (True, res.get(change.field))
-    return True, pkg.get(change.field)
-
-
 def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldChange], list[FieldChange], list[str]]:
     """(still to write, already there, conflicts described) for an update, against the server now."""
     pending, done, conflicts = [], [], []
     for change in rec.changes:
         if change.field == "resources" and change.resource_id is None:
             continue  # new resources are handled on their own
-        found, now = _current_value(current, change)
+        found, now = value_now(current, change)
         if not found:
             conflicts.append(f"{change.label}: the resource was deleted in the catalogue since the export")
         elif same_value(now, change.new):
@@ -254,7 +242,8 @@ def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldCh
     return pending, done, conflicts
 
 
-def drop_settled(plan: Plan, report: ValidationReport, catalogue: Catalogue) -> None:
+def drop_settled(plan: Plan, report: ValidationReport, catalogue: Catalogue,
+                 current: dict[str, dict[str, Any]] | None = None) -> None:
     """Take out of the plan every updated dataset whose each change the catalogue already holds, and
     every new row whose dataset an earlier run created (the workbook was applied before, or someone
     made the same edit), with a note: nothing is left to send for them."""
@@ -270,7 +259,8 @@ def drop_settled(plan: Plan, report: ValidationReport, catalogue: Catalogue) -> 
             plan.ignored.append(RowNote(sheet, row, rec.name, "this new dataset is in the catalogue already "
                                                               "(created by an earlier apply?): nothing to send"))
     updates = [r for r in plan.records if r.action == "update" and not r.new_resources and r.changes]
-    current = catalogue.packages_by_id([r.key for r in updates]) if updates else {}
+    if current is None:
+        current = catalogue.packages_by_id([r.key for r in updates]) if updates else {}
     for rec in updates:
         now = current.get(rec.key)
         if now is None or any(c.removal for c in rec.changes):
@@ -419,7 +409,7 @@ class _Run:
                     return now is None or now.get("state") == "deleted"
                 if now is None:
                     return False
-                return all(same_value(_current_value(now, c)[1], c.new) for c in call.changes
+                return all(same_value(value_now(now, c)[1], c.new) for c in call.changes
                            if not (c.field == "resources" and not c.resource_id)) and all(
                     _new_resource_there(now, c.new) for c in call.changes
                     if c.field == "resources" and not c.resource_id)

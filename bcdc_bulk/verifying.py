@@ -14,6 +14,18 @@ from bcdc_bulk.invisible import invisible_difference
 from bcdc_bulk.planning import FieldChange, quoted
 
 
+def value_now(pkg: dict[str, Any], change: FieldChange) -> tuple[bool, Any]:
+    """(found, value) of a changed field in the package as it is now (a removed resource: found,
+    None when it is gone; a resource that is gone: not found)."""
+    if change.removal and change.resource_id:
+        there = any(r.get("id") == change.resource_id for r in pkg.get("resources") or [])
+        return True, change.old if there else None
+    if change.resource_id:
+        res = next((r for r in pkg.get("resources") or [] if r.get("id") == change.resource_id), None)
+        return (False, None) if res is None else (True, res.get(change.field))
+    return True, pkg.get(change.field)
+
+
 def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 

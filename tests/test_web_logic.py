@@ -8,6 +8,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 import bcdc_bulk as bb
@@ -114,3 +115,30 @@ def test_a_run_whose_worker_stopped_beating_is_stale(tmp_path):
     run.heartbeat -= 61
     store.save(run)
     store.claim(other, "editor", stale_after=60)  # a dead apply does not hold the organization forever
+
+
+def test_the_check_page_shows_what_the_catalogue_holds_now_and_what_changed_since_the_export(tmp_path):
+    from test_catalogue_contract import memory_world
+
+    from bcdc_bulk.web.jobs import page_view
+
+    world = memory_world(2)
+    p0, p1 = world.packages
+    world.edit_as_someone_else(p1["id"], "purpose", "Line one\nline two")
+    export = tmp_path / "org.xlsx"
+    bb.export(world.catalogue, export, world.org)
+    book = openpyxl.load_workbook(export)
+    ws = book["Datasets"]
+    cols = {c.value: c.column for c in ws[2]}
+    for row in range(3, ws.max_row + 1):
+        ws.cell(row, cols["purpose"]).value = "Mine"
+    book.save(export)
+    world.edit_as_someone_else(p0["id"], "purpose", "Theirs")
+    world.edit_as_someone_else(p1["id"], "purpose", "Line one\r\nline two")  # saved from Windows: looks the same
+    view = page_view(bb.check(export, world.catalogue))
+    shown = {d["name"]: d["changes"][0] for d in view["datasets"]}
+    assert shown[p0["name"]]["old"] == "Theirs"  # what the catalogue holds, not what was exported
+    assert shown[p0["name"]]["since"] == (
+        f"changed in the catalogue since your export (exported: '{p0.get('purpose') or ''}')")
+    assert shown[p1["name"]]["since"].startswith("changed in the catalogue since your export, though it looks the "
+                                                 "same: they differ only in line endings")

@@ -16,11 +16,13 @@ from typing import Any
 
 import bcdc_bulk as bb
 from bcdc_bulk.catalogue import Catalogue
-from bcdc_bulk.converters import Converters
+from bcdc_bulk.converters import Converters, same_value
 from bcdc_bulk.errors import BulkError
+from bcdc_bulk.invisible import invisible_difference
 from bcdc_bulk.planning import describe, quoted
 from bcdc_bulk.problems import Problem
 from bcdc_bulk.reporting import plan_lines, write_apply_report
+from bcdc_bulk.verifying import value_now
 from bcdc_bulk.web.runs import Run, RunState, RunStore, now_text
 from bcdc_bulk.web.uploads import check_origin
 
@@ -70,16 +72,33 @@ def page_view(checked: bb.Check, words: Converters | None = None) -> dict[str, A
         errors_of.setdefault(p.record, []).append(f"{p.sheet}, row {p.row}, column {p.column}: {p.message}"
                                                   if p.row and p.column else f"{p.where}: {p.message}")
     datasets = []
+    current = getattr(checked, "current", None) or {}
     for rec in checked.plan.records:
-        changes = [{"field": _label(c.field, c.label, c.resource_id, words),
-                    "old": _shown(c.old, c, words), "new": _shown(c.new, c, words),
-                    "words": describe(c),
-                    "where": _cell(c.cell)} for c in rec.changes]
+        now = current.get(rec.key)
+        changes = []
+        for c in rec.changes:
+            found, value = value_now(now, c) if now is not None else (True, c.old)
+            changes.append({"field": _label(c.field, c.label, c.resource_id, words),
+                            "old": _shown(value, c, words), "new": _shown(c.new, c, words), "words": describe(c),
+                            "where": _cell(c.cell), "since": _since_export(c, found, value)})
         datasets.append({"name": rec.name or rec.key, "action": rec.action, "sent": rec.key not in blocked,
                          "why": errors_of.get(rec.key, []), "changes": changes})
     return {"problems": [_problem(p) for p in checked.problems], "datasets": datasets,
             "ignored": [{"where": f"{n.sheet} row {n.row}" if n.row else n.sheet, "record": n.record,
                          "message": n.message} for n in checked.plan.ignored]}
+
+
+def _since_export(change: Any, found: bool, now: Any) -> str:
+    """What changed in the catalogue since the export, for a change whose value there is no longer
+    the exported one (it will be a conflict); '' when it is still as exported."""
+    if not found:
+        return "deleted in the catalogue since your export"
+    if change.removal or same_value(now, change.old) or same_value(now, change.new):
+        return ""
+    unseen = invisible_difference(now, change.old)
+    if unseen:
+        return f"changed in the catalogue since your export, though it looks the same: {unseen}"
+    return f"changed in the catalogue since your export (exported: {quoted(change.old if change.old is not None else '')})"
 
 
 def _problem(p: Problem) -> dict[str, Any]:
