@@ -76,17 +76,19 @@ class Check:
         return plan_calls(self.plan, method, skip=self.report.blocked_records())
 
 
-def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = None) -> Check:
+def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = None, *,
+          local_files: bool = True) -> Check:
     """Plan and validate a workbook; with ``catalogue``, also the user's roles and the names and titles
     in use there, and datasets whose every change the catalogue already holds (a workbook applied
-    before) leave the plan, with a note. Nothing is written."""
+    before) leave the plan, with a note. Nothing is written. ``local_files=False`` (a server): a
+    resource URL must be a web address, and no file named in the workbook is looked at."""
     from bcdc_bulk.applying import drop_settled
     from bcdc_bulk.validation import check_site, validate_workbook
 
     book = workbook if isinstance(workbook, ReadWorkbook) else read(workbook)
     if catalogue is not None:
         check_site(book, catalogue.site)
-    plan, report = validate_workbook(book, catalogue)
+    plan, report = validate_workbook(book, catalogue, local_files)
     current: dict[str, dict[str, Any]] = {}
     if catalogue is not None:
         ids = [r.key for r in plan.records if r.action != "create"]

@@ -37,6 +37,7 @@ from bcdc_bulk.errors import (
     TransientError,
 )
 from bcdc_bulk.invisible import invisible_difference
+from bcdc_bulk.local_files import LocalFiles
 from bcdc_bulk.planning import (
     REVISE,
     Call,
@@ -87,6 +88,7 @@ class ApplySettings:
     dry_run: bool = False
     journal: Path | None = None  # default: <workbook>.journal.jsonl beside it
     undo: Path | None = None  # default: <workbook>.undo-<time>.xlsx beside it
+    local_files: bool = True  # may a new resource's URL name a file beside the workbook to upload? (never on a server)
 
 
 @dataclass(frozen=True)
@@ -330,9 +332,7 @@ class _Run:
                     self.calls_made += 1
                 files = None
                 if call.upload:
-                    path = Path(call.upload).expanduser()
-                    path = path if path.is_absolute() else self.base / path
-                    files = {"upload": path.open("rb")}
+                    files = {"upload": self.upload(call.upload).open("rb")}
                 try:
                     return self.catalogue.call(call.action, files=files, **call.data), attempt
                 finally:
@@ -347,6 +347,12 @@ class _Run:
                     exc.attempts = attempt
                     raise
                 self.pause(attempt, exc.retry_after)
+
+    def upload(self, url: str) -> Path:
+        """The local file a new resource's URL names, where this run may upload local files."""
+        if not self.settings.local_files:  # validation refuses it first; this is the last line of defence
+            raise CatalogueError(f"'{url[:80]}' is not a web address, and files are not uploaded from here")
+        return LocalFiles(True, self.base).path(url)
 
     def read(self, fetch: Callable[[], Any]) -> Any:
         """A read, retried on transient failures (reads are always safe to repeat)."""
@@ -803,7 +809,7 @@ def apply_workbook(path: Path, catalogue: Catalogue, settings: ApplySettings,
 
     book = read_workbook(Path(path))
     check_site(book, catalogue.site)
-    plan, report = validate_workbook(book, catalogue)
+    plan, report = validate_workbook(book, catalogue, settings.local_files)
     _own_creations(plan, report, catalogue)
     result = apply_plan(catalogue, plan, report, settings, Path(path), book.fingerprint, confirm, progress,
                         lambda target, pairs: write_undo(catalogue, target, pairs))

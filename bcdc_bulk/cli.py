@@ -202,9 +202,10 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
         if errors:
             sys.exit(EXIT_ROWS)
         return
+    from bcdc_bulk.local_files import LocalFiles
     from bcdc_bulk.reporting import plan_lines
 
-    for line in plan_lines(the_plan, report, calls):
+    for line in plan_lines(the_plan, report, calls, LocalFiles(True, workbook.parent)):
         click.echo(line)
     if errors:
         sys.exit(EXIT_ROWS)

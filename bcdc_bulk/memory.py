@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -74,6 +75,8 @@ class MemoryCatalogue(FileCatalogue):
             raise TransientError(f"busy (HTTP {fault})", status=int(fault))
         if fault in ("500", "timeout"):
             raise TransientError(f"failed ({fault})", status=500 if fault == "500" else None, maybe_done=True)
+        if files and files.get("upload") is not None:  # as CKAN stores an upload: its file name, url_type upload
+            data = dict(data, url_type="upload", url=Path(getattr(files["upload"], "name", "upload")).name)
         answer = getattr(self, "_" + action)(data)
         if fault == "lost":
             raise TransientError("the answer was lost", maybe_done=True)

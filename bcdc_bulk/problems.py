@@ -53,6 +53,7 @@ class Code(TextEnum):
     TITLE_IN_USE = "title-in-use"
     TITLE_UNSEEN = "title-unseen"
     UPLOAD_MISSING = "upload-missing"
+    URL_NOT_WEB = "url-not-web"
     FORMULA = "formula"
     TYPED_DATE = "typed-date"
     TYPED_NUMBER = "typed-number"
@@ -88,7 +89,9 @@ _FIXES = {
     Code.CONTACT_DISPLAYED: "mark a contact 'displayed'", Code.DUPLICATE_NAME: "choose another URL name",
     Code.DUPLICATE_TITLE: "choose another title", Code.NAME_IN_USE: "choose another URL name",
     Code.TITLE_IN_USE: "choose another title", Code.TITLE_UNSEEN: "nothing, unless apply refuses the title",
-    Code.UPLOAD_MISSING: "put the file where the path says", Code.FORMULA: "type the value itself",
+    Code.UPLOAD_MISSING: "put the file where the path says",
+    Code.URL_NOT_WEB: "type a web address (https://...), or add the file in the catalogue's form",
+    Code.FORMULA: "type the value itself",
     Code.TYPED_DATE: "format the cell as Text and type the value again",
     Code.TYPED_NUMBER: "format the cell as Text and type the value again",
     Code.CELL_TOO_LONG: "edit the text in the catalogue", Code.CONTROL_CHARACTER: "retype the text",

@@ -13,6 +13,7 @@ import xlsxwriter
 
 from bcdc_bulk.applying import Status
 from bcdc_bulk.files import replaced_atomically
+from bcdc_bulk.local_files import LocalFiles, file_size_text
 from bcdc_bulk.planning import Call, Plan, describe
 from bcdc_bulk.problems import Problem, ValidationReport
 from bcdc_bulk.tables import display_text
@@ -102,14 +103,26 @@ def _write_value(ws: Any, r: int, c: int, value: Any, fmt: Any, colour: Any) -> 
         ws.write_blank(r, c, None, colour)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet opening a CSV reads as a formula
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell no spreadsheet evaluates: text that starts as a formula would (=, +, -, @, tab,
+    carriage return) gets a leading apostrophe, as OWASP advises for CSV injection. Numbers stay
+    numbers; the JSON lines written beside the CSV keep every value exactly."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_rows_csv(path: Path, columns: Iterable[str], rows: list[dict[str, Any]]) -> None:
-    """The same rows as CSV (UTF-8 with a BOM, so Excel opens it right)."""
+    """The same rows as CSV (UTF-8 with a BOM, so Excel opens it right), no cell a formula."""
     columns = list(columns)
     with replaced_atomically(Path(path)) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
+            writer.writerow({k: ("" if row.get(k) is None else csv_safe(row.get(k))) for k in columns})
 
 
 def write_rows_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -150,15 +163,19 @@ def problem_line(p: Problem) -> str:
     return f"{p.where:<16} {p.severity:<7} {p.field or '-':<22} {p.message}"
 
 
-def plan_lines(plan: Plan, report: ValidationReport, calls: list[Call]) -> list[str]:
+def plan_lines(plan: Plan, report: ValidationReport, calls: list[Call], files: LocalFiles | None = None) -> list[str]:
     """The plan as a person reads it (what `bcdc-bulk plan` prints and the web page offers): each
-    call with its changes field by field, what is not sent because of errors, and what is ignored."""
+    call with its changes field by field, each file it uploads (where it is read from, its size),
+    what is not sent because of errors, and what is ignored."""
     names = {r.key: r.name for r in plan.records}
     lines = []
     for call in calls:
         lines.append(f"{call.action} {names.get(call.record) or call.record} {call.target}".rstrip())
         lines.extend(f"    {describe(change)}" for change in call.changes)
-        if call.upload:
+        if call.upload and files is not None and files.allowed:
+            path = files.path(call.upload)
+            lines.append(f"    upload: {call.upload} (the file {path.resolve()}, {file_size_text(path)})")
+        elif call.upload:
             lines.append(f"    upload: {call.upload}")
     errors = report.errors
     if errors:

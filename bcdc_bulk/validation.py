@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from bcdc_bulk.converters import Kind, field_kind, value_text
+from bcdc_bulk.local_files import LocalFiles, not_on_a_server
 from bcdc_bulk.planning import Plan, RecordPlan, is_upload
 from bcdc_bulk.problems import ERROR, WARNING, Code, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
@@ -586,19 +587,33 @@ def _removed_paths(rec: RecordPlan) -> set[tuple]:
     return {("resources", i) for i, r in enumerate(rec.after.get("resources") or []) if r.get("id") in ids}
 
 
-def check_uploads(rec: RecordPlan, base: Path) -> list[Issue]:
-    """A new resource whose URL is a local path names a file that exists."""
+def check_uploads(rec: RecordPlan, files: LocalFiles) -> list[Issue]:
+    """Where local files may be uploaded, a new resource whose URL is a local path names a file that
+    exists; where they may not (a server), every new or changed resource URL is a web address, and no
+    file is looked at."""
+    if not files.allowed:
+        return _web_addresses_only(rec)
     issues = []
     for index in rec.new_resources:
         resource = rec.after["resources"][index]
         if is_upload(resource):
             url = str(resource["url"])
-            path = Path(url).expanduser()
-            path = path if path.is_absolute() else base / path
+            path = files.path(url)
             if not path.is_file():
                 issues.append(Issue(("resources", index, "url"), Code.UPLOAD_MISSING,
                                     f"the file to upload, '{url}', was not found (looked in {path.parent})",
                                     ERROR, url))
+    return issues
+
+
+def _web_addresses_only(rec: RecordPlan) -> list[Issue]:
+    changed = {c.resource_id for c in rec.changes if c.resource_id and c.field == "url" and not c.removal}
+    issues = []
+    for index, resource in enumerate(rec.after.get("resources") or []):
+        if index in rec.new_resources or resource.get("id") in changed:
+            why = not_on_a_server(resource.get("url"))
+            if why:
+                issues.append(Issue(("resources", index, "url"), Code.URL_NOT_WEB, why, ERROR, resource.get("url")))
     return issues
 
 
@@ -641,7 +656,7 @@ def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Looku
 # --- putting it together ------------------------------------------------------------------------
 
 def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[str, dict[str, Any]],
-                  base: Path | None = None) -> ValidationReport:
+                  files: LocalFiles | None = None) -> ValidationReport:
     """All problems of the plan's records, placed in cells; rows not changed are not checked."""
     checker = RecordChecker(schema, lookups)
     report = ValidationReport(problems=list(plan.problems), records_checked=len(plan.records))
@@ -655,10 +670,11 @@ def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[s
         before = {(i.path, i.code) for i in checker.check(rec.before)} if rec.before else set()
         issues += check_state(rec, schema, lookups.access)
         issues += check_permission(rec, lookups.access, lookups.org_names)
-        issues += check_uploads(rec, base or Path.cwd())
+        issues += check_uploads(rec, files or LocalFiles())
         issues += unique.get(rec.key, [])
         edited = {_change_path(rec, c) for c in rec.changes}
-        uploads = {("resources", i, "url") for i in rec.new_resources if is_upload(rec.after["resources"][i])}
+        uploads = {("resources", i, "url") for i in rec.new_resources if is_upload(rec.after["resources"][i])
+                   and (files is None or files.allowed)}
         for issue in issues:
             if issue.code == Code.URL and issue.path in uploads:
                 continue  # a file to upload, not a web address
@@ -730,14 +746,17 @@ def gather_lookups(book: Any, plan: Plan, catalogue: Catalogue | None) -> Lookup
     return lookups
 
 
-def validate_workbook(book: Any, catalogue: Catalogue | None = None) -> tuple[Plan, ValidationReport]:
-    """Plan a read workbook and validate every changed or new record."""
+def validate_workbook(book: Any, catalogue: Catalogue | None = None,
+                      local_files: bool = True) -> tuple[Plan, ValidationReport]:
+    """Plan a read workbook and validate every changed or new record (``local_files``: may a new
+    resource's URL name a file beside the workbook to upload? Never on a server)."""
     from bcdc_bulk.planning import build_plan
 
     plan = build_plan(book)
     lookups = gather_lookups(book, plan, catalogue)
     assert plan.schema is not None
-    return plan, validate_plan(plan, plan.schema, lookups, book.snapshot, base=Path(book.path).parent)
+    files = LocalFiles(allowed=local_files, base=Path(book.path).parent)
+    return plan, validate_plan(plan, plan.schema, lookups, book.snapshot, files)
 
 
 def check_site(book: Any, site: str) -> None:

@@ -53,10 +53,10 @@ class ReadWorkbook:
     schema_raw: dict[str, Any]
     lookups: dict[str, Any]
     snapshot: dict[str, dict[str, Any]]  # package id -> package as exported
-    shown: dict[str, dict[str, Any]] = field(default_factory=dict)  # package id -> the exact values its cells
-    # stand for, where they are not the snapshot's (an undo workbook's cells put back what a run replaced)
     sheets: dict[str, SheetRows] = field(default_factory=dict)
     fingerprint: str = ""  # the snapshot's checksum: names this export
+    shown: dict[str, dict[str, Any]] = field(default_factory=dict)  # package id -> the exact values its cells
+    # stand for, where they are not the snapshot's (an undo workbook's cells put back what a run replaced)
 
 
 def _custom_properties(zf: zipfile.ZipFile) -> dict[str, str]:

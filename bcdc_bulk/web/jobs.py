@@ -38,7 +38,7 @@ def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
     workbook = store.file(run, store.WORKBOOK)
     book = bb.read(workbook)
     check_origin(book, catalogue.site, run.org_name)
-    checked = bb.check(book, catalogue)
+    checked = bb.check(book, catalogue, local_files=False)  # a server opens no file a workbook names
     with store.file(run, CHECKED).open("wb") as out:  # the job applies this check, if it is still fresh
         pickle.dump(checked, out)
     calls = checked.calls()
@@ -161,7 +161,7 @@ def _apply(store: RunStore, run: Run, site: str, workers: int, rate: float, beat
     try:
         catalogue = LocalCatalogue(run.applied_by, site)
         settings = bb.ApplySettings(workers=workers, max_rate=rate, journal=store.file(run, JOURNAL),
-                                    undo=store.file(run, UNDO))
+                                    undo=store.file(run, UNDO), local_files=False)  # a server uploads none of its files
         result = bb.apply(store.file(run, store.WORKBOOK), catalogue, settings, progress=_progress(run, beat),
                           checked=_fresh_check(store, run))
         write_apply_report(store.file(run, REPORT), [r.as_dict() for r in result.rows], result.counts)
