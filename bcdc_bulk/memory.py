@@ -7,8 +7,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bcdc_bulk import revise

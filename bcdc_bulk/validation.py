@@ -675,9 +675,10 @@ def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[s
         edited = {_change_path(rec, c) for c in rec.changes}
         uploads = {("resources", i, "url") for i in rec.new_resources if is_upload(rec.after["resources"][i])
                    and (files is None or files.allowed)}
+        not_web = {i.path for i in issues if i.code == Code.URL_NOT_WEB}
         for issue in issues:
-            if issue.code == Code.URL and issue.path in uploads:
-                continue  # a file to upload, not a web address
+            if issue.code == Code.URL and (issue.path in uploads or issue.path in not_web):
+                continue  # a file to upload, or said already: not a web address
             pre = rec.action == "update" and (issue.path, issue.code) in before and not _touches(issue.path, edited)
             if pre and issue.severity == WARNING:
                 continue  # a stricter check on an untouched legacy value: inventory lists those

@@ -77,7 +77,8 @@ def page_view(checked: bb.Check, words: Converters | None = None) -> dict[str, A
         now = current.get(rec.key)
         changes = []
         for c in rec.changes:
-            found, value = value_now(now, c) if now is not None else (True, c.old)
+            new_resource = c.field == "resources" and c.resource_id is None
+            found, value = value_now(now, c) if now is not None and not new_resource else (True, c.old)
             changes.append({"field": _label(c.field, c.label, c.resource_id, words),
                             "old": _shown(value, c, words), "new": _shown(c.new, c, words), "words": describe(c),
                             "where": _cell(c.cell), "since": _since_export(c, found, value)})
