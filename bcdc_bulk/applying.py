@@ -25,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bcdc_bulk.converters import same_value
 from bcdc_bulk.errors import (
@@ -89,6 +89,7 @@ class ApplySettings:
     journal: Path | None = None  # default: <workbook>.journal.jsonl beside it
     undo: Path | None = None  # default: <workbook>.undo-<time>.xlsx beside it
     local_files: bool = True  # may a new resource's URL name a file beside the workbook to upload? (never on a server)
+    journal_lines: Any = None  # a JournalLines to keep the journal in (default: the journal file)
 
 
 @dataclass(frozen=True)
@@ -193,31 +194,57 @@ class RateLimiter:
             self._sleep(start - now)
 
 
-class Journal:
-    """Every call's outcome, appended and flushed as it happens (JSON lines)."""
+class JournalLines(Protocol):
+    """Where a journal's lines are kept: a file beside the workbook (the command line), or a table
+    of the catalogue's database (the web extension, whose workers share no disk)."""
 
-    def __init__(self, path: Path, workbook_id: str) -> None:
+    def read(self) -> list[str]:
+        """Every line written so far (a resumed run reads what the killed one wrote)."""
+
+    def append(self, line: str) -> None:
+        """Keep one more line, durably, before returning."""
+
+
+class FileLines:
+    """Journal lines in a file, appended and fsync'd (they must survive the process being killed)."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
+
+    def read(self) -> list[str]:
+        """The file's lines (none when it does not exist yet)."""
+        return self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else []
+
+    def append(self, line: str) -> None:
+        """Append one line and fsync it."""
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+class Journal:
+    """Every call's outcome, kept as it happens (JSON lines)."""
+
+    def __init__(self, lines: JournalLines, workbook_id: str) -> None:
+        self.lines = lines
         self.workbook_id = workbook_id
         self._lock = threading.Lock()
         self.created: dict[str, str] = {}  # record key -> id of what an earlier run created
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue  # a line cut by a crash: the server is asked instead
-                if entry.get("workbook") == workbook_id and entry.get("status") == CREATED and entry.get("id"):
-                    self.created[entry["record"]] = entry["id"]
+        for line in lines.read():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut by a crash: the server is asked instead
+            if entry.get("workbook") == workbook_id and entry.get("status") == CREATED and entry.get("id"):
+                self.created[entry["record"]] = entry["id"]
 
     def write(self, **entry: Any) -> None:
-        """Append one outcome (fsync'd: it must survive the process being killed)."""
+        """Keep one outcome (durably: it must survive the process being killed)."""
         entry = dict(entry, workbook=self.workbook_id, time=dt.datetime.now(dt.timezone.utc).isoformat())
-        line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        line = json.dumps(entry, ensure_ascii=False, default=str)
+        with self._lock:
+            self.lines.append(line)
 
 
 # --- comparing with the server ------------------------------------------------------------------
@@ -676,7 +703,8 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
         return result
     if confirm is not None and not confirm(preview):
         raise BulkError("stopped before writing anything, as asked")
-    run = _Run(catalogue, settings, Journal(journal_path, workbook_id), workbook.parent)
+    lines = settings.journal_lines or FileLines(journal_path)
+    run = _Run(catalogue, settings, Journal(lines, workbook_id), workbook.parent)
     updates = [r for r in todo if r.action != "create"]  # updates and removals: read as they are now
     current = run.read(lambda: catalogue.packages_by_id([r.after["id"] for r in updates])) if updates else {}
     sorted_changes = {rec.key: sort_changes(rec, current[rec.after["id"]]) for rec in updates

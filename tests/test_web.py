@@ -109,7 +109,7 @@ def test_an_editor_downloads_edits_uploads_fixes_applies_and_an_admin_undoes(org
     assert sandbox["CKAN_EDITOR_USER"] in history and "fixed.xlsx" in history and "1 applied" in history
     admin.shot("history")
     admin.click(".undo-button")
-    admin.wait_for(lambda: "undoes an earlier run" in admin.text(), "the undo's check")
+    admin.wait_for(lambda: "undoes an earlier run" in admin.text() and admin.text("#check-summary"), "the undo's check")
     assert purpose in admin.text(".plan-dataset")
     admin.click("#apply-button")
     admin.wait_for(lambda: "Done" in admin.text("#report-summary"), "the undo", timeout=120)
@@ -160,7 +160,6 @@ STATE = Path(__file__).parent / "ckan_sandbox" / ".state"
 
 
 def test_an_apply_survives_its_worker_being_killed_and_writes_each_change_once(browser, sandbox, tmp_path):
-    import json
     import signal
     import subprocess
 
@@ -173,12 +172,12 @@ def test_an_apply_survives_its_worker_being_killed_and_writes_each_change_once(b
     editor.go(f"/organization/{big.org['name']}/bulk")
     editor.upload(edited)
     editor.wait_for(lambda: "No problems" in editor.text("#check-summary"), "the check")
-    run_json = STATE / "bulk" / "runs" / editor.driver.current_url.rstrip("/").rsplit("/", 1)[-1] / "run.json"
+    status_url = editor.driver.current_url.rstrip("/") + "/status"
     editor.click("#apply-button")
 
     def written() -> int:
-        run = json.loads(run_json.read_text())
-        return int(run["progress"].get("done", 0)) if run["progress"].get("label") == "Applying" else 0
+        status = status_of(editor, status_url)
+        return int(status["progress"].get("done", 0)) if status["progress"].get("label") == "Applying" else 0
     editor.wait_for(lambda: written() >= 5, "the first writes", timeout=120)
     worker = int((STATE / "worker.pid").read_text())
     horses = subprocess.run(["pgrep", "-P", str(worker)], capture_output=True, text=True).stdout.split()
@@ -189,7 +188,10 @@ def test_an_apply_survives_its_worker_being_killed_and_writes_each_change_once(b
     time.sleep(1)
     assert written() == killed_at  # nothing is writing any more
     subprocess.run(["bash", str(STATE.parent / "start.sh")], check=True, capture_output=True)  # a new worker
-    editor.driver.refresh()  # the page notices the dead apply and starts it again
+    editor.wait_for(lambda: status_of(editor, status_url)["stale"], "the page to see the worker stopped", timeout=60)
+    editor.driver.refresh()  # looking starts nothing: the page offers Resume, a POST
+    assert "The worker doing this stopped" in editor.text("#stale-note")
+    editor.click("#resume-button")
     editor.wait_for(lambda: "Done" in editor.text("#report-summary"), "the resumed apply", timeout=180)
     assert killed_at < 60
     for row, purpose in edits.items():
@@ -201,6 +203,16 @@ def test_an_apply_survives_its_worker_being_killed_and_writes_each_change_once(b
     assert max(changed.values()) == 1, changed
     # (a write that committed as the worker died may have lost its activity line, never its change)
     assert sum(changed.values()) >= 60 - 4, changed
+
+
+def status_of(browser: Any, url: str) -> dict[str, Any]:
+    """A run's status as the page polls it, fetched with the browser's own session."""
+    import json
+    import urllib.request
+
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in browser.driver.get_cookies())
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": cookies}), timeout=10) as answer:
+        return json.loads(answer.read())
 
 
 def ordered_org(sandbox: dict[str, str], n: int) -> Org:
@@ -232,7 +244,6 @@ def _normal(text: str, org: Org) -> str:
 
 
 def test_the_command_line_and_the_extension_give_the_same_plan_and_report(browser, sandbox, tmp_path):
-    import json
 
     from click.testing import CliRunner
 
@@ -261,14 +272,14 @@ def test_the_command_line_and_the_extension_give_the_same_plan_and_report(browse
     keys = ("where", "dataset", "resource", "status", "message", "changes", "action", "sheet", "row")
 
     def rows(path: Path, org: Org) -> list[dict]:
-        lines = path.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines()
-        return [{k: _normal(str(json.loads(line).get(k)), org) for k in keys} for line in lines]
+        sheet = openpyxl.load_workbook(path)["Rows"]
+        header = [c.value for c in sheet[1]]
+        return [{h: _normal(str(v), org) for h, v in zip(header, [c.value for c in row], strict=True) if h in keys}
+                for row in sheet.iter_rows(min_row=2)]
 
-    assert openpyxl.load_workbook(web_report).sheetnames  # the page's download is the report workbook
-    # the .jsonl written beside it on the server holds the same rows, for comparing
-    server_report = STATE / "bulk" / "runs" / editor.driver.current_url.rstrip("/").rsplit("/", 1)[-1] / "report.xlsx"
-    web_rows, cli_rows = rows(server_report, web_org), rows(tmp_path / "cli-report.xlsx", cli_org)
-    assert web_rows == cli_rows and {r["status"] for r in web_rows} == {"applied", "invalid"}
+    keys = ("Where", "Dataset", "Resource", "Status", "Message", "Changes")
+    web_rows, cli_rows = rows(web_report, web_org), rows(tmp_path / "cli-report.xlsx", cli_org)
+    assert web_rows == cli_rows and {r["Status"] for r in web_rows} == {"applied", "invalid"}
 
 
 def test_the_inventory_is_for_admins_of_the_organization_and_the_whole_catalogue_for_sysadmins(org, browser, sandbox):
@@ -276,7 +287,9 @@ def test_the_inventory_is_for_admins_of_the_organization_and_the_whole_catalogue
     admin.login(sandbox["CKAN_ADMIN_USER"], password(sandbox["CKAN_ADMIN_USER"]))
     admin.go(f"/organization/{org.org['name']}/bulk")
     assert "Inventory of the whole catalogue" not in admin.text()
-    inventory = openpyxl.load_workbook(admin.download("#inventory-link"))
+    admin.click("#inventory-button")  # prepared by a job: the page follows it, then offers the file
+    admin.wait_for(lambda: "Ready" in admin.text("#report-summary"), "the inventory", timeout=120)
+    inventory = openpyxl.load_workbook(admin.download("#result-link"))
     assert {"Summary", "Findings", "Datasets"} <= set(inventory.sheetnames)
     names = {c.value for c in inventory["Datasets"]["A"]} | {c.value for c in inventory["Datasets"]["B"]}
     assert all(p["name"] in names for p in org.packages)
@@ -286,14 +299,19 @@ def test_the_inventory_is_for_admins_of_the_organization_and_the_whole_catalogue
     editor = browser(shots=False)
     editor.login(sandbox["CKAN_EDITOR_USER"], password(sandbox["CKAN_EDITOR_USER"]))
     editor.go(f"/organization/{org.org['name']}/bulk")
-    assert not editor.driver.find_elements("css selector", "#inventory-link")
+    assert not editor.driver.find_elements("css selector", "#inventory-button")
     editor.go(f"/organization/{org.org['name']}/bulk/inventory")
     assert "Only admins of this organization" in editor.text()
 
     sysadmin = browser(shots=False)
     sysadmin.login("sandbox_sysadmin", password("sandbox_sysadmin"))
     sysadmin.go(f"/organization/{org.org['name']}/bulk")
-    assert sysadmin.driver.find_elements("css selector", "#site-inventory-link")
+    sysadmin.click("#site-inventory-link")
+    sysadmin.click("#prepare-button")  # the whole catalogue, in a job: the request returns at once
+    sysadmin.wait_for(lambda: (sysadmin.driver.refresh() or True) and sysadmin.driver.find_elements(
+        "css selector", ".inventory-link"), "the catalogue's inventory", timeout=240)
+    whole = openpyxl.load_workbook(sysadmin.download(".inventory-link"), read_only=True)
+    assert {"Summary", "Findings", "Datasets"} <= set(whole.sheetnames)
 
 
 def test_a_second_apply_to_the_same_organization_waits_for_the_first(browser, sandbox, tmp_path):

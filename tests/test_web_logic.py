@@ -14,7 +14,7 @@ import pytest
 import bcdc_bulk as bb
 from bcdc_bulk.catalogue import FileCatalogue
 from bcdc_bulk.errors import WorkbookError
-from bcdc_bulk.web.runs import Busy, RunState, RunStore
+from bcdc_bulk.web.runs import RUNS, Busy, RunState, RunStore, metadata
 from bcdc_bulk.web.uploads import MB, Limits, check_origin, check_upload
 
 LIMITS = Limits(max_bytes=1 * MB, max_unpacked=20 * MB)
@@ -64,8 +64,17 @@ def test_a_real_export_passes_and_its_origin_is_checked(tmp_path):
     check_origin(book, "https://catalogue.example/", "org-a")
 
 
-def _claim(root: str, run_id: str, start: float, results: multiprocessing.Queue[str]) -> None:
-    store = RunStore(Path(root))
+def sqlite_store(path: Path, stale_after: float = 60) -> RunStore:
+    """The run store on a SQLite file (the same tables and indexes as the migration makes in PostgreSQL)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+    metadata.create_all(engine)
+    return RunStore(engine, stale_after)
+
+
+def _claim(db: str, run_id: str, start: float, results: multiprocessing.Queue[str]) -> None:
+    store = sqlite_store(Path(db))
     run = store.get(run_id)
     assert run is not None
     time.sleep(max(0.0, start - time.time()))
@@ -76,45 +85,110 @@ def _claim(root: str, run_id: str, start: float, results: multiprocessing.Queue[
         results.put(f"busy: {exc}")
 
 
+def checked(store: RunStore, n: int, org: str = "org-1") -> list:
+    runs = [store.create(org, "fire", "editor", f"w{i}.xlsx", b"PK") for i in range(n)]
+    for run in runs:
+        run.state = RunState.CHECKED
+        store.save(run)
+        time.sleep(0.001)  # distinct creation times: the history's order
+    return runs
+
+
 def test_two_applies_of_one_organization_at_once_one_waits_for_the_other(tmp_path):
-    store = RunStore(tmp_path)
-    runs = [store.create("org-1", "fire", "editor", f"w{i}.xlsx", b"PK") for i in range(6)]
+    db = tmp_path / "runs.sqlite"
+    store = sqlite_store(db)
+    runs = checked(store, 6)
     results: multiprocessing.Queue[str] = multiprocessing.Queue()
     start = time.time() + 0.5
-    procs = [multiprocessing.Process(target=_claim, args=(str(tmp_path), r.id, start, results)) for r in runs]
+    procs = [multiprocessing.Process(target=_claim, args=(str(db), r.id, start, results)) for r in runs]
     for p in procs:
         p.start()
     for p in procs:
-        p.join(10)
+        p.join(20)
     answers = sorted(results.get(timeout=5) for _ in procs)
     assert answers.count("claimed") == 1, answers
-    assert all("is applying" in a and "wait until it has finished" in a for a in answers if a != "claimed")
+    assert all("is applying" in a or "has just started" in a for a in answers if a != "claimed"), answers
     queued = [r for r in (store.get(r.id) for r in runs) if r and r.state is RunState.QUEUED]
     assert len(queued) == 1
 
 
+def test_the_database_itself_refuses_a_second_active_apply_of_an_organization(tmp_path):
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    store = sqlite_store(tmp_path / "runs.sqlite")
+    first, second = checked(store, 2)
+    store.claim(first, "editor")
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:  # even a write that skips the claim
+        conn.execute(update(RUNS).where(RUNS.c.id == second.id).values(state="queued"))
+
+
 def test_the_same_run_cannot_be_applied_twice_and_a_finished_run_frees_the_organization(tmp_path):
-    store = RunStore(tmp_path)
-    first, second = (store.create("org-1", "fire", "editor", f"w{i}.xlsx", b"PK") for i in range(2))
+    store = sqlite_store(tmp_path / "runs.sqlite")
+    first, second = checked(store, 2)
     store.claim(first, "editor")
     with pytest.raises(Busy, match="already being applied"):
         store.claim(first, "editor")
     first.state = RunState.DONE
     store.save(first)
     store.claim(second, "admin")  # the organization is free again
-    assert [r.filename for r in store.history("org-1")] == ["w1.xlsx", "w0.xlsx"]  # newest first
+    runs, total = store.history("org-1")
+    assert [r.filename for r in runs] == ["w1.xlsx", "w0.xlsx"] and total == 2  # newest first
+    second.state = RunState.DONE
+    store.save(second)
+    with pytest.raises(Busy, match="applied already"):
+        store.claim(store.get(first.id), "editor")
 
 
-def test_a_run_whose_worker_stopped_beating_is_stale(tmp_path):
-    store = RunStore(tmp_path)
-    run = store.create("org-1", "fire", "editor", "w.xlsx", b"PK")
+def test_a_run_whose_worker_stopped_beating_is_resumed_by_a_sweep_never_by_looking(tmp_path):
+    from bcdc_bulk.web.jobs import sweep
+
+    store = sqlite_store(tmp_path / "runs.sqlite")
+    run, other = checked(store, 2)
     store.claim(run, "editor")
-    assert not run.stale(limit=60)
-    assert run.stale(now=time.time() + 61, limit=60)
-    other = store.create("org-1", "fire", "editor", "x.xlsx", b"PK")
+    assert not run.stale(limit=60) and run.stale(now=time.time() + 61, limit=60)
     run.heartbeat -= 61
     store.save(run)
-    store.claim(other, "editor", stale_after=60)  # a dead apply does not hold the organization forever
+    with pytest.raises(Busy, match="stopped when its worker stopped; open it from the history and press Resume"):
+        store.claim(other, "editor")  # a dead apply is resumed, never overtaken: its journal knows what landed
+    handed: list[str] = []
+    assert [r.id for r in sweep(store, 60, lambda r: handed.append(r.id))] == [run.id] == handed
+    assert not store.get(run.id).stale(limit=60) and sweep(store, 60, handed.append) == []
+
+
+def test_history_pages_come_from_an_indexed_query_newest_first(tmp_path):
+    store = sqlite_store(tmp_path / "runs.sqlite")
+    checked(store, 45)
+    checked(store, 3, org="org-2")
+    first, total = store.history("org-1", 1)
+    last, _ = store.history("org-1", 3)
+    assert total == 45 and len(first) == 20 and len(last) == 5
+    assert first[0].filename == "w44.xlsx" and last[-1].filename == "w0.xlsx"
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:  # the page's query is answered from the history index
+        plan = " ".join(str(r) for r in conn.execute(text(
+            "EXPLAIN QUERY PLAN SELECT * FROM bcdc_bulk_run WHERE org_id = 'org-1' AND kind = 'edit' "
+            "ORDER BY created DESC LIMIT 20")))
+    assert "bcdc_bulk_run_history" in plan
+
+
+def test_files_and_journals_live_in_the_database_and_old_ones_are_purged(tmp_path):
+    store = sqlite_store(tmp_path / "runs.sqlite")
+    old, new = checked(store, 2)
+    store.put(old, "report.xlsx", b"report")
+    store.put(old, "report.xlsx", b"report again")  # replaced, not doubled
+    assert store.read(old, "report.xlsx") == b"report again" and store.names(old) == {"workbook.xlsx", "report.xlsx"}
+    lines = store.journal(old)
+    lines.append('{"a": 1}')
+    lines.append('{"b": 2}')
+    assert store.journal(old).read() == ['{"a": 1}', '{"b": 2}']
+    old.created -= 400 * 86400
+    store.save(old)
+    assert store.purge(365) == 1 and store.purge(365) == 0
+    assert store.names(old) == set() and store.journal(old).read() == []
+    assert store.get(old.id).files_purged and store.get(old.id).filename == "w0.xlsx"  # the history row stays
+    assert store.names(new) == {"workbook.xlsx"}
 
 
 def test_the_check_page_shows_what_the_catalogue_holds_now_and_what_changed_since_the_export(tmp_path):

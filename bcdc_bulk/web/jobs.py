@@ -1,13 +1,13 @@
-"""What the web extension does with a run, on top of the library API: check an uploaded workbook
-(the plan, the problems, the annotated copy), and apply it as a background job with progress, a
-report and an undo workbook. The same calls as the command line, so both give the same plan and
-the same report for the same workbook."""
+"""The web extension's long work, run by CKAN's job workers (never inside a page request): the check of
+an uploaded workbook, its apply, an inventory, a large organization's export. Each job reads its run
+and files from the database, works in a temporary folder of its own pod that is gone when it ends,
+and puts what it made back in the database, with a heartbeat while it works. The same library calls
+as the command line, so both give the same plan and the same report for the same workbook."""
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import pickle
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -17,41 +17,68 @@ from typing import Any
 import bcdc_bulk as bb
 from bcdc_bulk.catalogue import Catalogue
 from bcdc_bulk.converters import Converters, same_value
-from bcdc_bulk.errors import BulkError
+from bcdc_bulk.errors import BulkError, WorkbookError
 from bcdc_bulk.invisible import invisible_difference
 from bcdc_bulk.planning import describe, quoted
 from bcdc_bulk.problems import Problem
 from bcdc_bulk.reporting import plan_lines, write_apply_report
 from bcdc_bulk.verifying import value_now
-from bcdc_bulk.web.runs import Run, RunState, RunStore, now_text
+from bcdc_bulk.web.runs import Run, RunKind, RunState, RunStore, now_text
 from bcdc_bulk.web.uploads import check_origin
 
 log = logging.getLogger(__name__)
-PLAN_TEXT, PAGE_JSON, ANNOTATED, REPORT, UNDO, JOURNAL, CHECKED = (
-    "plan.txt", "check.json", "annotated.xlsx", "report.xlsx", "undo.xlsx", "journal.jsonl", "check.pickle")
-FRESH_SECONDS = 900.0  # a check this recent, by the user who applies, is not made again
+PLAN_TEXT, PAGE_JSON, ANNOTATED, REPORT, REPORT_ROWS, UNDO, RESULT = (
+    "plan.txt", "check.json", "annotated.xlsx", "report.xlsx", "report.jsonl", "undo.xlsx", "result.xlsx")
+BEAT_SECONDS = 2.0
+Enqueue = Callable[[Run], None]
+
+
+def _catalogue(run: Run, site: str, as_user: str | None = None) -> Catalogue:
+    from bcdc_bulk.catalogue import LocalCatalogue
+
+    return LocalCatalogue(as_user or run.user, site)
+
+
+# --- checking an upload -------------------------------------------------------------------------
+
+def check_job(store: RunStore, run_id: str, site: str) -> None:
+    """Check an uploaded workbook as its user: the plan, the problems, the annotated copy, the page;
+    nothing written to the catalogue. A workbook that cannot be taken is refused, in words."""
+    run = store.get(run_id)
+    if run is None or run.state is not RunState.CHECKING:
+        return
+    with store.working_on(run) as mine, _Heartbeat(store, run):
+        if not mine:
+            return
+        try:
+            check_run(store, run, _catalogue(run, site))
+        except WorkbookError as exc:
+            run.state, run.message = RunState.REFUSED, f"The workbook was not taken: {exc}"
+        except Exception as exc:  # the page must say so, never stay 'checking'
+            log.exception("bcdc_bulk: the check of run %s failed", run.id)
+            run.state, run.message = RunState.REFUSED, f"The check stopped on an unexpected error ({type(exc).__name__})"
+        store.save(run)
 
 
 def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
-    """Check a run's workbook as its user: the plan, the problems, the annotated copy; nothing written.
-    Raises WorkbookError (with the sheet, row and column) when the workbook cannot be read at all."""
-    workbook = store.file(run, store.WORKBOOK)
-    book = bb.read(workbook)
-    check_origin(book, catalogue.site, run.org_name)
-    checked = bb.check(book, catalogue, local_files=False)  # a server opens no file a workbook names
-    with store.file(run, CHECKED).open("wb") as out:  # the job applies this check, if it is still fresh
-        pickle.dump(checked, out)
-    calls = checked.calls()
-    store.file(run, PLAN_TEXT).write_text("\n".join(plan_lines(checked.plan, checked.report, calls)) + "\n",
-                                          encoding="utf-8")
-    if checked.problems:
-        bb.annotate(workbook, store.file(run, ANNOTATED), checked.problems)
+    """Check a run's workbook (kept in the database) and keep what the pages show."""
+    with tempfile.TemporaryDirectory(prefix="bcdc-bulk-check-") as folder:
+        workbook = Path(folder) / "workbook.xlsx"
+        workbook.write_bytes(store.read(run, store.WORKBOOK) or b"")
+        book = bb.read(workbook)
+        check_origin(book, catalogue.site, run.org_name)
+        checked = bb.check(book, catalogue, local_files=False)  # a server opens no file a workbook names
+        calls = checked.calls()
+        store.put(run, PLAN_TEXT, ("\n".join(plan_lines(checked.plan, checked.report, calls)) + "\n").encode())
+        if checked.problems:
+            bb.annotate(workbook, Path(folder) / ANNOTATED, checked.problems)
+            store.put(run, ANNOTATED, (Path(folder) / ANNOTATED).read_bytes())
     view = page_view(checked, _words(checked, catalogue))
-    store.file(run, PAGE_JSON).write_text(json.dumps(view, ensure_ascii=False, default=str), encoding="utf-8")
+    store.put(run, PAGE_JSON, json.dumps(view, ensure_ascii=False, default=str).encode())
     report = checked.report
     run.valid, run.errors, run.warnings = report.valid, len(report.errors), len(report.problems) - len(report.errors)
     run.records, run.calls = len({c.record for c in calls}), len(calls)
-    store.save(run)
+    run.state = RunState.CHECKED
     return checked
 
 
@@ -65,7 +92,8 @@ def _words(checked: bb.Check, catalogue: Catalogue) -> Converters | None:
 
 def page_view(checked: bb.Check, words: Converters | None = None) -> dict[str, Any]:
     """What the check page shows: problems by sheet, row and column, and per dataset each change
-    (old -> new, in the workbook's words when ``words`` is given) and whether it is sent, and if not, why."""
+    (now, in the catalogue -> after, in the workbook's words when ``words`` is given) and whether it is
+    sent, and if not, why."""
     blocked = checked.report.blocked_records()
     errors_of: dict[str, list[str]] = {}
     for p in checked.report.errors:
@@ -132,41 +160,44 @@ def _shown(value: Any, change: Any, words: Converters | None) -> str:
     return quoted(value)[1:-1]
 
 
-def apply_run(run_id: str, root: str, site: str, workers: int = 4, rate: float = 0.0) -> None:
-    """The background job: apply a run's workbook as the user who asked, with progress in run.json,
-    then the report and the undo workbook beside it. Started again after a worker restart, its journal
-    keeps every change to one write; a second job of the same run while one works returns at once."""
-    store = RunStore(Path(root))
+# --- applying -----------------------------------------------------------------------------------
+
+def apply_job(store: RunStore, run_id: str, site: str, workers: int = 4, rate: float = 0.0) -> None:
+    """Apply a run's workbook as the user who asked, with progress, then the report and the undo
+    workbook. Started again after its worker died, the journal (in the database) keeps every change to
+    one write; a second job of the same run while one works returns at once."""
     run = store.get(run_id)
     if run is None or run.state not in (RunState.QUEUED, RunState.APPLYING):
         return  # done already, or never asked for
-    with open(store.file(run, "apply.lock"), "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the OS lets go when a killed worker dies
-        except BlockingIOError:
+    with store.working_on(run) as mine:
+        if not mine:
             return  # this run is being applied by a live worker
-        beat = _Heartbeat(store, run)
-        try:
+        with _Heartbeat(store, run) as beat:
             _apply(store, run, site, workers, rate, beat)
-        finally:
-            beat.stop()
-        run.finished_at = now_text()
-        beat.save()
+            run.finished_at = now_text()
+            beat.save()
+        if run.undo_of and run.state is RunState.DONE:
+            _mark_undone(store, run)
 
 
 def _apply(store: RunStore, run: Run, site: str, workers: int, rate: float, beat: _Heartbeat) -> None:
-    from bcdc_bulk.catalogue import LocalCatalogue
-
     run.state = RunState.APPLYING
     beat.save()
     try:
-        catalogue = LocalCatalogue(run.applied_by, site)
-        settings = bb.ApplySettings(workers=workers, max_rate=rate, journal=store.file(run, JOURNAL),
-                                    undo=store.file(run, UNDO), local_files=False)  # a server uploads none of its files
-        result = bb.apply(store.file(run, store.WORKBOOK), catalogue, settings, progress=_progress(run, beat),
-                          checked=_fresh_check(store, run))
-        write_apply_report(store.file(run, REPORT), [r.as_dict() for r in result.rows], result.counts)
-        run.counts, run.state = {k: v for k, v in result.counts.items() if v}, RunState.DONE
+        with tempfile.TemporaryDirectory(prefix="bcdc-bulk-apply-") as folder:
+            workbook = Path(folder) / "workbook.xlsx"
+            workbook.write_bytes(store.read(run, store.WORKBOOK) or b"")
+            settings = bb.ApplySettings(workers=workers, max_rate=rate, undo=Path(folder) / UNDO,
+                                        journal_lines=store.journal(run), local_files=False)
+            result = bb.apply(workbook, _catalogue(run, site, run.applied_by), settings, progress=beat.progress)
+            paths = write_apply_report(Path(folder) / REPORT, [r.as_dict() for r in result.rows], result.counts)
+            store.put(run, REPORT, paths[0].read_bytes())
+            store.put(run, REPORT_ROWS, paths[2].read_bytes())
+            if result.undo is not None and result.undo.exists():
+                store.put(run, UNDO, result.undo.read_bytes())
+        run.counts = {k: v for k, v in result.counts.items() if v}
+        run.datasets = len({r.dataset_id or r.dataset for r in result.rows})
+        run.state = RunState.DONE
         run.message = "" if result.complete else "some rows were not applied: see their status and message"
     except BulkError as exc:
         run.state, run.message = RunState.FAILED, str(exc)
@@ -175,57 +206,148 @@ def _apply(store: RunStore, run: Run, site: str, workers: int, rate: float, beat
         run.state, run.message = RunState.FAILED, f"the run stopped on an unexpected error ({type(exc).__name__})"
 
 
-def _fresh_check(store: RunStore, run: Run) -> bb.Check | None:
-    """The upload's check, when the one applying is the one who uploaded it, within FRESH_SECONDS, and
-    this is the first start of the job (a resumed job checks again: time has passed)."""
-    path = store.file(run, CHECKED)
-    if run.applied_by != run.user or not path.exists() or store.file(run, JOURNAL).exists():
-        return None
-    if time.time() - path.stat().st_mtime > FRESH_SECONDS:
-        return None
-    with path.open("rb") as handle:
-        return pickle.load(handle)  # written by check_run on this server, never from an upload
+def _mark_undone(store: RunStore, undo: Run) -> None:
+    original = store.get(undo.undo_of)
+    if original is not None:
+        original.undone_by = undo.id
+        store.save(original)
+
+
+# --- inventories and large exports ---------------------------------------------------------------
+
+def prepare_job(store: RunStore, run_id: str, site: str) -> None:
+    """Write an inventory (of an organization, or the whole catalogue) or an organization's workbook."""
+    run = store.get(run_id)
+    if run is None or run.state is not RunState.PREPARING:
+        return
+    with store.working_on(run) as mine:
+        if not mine:
+            return
+        with _Heartbeat(store, run) as beat:
+            try:
+                with tempfile.TemporaryDirectory(prefix="bcdc-bulk-prepare-") as folder:
+                    path = Path(folder) / RESULT
+                    _prepare(run, _catalogue(run, site), path, beat)
+                    store.put(run, RESULT, path.read_bytes())
+                run.state = RunState.DONE
+            except BulkError as exc:
+                run.state, run.message = RunState.FAILED, str(exc)
+            except Exception as exc:
+                log.exception("bcdc_bulk: run %s failed", run.id)
+                run.state, run.message = RunState.FAILED, f"it stopped on an unexpected error ({type(exc).__name__})"
+            run.finished_at = now_text()
+            beat.save()
+
+
+def _prepare(run: Run, catalogue: Catalogue, path: Path, beat: _Heartbeat) -> None:
+    if run.kind is RunKind.INVENTORY:
+        bb.inventory(catalogue, path, [run.org_name] if run.org_id else None, progress=beat.progress)
+    else:
+        bb.export(catalogue, path, run.org_name, include_suborgs=bool(run.options.get("suborgs")),
+                  progress=beat.progress)
+
+
+# --- resuming what a dead worker left -----------------------------------------------------------
+
+def sweep(store: RunStore, stale_after: float, enqueue: Enqueue) -> list[Run]:
+    """Give every run whose job died (its heartbeat stopped) to a new job; the runs given."""
+    given = []
+    for run in store.stale_runs(stale_after):
+        store.requeue(run)
+        enqueue(run)
+        given.append(run)
+    return given
 
 
 class _Heartbeat:
-    """Keeps run.json's heartbeat fresh every two seconds while the job lives, so a page can tell a
-    working apply (however long one call takes) from one whose worker died."""
+    """Beats every two seconds while the job lives (with its progress), so a page can tell a working
+    job (however long one call takes) from one whose worker died."""
 
     def __init__(self, store: RunStore, run: Run) -> None:
         self.store, self.run = store, run
         self.lock = threading.Lock()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.save()
         self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
 
     def _beat(self) -> None:
-        while not self.stopped.wait(2.0):
-            self.save()
+        while not self.stopped.wait(BEAT_SECONDS):
+            try:
+                self.save()
+            except Exception:  # noqa: BLE001 (a missed beat is retried; the job goes on)
+                log.warning("bcdc_bulk: a heartbeat of run %s was missed", self.run.id)
 
     def save(self) -> None:
-        """Write run.json with a fresh heartbeat (one writer at a time)."""
+        """Write the run's state and heartbeat now."""
         with self.lock:
-            self.run.heartbeat = time.time()
-            self.store.save(self.run)
+            self.store.beat(self.run)
 
-    def stop(self) -> None:
-        """Stop beating."""
-        self.stopped.set()
-        self.thread.join()
-
-
-def _progress(run: Run, beat: _Heartbeat) -> Callable[[str, int], Callable[[int], None]]:
-    """A progress factory that keeps run.json's progress (written at most twice a second)."""
-    def factory(label: str, total: int) -> Callable[[int], None]:
-        run.progress = {"label": label, "done": 0, "total": total}
+    def progress(self, label: str, total: int) -> Callable[[int], None]:
+        """A progress callback for the library: the page polls what it records."""
+        self.run.progress = {"label": label, "done": 0, "total": total}
         last = [0.0]
 
         def tick(n: int) -> None:
-            run.progress["done"] += n
-            now = time.time()
-            if now - last[0] >= 0.5 or run.progress["done"] >= total:
-                last[0] = now
-                beat.save()
-        beat.save()
+            self.run.progress["done"] = self.run.progress.get("done", 0) + n
+            if time.monotonic() - last[0] > 0.5:
+                last[0] = time.monotonic()
+                self.save()
         return tick
-    return factory
+
+
+# --- what CKAN's job queue runs (plain arguments: the queue keeps them in Redis) -----------------
+
+def ckan_store() -> RunStore:
+    """The run store on CKAN's own database engine."""
+    from ckan.model import meta
+
+    from bcdc_bulk.web.settings import options
+
+    return RunStore(meta.engine, options().stale_after)
+
+
+def enqueue(run: Run) -> None:
+    """Hand a run to CKAN's job queue: its check, apply, or the file it prepares."""
+    from ckan.plugins import toolkit
+
+    from bcdc_bulk.web.settings import options
+
+    opts = options()
+    site = toolkit.config.get("ckan.site_url")
+    if run.state is RunState.CHECKING:
+        job, args, title = queued_check, [run.id, site], f"bcdc-bulk check of {run.filename}"
+    elif run.state in (RunState.QUEUED, RunState.APPLYING):
+        job, args, title = queued_apply, [run.id, site, opts.workers, opts.rate], f"bcdc-bulk apply {run.filename}"
+    else:
+        job, args, title = queued_prepare, [run.id, site], f"bcdc-bulk {run.kind} {run.filename}"
+    toolkit.enqueue_job(job, args, title=f"{title} ({run.org_name or 'catalogue'})", rq_kwargs={"timeout": 3600})
+
+
+def _swept(store: RunStore) -> RunStore:
+    from bcdc_bulk.web.settings import options
+
+    sweep(store, options().stale_after, enqueue)  # a job whose worker died is handed on by the next job
+    return store
+
+
+def queued_check(run_id: str, site: str) -> None:
+    """The check job, as the queue runs it."""
+    check_job(_swept(ckan_store()), run_id, site)
+
+
+def queued_apply(run_id: str, site: str, workers: int = 4, rate: float = 0.0) -> None:
+    """The apply job, as the queue runs it."""
+    apply_job(_swept(ckan_store()), run_id, site, workers, rate)
+
+
+def queued_prepare(run_id: str, site: str) -> None:
+    """The inventory or export job, as the queue runs it."""
+    prepare_job(_swept(ckan_store()), run_id, site)

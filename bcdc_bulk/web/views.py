@@ -1,10 +1,12 @@
-"""The pages of the web extension: a thin shell over the library API and the run store. Errors of
-the library become messages on the page; who may see what is decided here, once per request."""
+"""The pages of the web extension: a thin shell over the library API, the run store and the job queue.
+A page request does about a second of work at most: uploads are kept and handed to a job, checks,
+applies, inventories and large exports run in CKAN's job workers, and no page view starts a job (only
+a POST does). Who may see what is decided here, once per request."""
 from __future__ import annotations
 
+import io
 import json
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,52 +16,40 @@ import bcdc_bulk as bb
 from bcdc_bulk.catalogue import LocalCatalogue
 from bcdc_bulk.errors import BulkError
 from bcdc_bulk.web import jobs
-from bcdc_bulk.web.runs import STALE_SECONDS, Busy, Run, RunState, RunStore
-from bcdc_bulk.web.uploads import MB, Limits, check_upload
+from bcdc_bulk.web.runs import PAGE_SIZE, Busy, Run, RunKind, RunState, RunStore
+from bcdc_bulk.web.settings import options
+from bcdc_bulk.web.uploads import MB, check_upload
 
 bulk = Blueprint("bcdc_bulk", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOWNLOADS = {"workbook": ("workbook.xlsx", XLSX), "annotated": (jobs.ANNOTATED, XLSX),
-             "report": (jobs.REPORT, XLSX), "undo": (jobs.UNDO, XLSX), "plan": (jobs.PLAN_TEXT, "text/plain")}
+DOWNLOADS = {"workbook": (RunStore.WORKBOOK, XLSX), "annotated": (jobs.ANNOTATED, XLSX),
+             "report": (jobs.REPORT, XLSX), "undo": (jobs.UNDO, XLSX), "plan": (jobs.PLAN_TEXT, "text/plain"),
+             "result": (jobs.RESULT, XLSX)}
+SITE = ""  # the org_id of runs about the whole catalogue (its inventory)
 
 
-@dataclass(frozen=True)
-class Options:
-    """The extension's settings (ckan.ini), read once when CKAN starts."""
-
-    storage: Path
-    limits: Limits
-    workers: int
-    rate: float
-    stale_after: float  # seconds without a heartbeat before an apply is started again
-
-
-def options() -> Options:
-    """The settings, from CKAN's config."""
+def may_edit(org_id: str) -> bool:
+    """True when the signed-in user may create datasets in the organization (editors, admins, sysadmins)."""
+    from ckan import authz
     from ckan.plugins import toolkit
 
-    config = toolkit.config
-    storage = config.get("bcdc_bulk.storage_path") or str(Path(config.get("ckan.storage_path") or
-                                                               tempfile.gettempdir()) / "bcdc_bulk")
-    max_mb = float(config.get("bcdc_bulk.max_upload_mb") or 20)
-    return Options(Path(storage), Limits(int(max_mb * MB), int(max_mb * MB * 20)),
-                   int(config.get("bcdc_bulk.workers") or 4), float(config.get("bcdc_bulk.rate") or 0),
-                   float(config.get("bcdc_bulk.stale_seconds") or STALE_SECONDS))
+    user = toolkit.current_user
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return authz.is_sysadmin(user.name) or authz.has_user_permission_for_group_or_org(org_id, user.name,
+                                                                                     "create_dataset")
 
 
 # --- who may do what --------------------------------------------------------------------------
 
 class Access:
-    """The signed-in user and what they may do in one organization."""
+    """The signed-in user and what they may do in one organization (403 for those who may not edit)."""
 
     def __init__(self, org_ref: str) -> None:
         from ckan import authz
         from ckan.plugins import toolkit
 
-        user = toolkit.current_user
-        if not getattr(user, "is_authenticated", False):
-            raise _Login()
-        self.user: str = user.name
+        self.user: str = _signed_in()
         try:
             self.org = toolkit.get_action("organization_show")(
                 {"user": self.user}, {"id": org_ref, "include_datasets": False, "include_users": False})
@@ -81,6 +71,15 @@ class Access:
 
 class _Login(Exception):
     """The page needs a signed-in user."""
+
+
+def _signed_in() -> str:
+    from ckan.plugins import toolkit
+
+    user = toolkit.current_user
+    if not getattr(user, "is_authenticated", False):
+        raise _Login()
+    return user.name
 
 
 @bulk.before_request
@@ -108,6 +107,7 @@ def _render(template: str, access: Access, **extra: Any) -> Any:
 
 
 def _run_of(access: Access, store: RunStore, run_id: str) -> Run:
+    """The run, when it is this organization's (another organization's run is not found, as none is)."""
     from ckan.plugins import toolkit
 
     run = store.get(run_id)
@@ -116,30 +116,73 @@ def _run_of(access: Access, store: RunStore, run_id: str) -> Run:
     return run  # type: ignore[return-value]
 
 
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 # --- pages --------------------------------------------------------------------------------------
 
 @bulk.route("/organization/<org>/bulk")
 def page(org: str) -> Any:
-    """The organization's bulk-editing page: download, upload, history."""
+    """The organization's bulk-editing page: download, upload, inventory, history (paginated)."""
     access = Access(org)
-    store = RunStore(options().storage)
-    return _render("bcdc_bulk/org.html", access, runs=store.history(access.org["id"]),
+    store = jobs.ckan_store()
+    number = _page_number()
+    runs, total = store.history(access.org["id"], number)
+    prepared, _ = store.history(access.org["id"], 1, 5, kind=RunKind.INVENTORY) if access.admin else ([], 0)
+    exports, _ = store.history(access.org["id"], 1, 3, kind=RunKind.EXPORT)
+    return _render("bcdc_bulk/org.html", access, runs=runs, total=total, page_number=number,
+                   pages=max(1, -(-total // PAGE_SIZE)), inventories=prepared,
+                   exports=[e for e in exports if e.user == access.user],
                    max_mb=options().limits.max_bytes / MB)
 
 
 @bulk.route("/organization/<org>/bulk/download")
 def download(org: str) -> Any:
-    """The organization's records as the same workbook `bcdc-bulk export` writes."""
+    """The organization's records as the same workbook `bcdc-bulk export` writes: at once for a small
+    organization (no file is left behind), else prepared by a job (POST, from the form)."""
     access = Access(org)
-    folder = Path(tempfile.mkdtemp(prefix="bcdc-bulk-"))
-    path = folder / f"{access.org['name']}.xlsx"
-    bb.export(access.catalogue(), path, access.org["name"], include_suborgs=request.args.get("suborgs") == "on")
-    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=path.name)
+    suborgs = request.args.get("suborgs") == "on"
+    if suborgs or _dataset_count(access) > options().inline_datasets:
+        return _render("bcdc_bulk/prepare.html", access, what="export", suborgs=suborgs)
+    with tempfile.TemporaryDirectory(prefix="bcdc-bulk-export-") as folder:
+        path = Path(folder) / f"{access.org['name']}.xlsx"
+        bb.export(access.catalogue(), path, access.org["name"])
+        data = path.read_bytes()
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=path.name)
+
+
+def _dataset_count(access: Access) -> int:
+    from ckan.plugins import toolkit
+
+    found = toolkit.get_action("package_search")({"user": access.user}, {
+        "fq": f'owner_org:"{access.org["id"]}"', "rows": 0, "include_private": True, "include_drafts": True})
+    return int(found.get("count") or 0)
+
+
+@bulk.route("/organization/<org>/bulk/prepare", methods=["POST"])
+def prepare(org: str) -> Any:
+    """A job writes the organization's workbook (``what=export``) or its inventory (admins)."""
+    from ckan.plugins import toolkit
+
+    access = Access(org)
+    what = request.form.get("what", "export")
+    if what == "inventory" and not access.admin:
+        toolkit.abort(403, "Only admins of this organization may download its inventory.")
+    kind = RunKind.INVENTORY if what == "inventory" else RunKind.EXPORT
+    name = f"{access.org['name']}{'-inventory' if kind is RunKind.INVENTORY else ''}.xlsx"
+    run = jobs.ckan_store().create(access.org["id"], access.org["name"], access.user, name, None, kind=kind,
+                                   state=RunState.PREPARING, options={"suborgs": request.form.get("suborgs") == "on"})
+    jobs.enqueue(run)
+    return toolkit.redirect_to("bcdc_bulk.run", org=access.org["name"], run_id=run.id)
 
 
 @bulk.route("/organization/<org>/bulk/upload", methods=["POST"])
 def upload(org: str) -> Any:
-    """Keep the uploaded workbook as a run, check it, and show the check."""
+    """Keep the uploaded workbook as a run and hand its check to a job; the run's page follows it."""
     from ckan.plugins import toolkit
 
     access = Access(org)
@@ -151,34 +194,37 @@ def upload(org: str) -> Any:
     data = sent.stream.read(opts.limits.max_bytes + 1)
     try:
         check_upload(sent.filename, data, opts.limits)
-        run = RunStore(opts.storage).create(access.org["id"], access.org["name"], access.user, sent.filename, data)
-        jobs.check_run(RunStore(opts.storage), run, access.catalogue())
     except BulkError as exc:
         toolkit.h.flash_error(f"The workbook was not taken: {exc}")
         return toolkit.redirect_to("bcdc_bulk.page", org=access.org["name"])
+    run = jobs.ckan_store().create(access.org["id"], access.org["name"], access.user, sent.filename, data)
+    jobs.enqueue(run)
     return toolkit.redirect_to("bcdc_bulk.run", org=access.org["name"], run_id=run.id)
 
 
 @bulk.route("/organization/<org>/bulk/<run_id>")
 def run(org: str, run_id: str) -> Any:
-    """One upload: its check and plan, its progress while applying, its report when done."""
+    """One run: its check and plan, its progress while a job works, its report or file when done.
+    Looking at it never starts anything."""
     access = Access(org)
-    store = RunStore(options().storage)
-    found = _resumed(_run_of(access, store, run_id), store)
-    page_json = store.file(found, jobs.PAGE_JSON)
-    view = json.loads(page_json.read_text(encoding="utf-8")) if page_json.exists() else {}
-    report = _report_rows(store, found) if found.state in (RunState.DONE, RunState.FAILED) else []
-    return _render("bcdc_bulk/run.html", access, run=found, view=view, report=report,
-                   has={k: store.file(found, name).exists() for k, (name, _) in DOWNLOADS.items()})
+    store = jobs.ckan_store()
+    found = _run_of(access, store, run_id)
+    names = store.names(found)
+    view = json.loads(store.read(found, jobs.PAGE_JSON) or b"{}") if jobs.PAGE_JSON in names else {}
+    report = _report_rows(store, found) if jobs.REPORT_ROWS in names else []
+    undone = store.get(found.undone_by) if found.undone_by else None
+    return _render("bcdc_bulk/run.html", access, run=found, view=view, report=report, undone=undone,
+                   stale=found.stale(limit=options().stale_after),
+                   has={k: name in names for k, (name, _) in DOWNLOADS.items()})
 
 
 @bulk.route("/organization/<org>/bulk/<run_id>/status")
 def status(org: str, run_id: str) -> Any:
-    """Where an apply stands, for the progress bar (JSON)."""
+    """Where a run stands, for the page that polls it (JSON)."""
     access = Access(org)
-    store = RunStore(options().storage)
-    found = _resumed(_run_of(access, store, run_id), store)
-    return jsonify(state=str(found.state), progress=found.progress, counts=found.counts)
+    found = _run_of(access, jobs.ckan_store(), run_id)
+    return jsonify(state=str(found.state), progress=found.progress, counts=found.counts,
+                   stale=found.stale(limit=options().stale_after))
 
 
 @bulk.route("/organization/<org>/bulk/<run_id>/apply", methods=["POST"])
@@ -187,16 +233,30 @@ def apply(org: str, run_id: str) -> Any:
     from ckan.plugins import toolkit
 
     access = Access(org)
-    store = RunStore(options().storage)
+    store = jobs.ckan_store()
     found = _run_of(access, store, run_id)
-    if found.state is not RunState.CHECKED:
+    if found.kind is not RunKind.EDIT or found.state is not RunState.CHECKED:
         toolkit.h.flash_error("This workbook was applied already; upload it again to apply it again.")
     else:
         try:
-            store.claim(found, access.user, options().stale_after)
-            _enqueue(found)
+            store.claim(found, access.user)
+            jobs.enqueue(found)
         except Busy as exc:
             toolkit.h.flash_error(f"Not applied: {exc}.")
+    return toolkit.redirect_to("bcdc_bulk.run", org=access.org["name"], run_id=found.id)
+
+
+@bulk.route("/organization/<org>/bulk/<run_id>/resume", methods=["POST"])
+def resume(org: str, run_id: str) -> Any:
+    """Hand a run whose job stopped (its worker died) to a new job; its journal keeps every write to one."""
+    from ckan.plugins import toolkit
+
+    access = Access(org)
+    store = jobs.ckan_store()
+    found = _run_of(access, store, run_id)
+    if found.stale(limit=options().stale_after):
+        store.requeue(found)
+        jobs.enqueue(found)
     return toolkit.redirect_to("bcdc_bulk.run", org=access.org["name"], run_id=found.id)
 
 
@@ -208,88 +268,83 @@ def undo(org: str, run_id: str) -> Any:
     access = Access(org)
     if not access.admin:
         toolkit.abort(403, "Only admins of this organization may undo a run.")
-    store = RunStore(options().storage)
+    store = jobs.ckan_store()
     found = _run_of(access, store, run_id)
-    undo_file = store.file(found, jobs.UNDO)
-    if not undo_file.exists():
-        toolkit.abort(404, "This run has no undo workbook")
-    new = store.create(found.org_id, found.org_name, access.user, f"undo of {found.filename}",
-                       undo_file.read_bytes(), undo_of=found.id)
-    try:
-        jobs.check_run(store, new, access.catalogue())
-    except BulkError as exc:
-        toolkit.h.flash_error(f"The undo workbook could not be checked: {exc}")
-        return toolkit.redirect_to("bcdc_bulk.page", org=access.org["name"])
+    data = store.read(found, jobs.UNDO)
+    if data is None or found.undone_by:
+        toolkit.abort(404, "This run has no undo workbook" if data is None else "This run was undone already")
+    new = store.create(found.org_id, found.org_name, access.user, f"undo of {found.filename}", data,
+                       undo_of=found.id)
+    jobs.enqueue(new)
     return toolkit.redirect_to("bcdc_bulk.run", org=access.org["name"], run_id=new.id)
 
 
 @bulk.route("/organization/<org>/bulk/<run_id>/<kind>")
 def file(org: str, run_id: str, kind: str) -> Any:
-    """A file of the run: the workbook, the annotated copy, the plan, the report, the undo workbook."""
+    """A file of the run: the workbook, the annotated copy, the plan, the report, the undo workbook,
+    the prepared inventory or workbook."""
     from ckan.plugins import toolkit
 
     access = Access(org)
-    store = RunStore(options().storage)
+    store = jobs.ckan_store()
     found = _run_of(access, store, run_id)
-    if kind not in DOWNLOADS or not store.file(found, DOWNLOADS[kind][0]).exists():
+    if found.kind is RunKind.INVENTORY and not access.admin:
+        toolkit.abort(403, "Only admins of this organization may download its inventory.")
+    data = store.read(found, DOWNLOADS[kind][0]) if kind in DOWNLOADS else None
+    if data is None:
         toolkit.abort(404, "No such file")
     name, mimetype = DOWNLOADS[kind]
     stem = Path(found.filename).stem
-    return send_file(store.file(found, name), mimetype=mimetype, as_attachment=True,
-                     download_name=f"{stem}.{kind}{Path(name).suffix}")
+    download_name = found.filename if kind == "result" else f"{stem}.{kind}{Path(name).suffix}"
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=download_name)
 
 
 @bulk.route("/organization/<org>/bulk/inventory")
 def org_inventory(org: str) -> Any:
-    """The auditor's inventory of this organization (its admins and sysadmins)."""
+    """The inventory page of this organization (its admins): prepared by a job, from a POST."""
     from ckan.plugins import toolkit
 
     access = Access(org)
     if not access.admin:
         toolkit.abort(403, "Only admins of this organization may download its inventory.")
-    return _inventory(access.catalogue(), [access.org["name"]], f"{access.org['name']}-inventory.xlsx")
+    return _render("bcdc_bulk/prepare.html", access, what="inventory", suborgs=False)
 
 
-@bulk.route("/ckan-admin/bulk/inventory")
+@bulk.route("/ckan-admin/bulk/inventory", methods=["GET", "POST"])
 def site_inventory() -> Any:
-    """The whole catalogue's inventory (sysadmins)."""
+    """The whole catalogue's inventory (sysadmins): a POST prepares it in a job; the page lists the latest."""
     from ckan import authz
     from ckan.plugins import toolkit
 
-    user = toolkit.current_user
-    if not getattr(user, "is_authenticated", False):
-        raise _Login()
-    if not authz.is_sysadmin(user.name):
+    user = _signed_in()
+    if not authz.is_sysadmin(user):
         toolkit.abort(403, "Only sysadmins may download the whole catalogue's inventory.")
-    return _inventory(LocalCatalogue(user.name, toolkit.config.get("ckan.site_url")), None, "catalogue-inventory.xlsx")
+    store = jobs.ckan_store()
+    if request.method == "POST":
+        new = store.create(SITE, "", user, "catalogue-inventory.xlsx", None, kind=RunKind.INVENTORY,
+                           state=RunState.PREPARING)
+        jobs.enqueue(new)
+        return toolkit.redirect_to("bcdc_bulk.site_inventory")
+    runs, _ = store.history(SITE, 1, 10, kind=RunKind.INVENTORY)
+    return toolkit.render("bcdc_bulk/site_inventory.html", {"runs": runs})
 
 
-def _inventory(catalogue: LocalCatalogue, orgs: list[str] | None, name: str) -> Any:
-    path = Path(tempfile.mkdtemp(prefix="bcdc-bulk-")) / name
-    bb.inventory(catalogue, path, orgs)
-    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=name)
+@bulk.route("/ckan-admin/bulk/inventory/<run_id>")
+def site_inventory_file(run_id: str) -> Any:
+    """A prepared inventory of the whole catalogue (sysadmins)."""
+    from ckan import authz
+    from ckan.plugins import toolkit
+
+    if not authz.is_sysadmin(_signed_in()):
+        toolkit.abort(403, "Only sysadmins may download the whole catalogue's inventory.")
+    store = jobs.ckan_store()
+    found = store.get(run_id)
+    data = store.read(found, jobs.RESULT) if found is not None and found.org_id == SITE else None
+    if data is None:
+        toolkit.abort(404, "No such inventory")
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=found.filename)
 
 
 def _report_rows(store: RunStore, found: Run) -> list[dict[str, Any]]:
-    path = store.file(found, jobs.REPORT).with_suffix(".jsonl")
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _resumed(found: Run, store: RunStore) -> Run:
-    """An apply whose worker died (restarted, killed) is queued again when its page is looked at;
-    its journal keeps every change to one write."""
-    if found.stale(limit=options().stale_after):
-        store.requeue(found)
-        _enqueue(found)
-    return found
-
-
-def _enqueue(found: Run) -> None:
-    from ckan.plugins import toolkit
-
-    opts = options()
-    toolkit.enqueue_job(jobs.apply_run, [found.id, str(opts.storage), toolkit.config.get("ckan.site_url"),
-                                         opts.workers, opts.rate],
-                        title=f"bcdc-bulk apply {found.filename} to {found.org_name}", rq_kwargs={"timeout": 3600})
+    data = store.read(found, jobs.REPORT_ROWS) or b""
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]

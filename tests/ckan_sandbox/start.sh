@@ -171,7 +171,7 @@ if [[ ! -f "$INI" ]]; then
   sed -i 's/^level = .*/level = WARNING/' "$INI"
 fi
 "$VENV/bin/ckan" config-tool "$INI" "ckan.plugins=$PLUGINS" "bcdc_sandbox.validators=$VALIDATORS" \
-  "bcdc_bulk.storage_path=$STATE/bulk" "bcdc_bulk.max_upload_mb=${BCDC_BULK_MAX_UPLOAD_MB:-5}" "bcdc_bulk.stale_seconds=8" \
+  "bcdc_bulk.max_upload_mb=${BCDC_BULK_MAX_UPLOAD_MB:-5}" "bcdc_bulk.stale_seconds=8" \
   "scheming.dataset_schemas=ckanext.$SCHEMA_FROM:bcdc_dataset.yaml" \
   "scheming.presets=ckanext.scheming:presets.json ckanext.$SCHEMA_FROM:bcdc_presets.json" >/dev/null
 cp "$PLUGIN_DIR/ckanext/bcdc_sandbox/bcdc_licenses.json" "$VENV/bcdc_licenses.json"
@@ -189,6 +189,10 @@ if [[ ! -f "$STATE/initialized" ]]; then
   "${CKAN[@]}" db upgrade -p activity >/dev/null 2>&1
   rm -f "$STATE/env"
   touch "$STATE/initialized"
+fi
+# the web extension's tables (runs, files, journals): its migrations, on a new sandbox and an old one alike
+if ! "${CKAN[@]}" db upgrade -p bcdc_bulk >"$STATE/migrate.log" 2>&1; then
+  log "the bcdc_bulk migrations failed"; tail -20 "$STATE/migrate.log" >&2; exit 1
 fi
 
 # --- serve with gunicorn ------------------------------------------------------
