@@ -66,6 +66,7 @@ if [[ -f "$STATE/env" ]] && alive && ours && [[ "$(cat "$STATE/serving" 2>/dev/n
   if ! worker_alive; then
     log "starting the job worker"; start_worker
   fi
+  echo "$VENV" > "$STATE/venv"
   log "already running at $URL"
   exit 0
 fi
@@ -217,6 +218,7 @@ log "serving on $URL with $WORKERS workers ($VALIDATORS validators)"
 for _ in $(seq 1 120); do alive && break; sleep 0.5; done
 alive || { log "CKAN did not come up; see $STATE/gunicorn.log"; tail -30 "$STATE/gunicorn.log" >&2; exit 1; }
 echo "$SERVING" > "$STATE/serving"
+echo "$VENV" > "$STATE/venv"  # where CKAN runs from (the deployment test starts more of it)
 
 # --- users, tokens, sample catalogue (first start only) ------------------------
 if [[ ! -f "$STATE/env" ]]; then
