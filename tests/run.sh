@@ -16,6 +16,16 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
+# axe-core (npm) for the accessibility tests of the web extension's pages, injected into Chromium
+if [[ ! -f tests/.axe/node_modules/axe-core/axe.min.js ]]; then
+  if ! command -v npm >/dev/null; then
+    echo "[tests] installing npm (axe-core for the accessibility tests)" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
+  echo "[tests] installing axe-core from the npm registry into tests/.axe" >&2
+  npm install --silent --no-audit --no-fund --prefix tests/.axe axe-core@4 >/dev/null
+fi
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi
