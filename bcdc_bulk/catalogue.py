@@ -120,24 +120,28 @@ def with_suborgs(catalogue: Catalogue, root: Organization) -> list[Organization]
     return found
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The records of a ckanapi dump file, one JSON object a line."""
-    records = []
+def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(byte offset, record) of each line of a ckanapi dump file, one at a time."""
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open("rb") as handle:
+            offset = 0
             for number, line in enumerate(handle, 1):
                 if line.strip():
                     try:
-                        records.append(json.loads(line))
+                        yield offset, json.loads(line.decode("utf-8"))
                     except json.JSONDecodeError as exc:
-                        raise CatalogueError(
-                            f"{path}: line {number} is not JSON ({exc.msg}); a catalogue file holds "
-                            "one record per line (ckanapi dump format)") from None
+                        raise CatalogueError(f"{path}: line {number} is not JSON ({exc.msg}); a catalogue file holds "
+                                             "one record per line (ckanapi dump format)") from None
+                offset += len(line)
     except OSError as exc:
         raise CatalogueError(f"cannot read catalogue file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise CatalogueError(f"{path} is not a UTF-8 text catalogue file") from None
-    return records
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a ckanapi dump file, one JSON object a line."""
+    return [record for _, record in _lines(path)]
 
 
 @dataclass
@@ -193,12 +197,27 @@ class FileCatalogue:
     def packages_of(self, org_ids: list[str]) -> Iterator[dict[str, Any]]:
         """Packages whose owner_org is one of ``org_ids``, ordered by id."""
         wanted = set(org_ids)
-        matches = [p for p in self._load() if p.get("owner_org") in wanted and p.get("state") != "deleted"]
-        yield from sorted(matches, key=lambda p: p.get("id") or "")
+        yield from (p for p in self._in_order() if p.get("owner_org") in wanted)
 
     def all_packages(self) -> Iterator[dict[str, Any]]:
         """Every package in the file (deleted ones left out), ordered by id."""
-        yield from sorted((p for p in self._load() if p.get("state") != "deleted"), key=lambda p: p.get("id") or "")
+        yield from self._in_order()
+
+    def _in_order(self) -> Iterator[dict[str, Any]]:
+        """The packages (deleted ones left out) by id, read from the file one at a time (a dump of a whole
+        catalogue is never held in memory: only where each record's line starts)."""
+        if self.path is None or self._packages is not None:
+            yield from sorted((p for p in self._load() if p.get("state") != "deleted"), key=lambda p: p.get("id") or "")
+            return
+        offsets: dict[str, int] = {}  # the last line of a record wins, as in _load
+        for offset, pkg in _lines(self.path):
+            offsets[str(pkg.get("id") or pkg.get("name"))] = offset
+        with self.path.open("rb") as handle:
+            for key in sorted(offsets):
+                handle.seek(offsets[key])
+                pkg = json.loads(handle.readline())
+                if pkg.get("state") != "deleted":
+                    yield pkg
 
     def user_name(self) -> str | None:
         """Offline: nobody."""

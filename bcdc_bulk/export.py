@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from bcdc_bulk import __version__
 from bcdc_bulk.catalogue import Catalogue, Organization, resolve_org, with_suborgs
 from bcdc_bulk.schema import Schema
+from bcdc_bulk.spool import Records
 from bcdc_bulk.tables import REMOVE_FIELD, REMOVE_MARK, Renderer, SheetSpec, load_layout, parse_list
 from bcdc_bulk.workbook_write import ChoiceList, ExtraSheets, Provenance, Purpose, write_workbook
 
@@ -51,22 +52,25 @@ def export_workbook(catalogue: Catalogue, path: Path, org_ref: str | None, inclu
     return write_records(catalogue, path, packages, chosen, org_label, progress, now, purpose=purpose)
 
 
-def read_packages(catalogue: Catalogue, org_ids: list[str] | None, progress: Progress | None) -> list[dict[str, Any]]:
-    """The packages of these organizations (None: of the whole catalogue), with a progress bar."""
+def read_packages(catalogue: Catalogue, org_ids: list[str] | None, progress: Progress | None,
+                  streamed: bool = False) -> Any:
+    """The packages of these organizations (None: of the whole catalogue), with a progress bar: a list,
+    or (``streamed``) an iterator that reads them as it goes."""
     tick = progress("Reading records", 0) if progress else None
-    packages = []
     source = catalogue.packages_of(org_ids) if org_ids is not None else catalogue.all_packages()
-    for pkg in source:
-        packages.append(pkg)
-        if tick:
-            tick(1)
-    return packages
+
+    def ticking() -> Iterator[dict[str, Any]]:
+        for pkg in source:
+            if tick:
+                tick(1)
+            yield pkg
+    return ticking() if streamed else list(ticking())
 
 
-def write_records(catalogue: Catalogue, path: Path, packages: list[dict[str, Any]], chosen: list[Organization],
+def write_records(catalogue: Catalogue, path: Path, packages: Records, chosen: list[Organization],
                   org_label: str, progress: Progress | None = None, now: dt.datetime | None = None,
                   extra: Callable[[Renderer], ExtraSheets] | None = None,
-                  snapshot: list[dict[str, Any]] | None = None, purpose: Purpose = Purpose.EXPORT) -> ExportResult:
+                  snapshot: Records | None = None, purpose: Purpose = Purpose.EXPORT) -> ExportResult:
     """Write packages to a workbook in the export layout (``extra`` adds inventory sheets;
     ``snapshot`` records other values than the cells show, for an undo workbook)."""
     schema = catalogue.schema()

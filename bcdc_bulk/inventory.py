@@ -14,6 +14,7 @@ from bcdc_bulk.converters import value_text
 from bcdc_bulk.export import Progress, read_packages, write_records
 from bcdc_bulk.problems import ERROR
 from bcdc_bulk.schema import Field, Schema
+from bcdc_bulk.spool import Records, Spool
 from bcdc_bulk.tables import Renderer, normalize_cell
 from bcdc_bulk.validation import Issue, Lookups, RecordChecker
 from bcdc_bulk.workbook_write import TOTAL, ExtraSheets, Purpose, Table
@@ -52,29 +53,32 @@ def _age(value: Any, today: dt.date) -> str:
     return AGES[-1][1]
 
 
-def summarize(packages: list[dict[str, Any]], org_names: dict[str, str], licence_titles: dict[str, str],
+def summarize(packages: Records, org_names: dict[str, str], licence_titles: dict[str, str],
               today: dt.date) -> list[Table]:
     """Counts of records by organization x publish state, security class, licence, age of the
     record, and of resources by type and format."""
     by_org: dict[str, Counter] = {}
-    for pkg in packages:
+    counted: dict[str, list[str]] = {"security": [], "licence": [], "type": [], "format": []}
+    ages: Counter[str] = Counter()
+    for pkg in packages:  # one pass, keeping only the values counted (the records may be on disk)
         org = org_names.get(pkg.get("owner_org") or "", pkg.get("owner_org") or "(none)")
         by_org.setdefault(org, Counter())[str(pkg.get("publish_state") or "(empty)")] += 1
+        counted["security"].append(str(pkg.get("security_class") or ""))
+        counted["licence"].append(licence_titles.get(str(pkg.get("license_id")), str(pkg.get("license_id") or "")))
+        ages[_age(pkg.get("record_last_modified"), today)] += 1
+        for res in pkg.get("resources") or []:
+            counted["type"].append(str(res.get("bcdc_type") or ""))
+            counted["format"].append(str(res.get("format") or ""))
     states = STATES + sorted({s for c in by_org.values() for s in c} - set(STATES))
     org_rows = [[org] + [c.get(s, 0) for s in states] + [sum(c.values())] for org, c in sorted(by_org.items())]
-    resources = [r for p in packages for r in p.get("resources") or []]
-    ages = Counter(_age(p.get("record_last_modified"), today) for p in packages)
     return [
         Table("Datasets by organization and state", ["organization"] + states + [TOTAL], org_rows, "stacked"),
-        Table("Datasets by security class", ["security class", "datasets"],
-              _counts([str(p.get("security_class") or "") for p in packages])),
-        Table("Datasets by licence", ["licence", "datasets"],
-              _counts([licence_titles.get(str(p.get("license_id")), str(p.get("license_id") or ""))
-                       for p in packages])),
+        Table("Datasets by security class", ["security class", "datasets"], _counts(counted["security"])),
+        Table("Datasets by licence", ["licence", "datasets"], _counts(counted["licence"])),
         Table("Datasets by age of Record Last Modified", ["age", "datasets"],
               [[label, ages.get(label, 0)] for _, label in AGES] + [["no date", ages.get("no date", 0)]], "column"),
-        Table("Resources by type", ["bcdc_type", "resources"], _counts([str(r.get("bcdc_type") or "") for r in resources])),
-        Table("Resources by format", ["format", "resources"], _counts([str(r.get("format") or "") for r in resources])),
+        Table("Resources by type", ["bcdc_type", "resources"], _counts(counted["type"])),
+        Table("Resources by format", ["format", "resources"], _counts(counted["format"])),
     ]
 
 
@@ -114,7 +118,7 @@ def change_to(issue: Issue, schema: Schema) -> str:
     return near or ""
 
 
-def findings(packages: list[dict[str, Any]], schema: Schema, lookups: Lookups) -> list[dict[str, Any]]:
+def findings(packages: Records, schema: Schema, lookups: Lookups) -> list[dict[str, Any]]:
     """Every problem today's schema finds in the stored records, one row each."""
     checker = RecordChecker(schema, lookups)
     rows = []
@@ -137,8 +141,13 @@ def build_inventory(catalogue: Catalogue, path: Path, org_refs: list[str] | None
                     progress: Progress | None = None, now: dt.datetime | None = None) -> InventoryResult:
     """Write the inventory of the given organizations (all of the catalogue when none)."""
     chosen: list[Organization] = [resolve_org(catalogue, ref) for ref in org_refs or []]
-    packages = read_packages(catalogue, [o.id for o in chosen] if chosen else None, progress)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    with Spool() as packages:  # on disk, read once a sheet: a whole catalogue never sits in memory
+        packages.extend(read_packages(catalogue, [o.id for o in chosen] if chosen else None, progress, streamed=True))
+        return _write_inventory(catalogue, path, packages, chosen, progress, now or dt.datetime.now(dt.timezone.utc))
+
+
+def _write_inventory(catalogue: Catalogue, path: Path, packages: Spool, chosen: list[Organization],
+                     progress: Progress | None, now: dt.datetime) -> InventoryResult:
     found: list[dict[str, Any]] = []
 
     def extra(renderer: Renderer) -> ExtraSheets:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -240,7 +241,7 @@ class Renderer:
         """What a choice column's dropdown offers, as the cells show it."""
         return self.converters.of(fld.name, fld, group).choices
 
-    def sheet_specs(self, packages: list[dict[str, Any]]) -> list[SheetSpec]:
+    def sheet_specs(self, packages: Iterable[dict[str, Any]]) -> list[SheetSpec]:
         """The record sheets, with every field the schema or the data has. Each sheet leads with
         what names the record (frozen) and ends with the ids the tool reads."""
         specs = []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -13,6 +13,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from bcdc_bulk.files import replaced_atomically
+from bcdc_bulk.spool import Records
 from bcdc_bulk.tables import Column, Renderer, SheetSpec, display_text
 
 SNAPSHOT_SHEET = "_snapshot"
@@ -55,33 +56,48 @@ class ChoiceList:
     values: list[str]
 
 
-def snapshot_rows(provenance: Provenance, schema_raw: dict, packages: list[dict[str, Any]],
-                  lookups: dict[str, Any], shown: list[dict[str, Any]] | None = None) -> list[tuple[str, str, int, str]]:
-    """The hidden snapshot as (kind, key, chunk, text) rows. ``shown``: the exact values the cells stand
-    for, where they are not the snapshot's (an undo workbook), so that what a cell cannot carry (line
-    endings, text longer than a cell) is put back to the character."""
-    rows: list[tuple[str, str, int, str]] = []
+def snapshot_rows(provenance: Provenance, schema_raw: dict, packages: Iterable[dict[str, Any]],
+                  lookups: dict[str, Any], shown: Iterable[dict[str, Any]] | None = None
+                  ) -> Iterator[tuple[str, str, int, str]]:
+    """The hidden snapshot as (kind, key, chunk, text) rows, one package at a time. ``shown``: the exact
+    values the cells stand for, where they are not the snapshot's (an undo workbook), so that what a cell
+    cannot carry (line endings, text longer than a cell) is put back to the character."""
 
-    def add(kind: str, key: str, value: Any) -> None:
+    def rows(kind: str, key: str, value: Any) -> Iterator[tuple[str, str, int, str]]:
         text = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
         for i in range(0, max(len(text), 1), CHUNK):
-            rows.append((kind, key, i // CHUNK, text[i:i + CHUNK]))
+            yield kind, key, i // CHUNK, text[i:i + CHUNK]
 
-    add("meta", "provenance", provenance.__dict__ | {"organizations": list(provenance.organizations)})
-    add("schema", "schema", schema_raw)
-    add("lookups", "lookups", lookups)
+    yield from rows("meta", "provenance", provenance.__dict__ | {"organizations": list(provenance.organizations)})
+    yield from rows("schema", "schema", schema_raw)
+    yield from rows("lookups", "lookups", lookups)
     for pkg in packages:
-        add("package", pkg.get("id") or "", pkg)
+        yield from rows("package", pkg.get("id") or "", pkg)
     for pkg in shown or []:
-        add("shown", pkg.get("id") or "", pkg)
-    return rows
+        yield from rows("shown", pkg.get("id") or "", pkg)
+
+
+class Checksum:
+    """The snapshot's fingerprint, taken row by row as the rows are written."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+
+    def add(self, row: tuple[str, str, int, str]) -> None:
+        """Take one more row."""
+        kind, key, chunk, text = row
+        self._digest.update(f"{kind}\x1f{key}\x1f{chunk}\x1f{text}\x1e".encode())
+
+    def hexdigest(self) -> str:
+        """The fingerprint so far."""
+        return self._digest.hexdigest()
 
 
 def checksum(rows: Iterable[tuple[str, str, int, str]]) -> str:
     """Fingerprint of the snapshot, to tell that nobody edited it."""
-    digest = hashlib.sha256()
-    for kind, key, chunk, text in rows:
-        digest.update(f"{kind}\x1f{key}\x1f{chunk}\x1f{text}\x1e".encode())
+    digest = Checksum()
+    for row in rows:
+        digest.add(row)
     return digest.hexdigest()
 
 
@@ -105,9 +121,9 @@ class ExtraSheets:
 
 
 def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
-                   packages: list[dict[str, Any]], choice_lists: list[ChoiceList], schema_raw: dict,
+                   packages: Records, choice_lists: list[ChoiceList], schema_raw: dict,
                    lookups: dict[str, Any], progress: Callable[[int], None] | None = None,
-                   extra: ExtraSheets | None = None, snapshot_packages: list[dict[str, Any]] | None = None,
+                   extra: ExtraSheets | None = None, snapshot_packages: Records | None = None,
                    purpose: Purpose = Purpose.EXPORT) -> None:
     """Write the whole workbook to ``path`` (through a temporary file, so a failure
     never leaves a half-written workbook behind)."""
@@ -117,9 +133,9 @@ def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], r
 
 
 def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
-           packages: list[dict[str, Any]], choice_lists: list[ChoiceList], schema_raw: dict,
+           packages: Records, choice_lists: list[ChoiceList], schema_raw: dict,
            lookups: dict[str, Any], progress: Callable[[int], None] | None, extra: ExtraSheets | None,
-           snapshot_packages: list[dict[str, Any]] | None, purpose: Purpose) -> None:
+           snapshot_packages: Records | None, purpose: Purpose) -> None:
     wb = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
         "strings_to_urls": False,
@@ -140,7 +156,10 @@ def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer:
     # an undo workbook shows the values before a run and snapshots the values after it
     rows = snapshot_rows(provenance, schema_raw, packages if snapshot_packages is None else snapshot_packages, lookups,
                          shown=packages if snapshot_packages is not None else None)
-    for r, (kind, key, chunk, text) in enumerate(rows):
+    digest = Checksum()
+    for r, row in enumerate(rows):  # streamed: a catalogue's snapshot is never held whole in memory
+        digest.add(row)
+        kind, key, chunk, text = row
         snap.write_string(r, 0, kind)
         snap.write_string(r, 1, key)
         snap.write_number(r, 2, chunk)
@@ -149,7 +168,7 @@ def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer:
     snap.protect()
 
     props = {f"{PROPERTY_PREFIX}{k}": str(v) for k, v in provenance.__dict__.items() if k != "organizations"}
-    props[f"{PROPERTY_PREFIX}checksum"] = checksum(rows)
+    props[f"{PROPERTY_PREFIX}checksum"] = digest.hexdigest()
     for name, value in props.items():
         wb.set_custom_property(name, value)
     wb.set_properties({"title": f"bcdc-bulk export of {provenance.organization}", "comments": provenance.site})
@@ -230,7 +249,7 @@ def _row_height(row: dict[str, str], spec: SheetSpec) -> float | None:
     return 15.0 * min(lines, MAX_ROW_LINES) + 2 if lines > 1 else None
 
 
-def _record_sheet(wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer, packages: list[dict[str, Any]],
+def _record_sheet(wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer, packages: Records,
                   list_ranges: dict[str, str], progress: Callable[[int], None] | None) -> None:
     ws = wb.add_worksheet(spec.name)
     _header(ws, fmt, spec)

@@ -19,6 +19,14 @@ class BulkPlugin(plugins.SingletonPlugin):
     plugins.implements(plugins.IBlueprint)
     plugins.implements(plugins.ITemplateHelpers)
     plugins.implements(plugins.IClick)
+    plugins.implements(plugins.IConfigDeclaration)
+
+    def declare_config_options(self, declaration: Any, key: Any) -> None:
+        """The bcdc_bulk.* settings, with their defaults (the README's table)."""
+        group = key.bcdc_bulk
+        for name, default in (("max_upload_mb", "20"), ("workers", "4"), ("rate", "0"), ("stale_seconds", "120"),
+                              ("keep_days", "365"), ("inline_datasets", "200")):
+            declaration.declare(getattr(group, name), default)
 
     def update_config(self, config: Any) -> None:
         """Our templates first (the organization page gains a Bulk edit tab)."""

@@ -55,6 +55,9 @@ def _through_the_extension(url: str, user: str, org: dict, workbook: Path) -> tu
         checked = session.post(f"{url}/organization/{org['name']}/bulk/upload", data={"_csrf_token": token},
                                files={"workbook": (workbook.name, handle)})
     run_url = checked.url
+    while session.get(f"{run_url}/status").json()["state"] == "checking":  # the check runs in a job
+        time.sleep(0.2)
+    checked = session.get(run_url)
     if "apply-button" not in checked.text:
         raise SystemExit(f"the upload was not taken: {checked.url}")
     token = TOKEN.search(checked.text).group(1)
