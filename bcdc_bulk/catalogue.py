@@ -187,7 +187,7 @@ class FileCatalogue:
             if companion is not None and companion.exists():
                 for raw in read_jsonl(companion):
                     found[raw["name"]] = _org(raw)
-            for pkg in self._load():
+            for pkg in self._records():
                 raw = pkg.get("organization")
                 if raw and raw.get("name") not in found:
                     found[raw["name"]] = _org(raw)
@@ -202,6 +202,13 @@ class FileCatalogue:
     def all_packages(self) -> Iterator[dict[str, Any]]:
         """Every package in the file (deleted ones left out), ordered by id."""
         yield from self._in_order()
+
+    def _records(self) -> Iterator[dict[str, Any]]:
+        """Every record, in file order: from memory when loaded, else read one at a time."""
+        if self.path is None or self._packages is not None:
+            yield from self._load()
+        else:
+            yield from (record for _, record in _lines(self.path))
 
     def _in_order(self) -> Iterator[dict[str, Any]]:
         """The packages (deleted ones left out) by id, read from the file one at a time (a dump of a whole

@@ -63,18 +63,25 @@ def snapshot_rows(provenance: Provenance, schema_raw: dict, packages: Iterable[d
     values the cells stand for, where they are not the snapshot's (an undo workbook), so that what a cell
     cannot carry (line endings, text longer than a cell) is put back to the character."""
 
-    def rows(kind: str, key: str, value: Any) -> Iterator[tuple[str, str, int, str]]:
-        text = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
-        for i in range(0, max(len(text), 1), CHUNK):
-            yield kind, key, i // CHUNK, text[i:i + CHUNK]
-
+    rows = snapshot_part
     yield from rows("meta", "provenance", provenance.__dict__ | {"organizations": list(provenance.organizations)})
     yield from rows("schema", "schema", schema_raw)
     yield from rows("lookups", "lookups", lookups)
     for pkg in packages:
-        yield from rows("package", pkg.get("id") or "", pkg)
+        yield from _package_part("package", pkg)
     for pkg in shown or []:
-        yield from rows("shown", pkg.get("id") or "", pkg)
+        yield from _package_part("shown", pkg)
+
+
+def snapshot_part(kind: str, key: str, value: Any) -> Iterator[tuple[str, str, int, str]]:
+    """The snapshot rows of one value (a package, the schema ...): its JSON in chunks a cell holds."""
+    text = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    for i in range(0, max(len(text), 1), CHUNK):
+        yield kind, key, i // CHUNK, text[i:i + CHUNK]
+
+
+def _package_part(kind: str, pkg: dict[str, Any]) -> Iterator[tuple[str, str, int, str]]:
+    return snapshot_part(kind, pkg.get("id") or "", pkg)
 
 
 class Checksum:
@@ -146,29 +153,21 @@ def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer:
         _summary(wb, fmt, extra.summary)
         _findings(wb, fmt, extra.findings_columns, extra.findings)
 
-    list_ranges = {}
-    for spec in specs:
-        _record_sheet(wb, fmt, spec, renderer, packages, list_ranges, progress)
-
+    list_ranges: dict[str, str] = {}
+    for spec in specs:  # the dropdowns' list names, in the order the sheets use them
+        for col in spec.columns:
+            if col.choices:
+                list_ranges.setdefault(col.choices, f"list_{len(list_ranges) + 1}")
+    sheets = [_RecordSheet(wb, fmt, spec, renderer, list_ranges) for spec in specs]
     _lists(wb, fmt, choice_lists, list_ranges)
-
-    snap = wb.add_worksheet(SNAPSHOT_SHEET)
-    # an undo workbook shows the values before a run and snapshots the values after it
-    rows = snapshot_rows(provenance, schema_raw, packages if snapshot_packages is None else snapshot_packages, lookups,
-                         shown=packages if snapshot_packages is not None else None)
-    digest = Checksum()
-    for r, row in enumerate(rows):  # streamed: a catalogue's snapshot is never held whole in memory
-        digest.add(row)
-        kind, key, chunk, text = row
-        snap.write_string(r, 0, kind)
-        snap.write_string(r, 1, key)
-        snap.write_number(r, 2, chunk)
-        snap.write_string(r, 3, text)
-    snap.hide()
-    snap.protect()
+    snapshot = _Snapshot(wb.add_worksheet(SNAPSHOT_SHEET))
+    snapshot.write(snapshot_rows(provenance, schema_raw, [], lookups))
+    _write_records(sheets, snapshot, packages, snapshot_packages, progress)
+    snapshot.ws.hide()
+    snapshot.ws.protect()
 
     props = {f"{PROPERTY_PREFIX}{k}": str(v) for k, v in provenance.__dict__.items() if k != "organizations"}
-    props[f"{PROPERTY_PREFIX}checksum"] = digest.hexdigest()
+    props[f"{PROPERTY_PREFIX}checksum"] = snapshot.digest.hexdigest()
     for name, value in props.items():
         wb.set_custom_property(name, value)
     wb.set_properties({"title": f"bcdc-bulk export of {provenance.organization}", "comments": provenance.site})
@@ -249,14 +248,41 @@ def _row_height(row: dict[str, str], spec: SheetSpec) -> float | None:
     return 15.0 * min(lines, MAX_ROW_LINES) + 2 if lines > 1 else None
 
 
-def _record_sheet(wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer, packages: Records,
-                  list_ranges: dict[str, str], progress: Callable[[int], None] | None) -> None:
-    ws = wb.add_worksheet(spec.name)
-    _header(ws, fmt, spec)
-    formats = [fmt.cell(col) for col in spec.columns]
-    wrapped = [fmt.cell(col, wrap=True) for col in spec.columns]
-    r = HEADER_ROWS
+def _write_records(sheets: list[_RecordSheet], snapshot: _Snapshot, packages: Records,
+                   snapshot_packages: Records | None, progress: Callable[[int], None] | None) -> None:
+    """One pass over the records writes every sheet and the snapshot (a spool is read once, not once a sheet)."""
     for pkg in packages:
+        for sheet in sheets:
+            sheet.add(pkg)
+        if snapshot_packages is None:
+            snapshot.write(_package_part("package", pkg))
+        if progress:
+            progress(1)
+    for sheet in sheets:
+        sheet.finish()
+    if snapshot_packages is not None:  # an undo workbook shows the values before a run, snapshots those after
+        for pkg in snapshot_packages:
+            snapshot.write(_package_part("package", pkg))
+        for pkg in packages:
+            snapshot.write(_package_part("shown", pkg))
+
+
+class _RecordSheet:
+    """One record sheet, written a package at a time (rows in order, as constant-memory mode wants)."""
+
+    def __init__(self, wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer,
+                 list_ranges: dict[str, str]) -> None:
+        self.ws = wb.add_worksheet(spec.name)
+        self.list_ranges = list_ranges
+        _header(self.ws, fmt, spec)
+        self.spec, self.renderer = spec, renderer
+        self.formats = [fmt.cell(col) for col in spec.columns]
+        self.wrapped = [fmt.cell(col, wrap=True) for col in spec.columns]
+        self.r = HEADER_ROWS
+
+    def add(self, pkg: dict[str, Any]) -> None:
+        """The package's rows on this sheet."""
+        spec, renderer, ws = self.spec, self.renderer, self.ws
         if spec.kind == "dataset":
             rows = [renderer.dataset_row(pkg)]
         elif spec.kind == "resource":
@@ -266,26 +292,45 @@ def _record_sheet(wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer, p
         for row in rows:
             height = _row_height(row, spec)
             if height:
-                ws.set_row(r, height)
+                ws.set_row(self.r, height)
             for c, col in enumerate(spec.columns):
                 text = row.get(col.field)
                 if text:
-                    ws.write_string(r, c, display_text(text), wrapped[c] if "\n" in text else formats[c])
-            r += 1
-        if progress and spec.kind == "dataset":
-            progress(1)
-    last_row = r + SPARE_ROWS
-    for c, col in enumerate(spec.columns):
-        if col.choices:
-            name = list_ranges.setdefault(col.choices, f"list_{len(list_ranges) + 1}")
-            # no error alert: a label or the catalogue's own code may be typed by hand, and validate
-            # names anything else with the nearest choice
-            ws.data_validation(HEADER_ROWS, c, last_row, c, {
-                "validate": "list", "source": f"={name}", "ignore_blank": True, "show_error": False,
-                "input_title": col.label[:32], "input_message": choice_prompt(col),
-            })
-    ws.freeze_panes(HEADER_ROWS, spec.frozen_columns)
-    ws.autofilter(1, 0, max(r - 1, 1), len(spec.columns) - 1)
+                    ws.write_string(self.r, c, display_text(text), self.wrapped[c] if "\n" in text else self.formats[c])
+            self.r += 1
+
+    def finish(self) -> None:
+        """Dropdowns down to the spare rows, frozen names, the filter."""
+        spec, ws = self.spec, self.ws
+        last_row = self.r + SPARE_ROWS
+        for c, col in enumerate(spec.columns):
+            if col.choices:
+                # no error alert: a label or the catalogue's own code may be typed by hand, and validate
+                # names anything else with the nearest choice
+                ws.data_validation(HEADER_ROWS, c, last_row, c, {
+                    "validate": "list", "source": f"={self.list_ranges[col.choices]}", "ignore_blank": True,
+                    "show_error": False, "input_title": col.label[:32], "input_message": choice_prompt(col),
+                })
+        ws.freeze_panes(HEADER_ROWS, spec.frozen_columns)
+        ws.autofilter(1, 0, max(self.r - 1, 1), len(spec.columns) - 1)
+
+
+class _Snapshot:
+    """The hidden snapshot sheet, written and fingerprinted row by row."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws, self.digest, self.r = ws, Checksum(), 0
+
+    def write(self, rows: Iterable[tuple[str, str, int, str]]) -> None:
+        """Append rows."""
+        for row in rows:
+            self.digest.add(row)
+            kind, key, chunk, text = row
+            self.ws.write_string(self.r, 0, kind)
+            self.ws.write_string(self.r, 1, key)
+            self.ws.write_number(self.r, 2, chunk)
+            self.ws.write_string(self.r, 3, text)
+            self.r += 1
 
 
 def _lists(wb: Any, fmt: _Formats, choice_lists: list[ChoiceList], list_ranges: dict[str, str]) -> None:

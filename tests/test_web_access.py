@@ -225,8 +225,22 @@ def test_every_page_of_the_extension_has_no_serious_accessibility_violation(worl
         found["preparing"] = serious(admin)
         admin.wait_for(lambda: "Ready" in admin.text("#report-summary"), "the inventory", timeout=120)
         found["inventory ready"] = serious(admin)
+        admin.go(f"{baseline}/bulk/download?suborgs=on")  # a workbook prepared by a job: its page
+        found["prepare a workbook"] = serious(admin)
+        other = world["other"].export(tmp_path / "other.xlsx")
+        admin.go(f"{baseline}/bulk")
+        admin.upload(other)  # another organization's workbook: refused, and said why
+        admin.wait_for(lambda: "Not taken" in admin.text("#check-summary"), "the refusal", timeout=120)
+        found["refused upload"] = serious(admin)
     finally:
         admin.close()
+    sysadmin = Browser(sandbox["CKAN_URL"], tmp_path / "sysadmin", None)
+    try:
+        sysadmin.login("sandbox_sysadmin", password("sandbox_sysadmin"))
+        sysadmin.go("/ckan-admin/bulk/inventory")
+        found["catalogue inventory"] = serious(sysadmin)
+    finally:
+        sysadmin.close()
     assert {k: v for k, v in found.items() if v} == {}
 
 
