@@ -83,11 +83,12 @@ def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = Non
     before) leave the plan, with a note. Nothing is written. ``local_files=False`` (a server): a
     resource URL must be a web address, and no file named in the workbook is looked at."""
     from bcdc_bulk.applying import drop_settled
-    from bcdc_bulk.validation import check_site, validate_workbook
+    from bcdc_bulk.validation import adopt_catalogue_words, check_site, validate_workbook
 
     book = workbook if isinstance(workbook, ReadWorkbook) else read(workbook)
     if catalogue is not None:
         check_site(book, catalogue.site)
+        adopt_catalogue_words(book, catalogue)
     plan, report = validate_workbook(book, catalogue, local_files)
     current: dict[str, dict[str, Any]] = {}
     if catalogue is not None:

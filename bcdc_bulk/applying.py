@@ -832,11 +832,12 @@ def apply_workbook(path: Path, catalogue: Catalogue, settings: ApplySettings,
                    ) -> tuple[ApplyResult, ValidationReport]:
     """Read, validate and apply a workbook to a live catalogue."""
     from bcdc_bulk.export import write_undo
-    from bcdc_bulk.validation import check_site, validate_workbook
+    from bcdc_bulk.validation import adopt_catalogue_words, check_site, validate_workbook
     from bcdc_bulk.workbook_read import read_workbook
 
     book = read_workbook(Path(path))
     check_site(book, catalogue.site)
+    adopt_catalogue_words(book, catalogue)
     plan, report = validate_workbook(book, catalogue, settings.local_files)
     _own_creations(plan, report, catalogue)
     result = apply_plan(catalogue, plan, report, settings, Path(path), book.fingerprint, confirm, progress,

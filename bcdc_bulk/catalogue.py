@@ -35,6 +35,7 @@ DOING = {
     "package_create": "creating a dataset", "resource_create": "creating a resource",
 }
 USER_AGENT = f"bcdc-bulk/{__version__}"
+TEMPLATE_SITE = "(built-in schema)"  # the site of the empty catalogue: a template made without -r
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ class FileCatalogue:
     @property
     def site(self) -> str:
         """The file's path, standing in for a site URL."""
-        return str(self.path) if self.path else "(built-in schema)"
+        return str(self.path) if self.path else TEMPLATE_SITE
 
     def _load(self) -> list[dict[str, Any]]:
         if self._packages is None:

@@ -158,7 +158,8 @@ def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: P
         click.echo(problem_line(problem))
     if annotate is not None:
         api.annotate(workbook, annotate, report.problems)
-        click.echo(f"Marked the problems in {annotate}")
+        click.echo(f"Marked the problems in {annotate}" if report.problems else
+                   f"No problems to mark; {annotate} is a copy of the workbook with an empty Problems sheet")
     if report_path is not None:
         written = write_problem_report(report_path, report, workbook)
         click.echo(f"Wrote the problems to {', '.join(str(p) for p in written)}")
@@ -267,7 +268,8 @@ def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, worker
 
     run = api.ApplySettings(method=method, workers=workers, max_rate=rate, dry_run=dry_run)
     result = api.apply(workbook, catalogue, run, confirm=confirm, progress=_progress(settings))
-    report_path = report_path or workbook.with_name(workbook.stem + ".report.xlsx")
+    # a dry run writes its own report, never over a real run's (it writes no journal and no undo workbook)
+    report_path = report_path or workbook.with_name(workbook.stem + (".dry-run" if dry_run else "") + ".report.xlsx")
     counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)
     try:
         written = write_apply_report(report_path, [r.as_dict() for r in result.rows], result.counts, workbook)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
+from bcdc_bulk.catalogue import TEMPLATE_SITE
 from bcdc_bulk.converters import Kind, field_kind, value_text
 from bcdc_bulk.local_files import LocalFiles, not_on_a_server
 from bcdc_bulk.planning import Plan, RecordPlan, is_upload
@@ -760,11 +761,22 @@ def validate_workbook(book: Any, catalogue: Catalogue | None = None,
     return plan, validate_plan(plan, plan.schema, lookups, book.snapshot, files)
 
 
+def adopt_catalogue_words(book: Any, catalogue: Catalogue | None) -> None:
+    """A template made offline knows no organization of any catalogue: checked or applied against one, its
+    cells are read with that catalogue's organizations and licences (names typed become their ids)."""
+    if catalogue is None or str(book.provenance.get("site") or "") != TEMPLATE_SITE:
+        return
+    book.lookups = dict(book.lookups, organizations={o.id: o.name for o in catalogue.organizations()},
+                        licences={str(lic["id"]): lic.get("title") or str(lic["id"]) for lic in catalogue.licenses()})
+
+
 def check_site(book: Any, site: str) -> None:
     """Refuse a workbook exported from another catalogue than the one named."""
     from bcdc_bulk.errors import WorkbookError
 
     exported = str(book.provenance.get("site") or "").rstrip("/")
+    if exported == TEMPLATE_SITE:
+        return  # a template made offline (no -r) holds no records of any site: it may go to any catalogue
     if exported and exported != site.rstrip("/"):
         raise WorkbookError(f"this workbook was exported from {exported}, not {site.rstrip('/')}; use it with "
                             f"-r {exported}, or export the records from {site.rstrip('/')} again")
