@@ -19,7 +19,7 @@ import pytest
 from browser import Browser, available, keep
 from roundrobin import RoundRobin
 from test_apply import Org
-from test_web import SHOTS, password, set_cells, status_of
+from test_web import SHOTS, applied_so_far, password, set_cells, status_of
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not available(), reason="needs chromium and chromium-driver")]
 STATE = Path(__file__).parent / "ckan_sandbox" / ".state"
@@ -195,8 +195,7 @@ def test_a_worker_pod_killed_mid_apply_is_replaced_and_the_run_finishes_writing_
         editor.click("#apply-button")
 
         def written() -> int:
-            status = status_of(editor, status_url)
-            return int(status["progress"].get("done", 0)) if status["progress"].get("label") == "Applying" else 0
+            return applied_so_far(editor, status_url)
         editor.wait_for(lambda: written() >= 5, "the first writes", timeout=120)
         pods.kill_worker()
         killed_at = written()

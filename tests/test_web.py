@@ -176,8 +176,7 @@ def test_an_apply_survives_its_worker_being_killed_and_writes_each_change_once(b
     editor.click("#apply-button")
 
     def written() -> int:
-        status = status_of(editor, status_url)
-        return int(status["progress"].get("done", 0)) if status["progress"].get("label") == "Applying" else 0
+        return applied_so_far(editor, status_url)
     editor.wait_for(lambda: written() >= 5, "the first writes", timeout=120)
     worker = int((STATE / "worker.pid").read_text())
     horses = subprocess.run(["pgrep", "-P", str(worker)], capture_output=True, text=True).stdout.split()
@@ -213,6 +212,12 @@ def status_of(browser: Any, url: str) -> dict[str, Any]:
     cookies = "; ".join(f"{c['name']}={c['value']}" for c in browser.driver.get_cookies())
     with urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": cookies}), timeout=10) as answer:
         return json.loads(answer.read())
+
+
+def applied_so_far(browser: Any, status_url: str) -> int:
+    """How many records a run's apply has done, as its page's progress bar says."""
+    status = status_of(browser, status_url)
+    return int(status["progress"].get("done", 0)) if status["progress"].get("label") == "Applying" else 0
 
 
 def ordered_org(sandbox: dict[str, str], n: int) -> Org:
@@ -327,14 +332,24 @@ def test_a_second_apply_to_the_same_organization_waits_for_the_first(browser, sa
         editor.upload(book)
         editor.wait_for(lambda: "No problems" in editor.text("#check-summary"), "the check")
         pages.append(editor.driver.current_url)
-    editor.driver.get(pages[0])
-    editor.click("#apply-button")  # thirty datasets: applying for a while ...
-    editor.driver.get(pages[1])
-    editor.click("#apply-button")  # ... when the second workbook is applied too, in another tab
-    editor.wait_for(lambda: "Not applied" in editor.text(), "the refusal")
+    import signal
+    import subprocess
+
+    # the job worker paused, so that the first apply is surely still under way when the second is asked
+    # for (thirty datasets apply in a second or two on a fresh sandbox)
+    os.kill(int((STATE / "worker.pid").read_text()), signal.SIGSTOP)
+    try:
+        editor.driver.get(pages[0])
+        editor.click("#apply-button")  # the first: waiting for the worker ...
+        editor.driver.get(pages[1])
+        editor.click("#apply-button")  # ... when the second workbook is applied too, in another tab
+        editor.wait_for(lambda: "Not applied" in editor.text(), "the refusal")
+    finally:
+        os.kill(int((STATE / "worker.pid").read_text()), signal.SIGCONT)
     text = editor.text()
     assert "Not applied" in text and "is applying 'first.xlsx'" in text and "wait until it has finished" in text
     editor.shot("second-apply-refused")
+    subprocess.run(["bash", str(STATE.parent / "start.sh")], check=True, capture_output=True)  # a worker, if need be
     editor.driver.get(pages[0])
     editor.wait_for(lambda: "Done" in editor.text("#report-summary"), "the first apply", timeout=180)
     editor.driver.get(pages[1])
