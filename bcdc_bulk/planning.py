@@ -535,7 +535,7 @@ class _Builder:
         diff = self.diff(spec, sheet)
         entries: dict[int, dict[str, Any]] = {i + 1: copy.deepcopy(e) for i, e in enumerate(old_entries)}
         exact = self.shown_entries(spec, rec, resource_id)
-        touched = False
+        touched: list[int] = []  # the rows whose entry changed: the report names the first
         cells: dict[int, int] = {}
         for number, values in rows:
             pos_text = normalize_cell(values.get(POSITION))
@@ -555,7 +555,7 @@ class _Builder:
             old_row = rendered.get(str(position), {})
             if is_marked(values.get(REMOVE_FIELD)):
                 if entries.pop(position, None) is not None:
-                    touched = True
+                    touched.append(number)
                 continue
             shown_entry, target = exact.get(position, (None, None))
             row_diff = diff.row(number, values, old_row, target) if old_row or target else diff.new_row(number, values)
@@ -569,10 +569,10 @@ class _Builder:
                 for fld, text in changed.items():
                     entry[fld] = copy.deepcopy(shown_entry[fld]) if shown_entry and fld in row_diff.exact else \
                         self.converters.of(fld, subfields.get(fld), group).value(text)
-            touched = True
+            touched.append(number)
         new_entries = self._place_entries(rec, sheet, base_path, group, entries, cells, rows)
         if touched:
-            self._group_change(spec, sheet, rec, holder, base_path, resource_id, old_entries, new_entries, rows)
+            self._group_change(spec, sheet, rec, holder, base_path, resource_id, old_entries, new_entries, touched[0])
 
     def shown_entries(self, spec: SheetSpec, rec: RecordPlan, resource_id: str | None
                       ) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:
@@ -603,14 +603,15 @@ class _Builder:
 
     def _group_change(self, spec: SheetSpec, sheet: SheetRows, rec: RecordPlan, holder: dict[str, Any],
                       base_path: tuple, resource_id: str | None, old_entries: list[dict[str, Any]],
-                      new_entries: list[dict[str, Any]], rows: list[tuple[int, dict[str, Any]]]) -> None:
-        """Record a list whose entries really changed (a new resource's lists go with it)."""
+                      new_entries: list[dict[str, Any]], first_changed: int) -> None:
+        """Record a list whose entries really changed (a new resource's lists go with it), placed at the
+        first row that changed."""
         group = spec.group or ""
         old_value = holder.get(group)
         if canonical(old_entries) == canonical(new_entries):
             return
         holder[group] = new_entries
-        cell = CellRef(sheet.name, rows[0][0])
+        cell = CellRef(sheet.name, first_changed)
         if spec.owner == "resource" and base_path[1] in rec.new_resources:
             return  # part of a new resource: sent with it
         if rec.action == "create":

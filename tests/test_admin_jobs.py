@@ -67,3 +67,26 @@ def test_workbooks_are_written_readable_as_any_saved_file(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644  # a colleague on a shared drive can open it
+
+
+def test_the_report_names_the_row_of_the_entry_that_changed(tmp_path):
+    """A changed contact is reported at its own row, not at its dataset's first Contacts row."""
+    from test_lists_exact import SETTINGS, memory_catalogue
+
+    import bcdc_bulk as bb
+
+    catalogue, org, packages = memory_catalogue()
+    export = tmp_path / "org.xlsx"
+    bb.export(catalogue, export, org["name"])
+    wb = openpyxl.load_workbook(export)
+    ws = wb["Contacts"]
+    cols = {c.value: c.column for c in ws[2]}
+    name = packages[1]["name"]
+    rows = {ws.cell(r, cols["position"]).value: r for r in range(3, ws.max_row + 1)
+            if ws.cell(r, cols["package_name"]).value == name}
+    ws.cell(rows["2"], cols["email"]).value = "second.contact@example.invalid"
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    result = bb.apply(edited, catalogue, SETTINGS)
+    assert [(r.sheet, r.row, str(r.status)) for r in result.rows] == [("Contacts", rows["2"], "applied")]
+    assert rows["2"] != rows["1"]
