@@ -487,7 +487,7 @@ class _Run:
                 break
             wrong, _ = self.verify(call, rec, answer)
             if wrong:
-                sent = _not_kept("; ".join(said for _, said in wrong), sent.attempts)
+                sent = _not_kept("; ".join(said for _, said in wrong), sent.attempts, created=True)
                 break
         return RecordOutcome(sent)
 
@@ -560,21 +560,26 @@ class _Run:
 
     def _check(self, call: Call, rec: RecordPlan, answer: Any, outcome: RecordOutcome, new_resources: list[int],
                sent: Outcome) -> None:
-        """Verify a call that landed: a change not held is failed; a new resource is told its id (one put
-        back by an undo is a new resource with a new id)."""
-        wrong, stored = self.verify(call, rec, answer)
-        for change, said in wrong:
-            _record(outcome, [change], rec, new_resources, _not_kept(said, sent.attempts))
+        """Verify a call that landed, change by change: one not held is failed; a new resource is told its
+        id (one put back by an undo is a new resource with a new id)."""
+        stored = self.stored_after(call, rec, answer)
         for change in call.changes:
-            if change.field == "resources" and change.resource_id is None and not change_shortfall(change, stored):
+            said = change_shortfall(change, stored)
+            if said:
+                self.journal.write(record=rec.key, action=call.action, status=FAILED, message=said, field=change.label)
+                _record(outcome, [change], rec, new_resources, _not_kept(said, sent.attempts))
+            elif change.field == "resources" and change.resource_id is None:
                 found = new_resource_in(stored or {}, change.new or {})
                 if found is not None and found.get("id"):
                     _record(outcome, [change], rec, new_resources,
                             Outcome(sent.status, f"added as a new resource with id {found['id']}", sent.attempts))
 
 
-def _not_kept(said: str, attempts: int) -> Outcome:
-    return Outcome(FAILED, f"the catalogue accepted the call but does not hold this change: {said}", attempts)
+def _not_kept(said: str, attempts: int, created: bool = False) -> Outcome:
+    """A write the catalogue took but did not keep as asked: what it holds, and that it was written."""
+    done = "the dataset was created, but" if created else "the catalogue saved the record, but"
+    return Outcome(FAILED, f"{done} it does not hold this change: {said}. Check the record in the catalogue; "
+                           "running apply again tries the change again", attempts)
 
 
 def _record(outcome: RecordOutcome, changes: list[FieldChange], rec: RecordPlan, new_resources: list[int],

@@ -380,7 +380,10 @@ _INTRO = {
                        "with what to change it to where the schema knows. The record sheets follow. To change "
                        "records, export them with 'bcdc-bulk export' and edit that workbook.",
     Purpose.UNDO: "The values a 'bcdc-bulk apply' run replaced. Apply this workbook to put them back: it is "
-                  "checked for conflicts like any other.",
+                  "checked for conflicts like any other. Resources and entries the run added are listed with "
+                  "'remove' in their Remove? column (applying removes them); a resource the run removed is a new "
+                  "row here (applying adds it back, with a new id). In the catalogue's web pages, upload it on "
+                  "the Bulk edit tab, or use Undo in the history.",
 }
 
 

@@ -25,6 +25,32 @@ from typing import Any
 FAULTS = ("500", "502", "503", "429", "drop", "lost")
 
 
+def relay(backend: urllib.parse.SplitResult, req: BaseHTTPRequestHandler, body: bytes | None,
+          timeout: float = 120, keep_host: bool = False) -> tuple[int, list, bytes]:
+    """Send a proxied request on to ``backend``: (status, headers, body) of its answer."""
+    conn = http.client.HTTPConnection(backend.hostname, backend.port, timeout=timeout)
+    dropped = ("connection", "content-length") if keep_host else ("host", "connection", "content-length")
+    headers = {k: v for k, v in req.headers.items() if k.lower() not in dropped}
+    if body is not None:
+        headers["Content-Length"] = str(len(body))
+    conn.request(req.command, req.path, body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, resp.getheaders(), data
+
+
+def send_back(req: BaseHTTPRequestHandler, status: int, headers: list, data: bytes) -> None:
+    """Answer the proxied request with what the backend answered."""
+    req.send_response(status)
+    for key, value in headers:
+        if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+            req.send_header(key, value)
+    req.send_header("Content-Length", str(len(data)))
+    req.end_headers()
+    req.wfile.write(data)
+
+
 class FaultProxy:
     """Start with ``with FaultProxy(backend, share=0.2) as proxy: proxy.url``."""
 
@@ -105,24 +131,10 @@ class FaultProxy:
         if fault == "lost":
             self._drop(req)
             return
-        req.send_response(status)
-        for key, value in headers:
-            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                req.send_header(key, value)
-        req.send_header("Content-Length", str(len(answer)))
-        req.end_headers()
-        req.wfile.write(answer)
+        send_back(req, status, headers, answer)
 
     def _forward(self, req: BaseHTTPRequestHandler, body: bytes | None) -> tuple[int, list, bytes]:
-        conn = http.client.HTTPConnection(self.backend.hostname, self.backend.port, timeout=120)
-        headers = {k: v for k, v in req.headers.items() if k.lower() not in ("host", "connection", "content-length")}
-        if body is not None:
-            headers["Content-Length"] = str(len(body))
-        conn.request(req.command, req.path, body=body, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp.status, resp.getheaders(), data
+        return relay(self.backend, req, body, timeout=120)
 
     def _log(self, action: str, body: bytes | None, status: int) -> None:
         ids: list[str] = []

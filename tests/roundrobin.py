@@ -2,13 +2,14 @@
 load balancer in front of a catalogue's web pods does (no stickiness: any request may land anywhere)."""
 from __future__ import annotations
 
-import http.client
 import itertools
 import threading
 import urllib.parse
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from faultproxy import relay, send_back
 
 
 class RoundRobin:
@@ -51,19 +52,4 @@ class RoundRobin:
         with self.lock:
             index = next(self.turn)
             self.served[index] += 1
-        backend = self.backends[index]
-        conn = http.client.HTTPConnection(backend.hostname, backend.port, timeout=300)
-        headers = {k: v for k, v in req.headers.items() if k.lower() not in ("connection", "content-length")}
-        if body is not None:
-            headers["Content-Length"] = str(len(body))
-        conn.request(req.command, req.path, body=body, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        req.send_response(resp.status)
-        for key, value in resp.getheaders():
-            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                req.send_header(key, value)
-        req.send_header("Content-Length", str(len(data)))
-        req.end_headers()
-        req.wfile.write(data)
+        send_back(req, *relay(self.backends[index], req, body, timeout=300, keep_host=True))

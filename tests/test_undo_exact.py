@@ -135,6 +135,13 @@ def test_an_undo_removes_the_resource_a_run_added_and_puts_back_one_it_removed(m
     assert next(r for r in result.rows if r.status == "applied").message == \
         f"added as a new resource with id {added['id']}"
 
+    book = openpyxl.load_workbook(result.undo)  # what a person reads in the undo workbook
+    said = " ".join(str(c.value) for row in book["Instructions"].iter_rows() for c in row if c.value)
+    assert "Resources and entries the run added are listed with 'remove' in their Remove? column" in said
+    sheet = book["Resources"]
+    cols = {c.value: c.column for c in sheet[2]}
+    marks = {sheet.cell(r, cols["name"]).value: sheet.cell(r, cols["remove"]).value for r in range(3, sheet.max_row + 1)}
+    assert marks == {"Layer": None, "Report": None, "Added": "remove"}
     undone = bb.apply(result.undo, world.catalogue, SETTINGS)
     assert sorted(str(r.status) for r in undone.rows) == ["applied", "removed"], [r.message for r in undone.rows]
     now = world.show(pkg["id"])["resources"]

@@ -65,7 +65,7 @@ def test_a_change_the_catalogue_does_not_keep_is_reported_failed(dropping_world,
     rows = {r.dataset: r for r in result.rows}
     assert str(rows[p0["name"]].status) == "failed"
     before = p0.get("purpose") or ""
-    assert (f"the catalogue accepted the call but does not hold this change: purpose: asked for 'Mine', "
+    assert (f"the catalogue saved the record, but it does not hold this change: purpose: asked for 'Mine', "
             f"the catalogue holds '{before}'") in rows[p0["name"]].message
     assert str(rows[p1["name"]].status) == "applied" and rows[p1["name"]].message == ""
     assert world.show(p0["id"])["notes"] == "Kept notes" and world.show(p0["id"]).get("purpose", "") == before

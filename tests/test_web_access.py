@@ -93,22 +93,26 @@ def _done_run(world: dict[str, Any], tmp_path: Path, org: Org) -> str:
     exported = org.export(tmp_path / f"{org.org['name']}.xlsx")
     edited = set_cells(exported, tmp_path / f"{org.org['name']}-edited.xlsx",
                        {(3, "purpose"): f"Matrix {uuid.uuid4().hex[:6]}"})
-    boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf_token\"\r\n\r\n{editor.token()}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"workbook\"; filename=\"edited.xlsx\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + edited.read_bytes() + \
-        f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(f"{world['url']}/organization/{org.org['name']}/bulk/upload", data=body,
-                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    status, text, headers = editor.open(request)
-    location = headers.get("Location") or f"{status} {text[:300]}"
-    assert "/bulk/" in location, location
-    run_id = location.rstrip("/").rsplit("/", 1)[-1]
+    run_id = upload(editor, org.org["name"], edited.read_bytes(), "edited.xlsx")
     base = f"/organization/{org.org['name']}/bulk/{run_id}"
     _wait(editor, base, "checked")
     assert editor.send(f"{base}/apply", {})[0] == 302
     _wait(editor, base, "done")
     return run_id
+
+
+def upload(session: Session, org_name: str, data: bytes, filename: str) -> str:
+    """Upload a workbook through the form's POST (a filename of one's choosing); the new run's id."""
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf_token\"\r\n\r\n{session.token()}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"workbook\"; filename=\"{filename}\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(f"{session.base}/organization/{org_name}/bulk/upload", data=body,
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    status, text, headers = session.open(request)
+    location = headers.get("Location") or f"{status} {text[:300]}"
+    assert "/bulk/" in location, location
+    return location.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _wait(session: Session, base: str, state: str) -> None:

@@ -14,7 +14,7 @@ from browser import Browser, available
 from conftest import NEW_RESOURCE, put_row
 from test_apply import Org
 from test_security import secret_file, server_paths
-from test_web import SHOTS, password
+from test_web import SHOTS, password, set_cells
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not available(), reason="needs chromium and chromium-driver")]
 
@@ -53,3 +53,27 @@ def test_a_workbook_naming_server_files_is_refused_cell_by_cell_and_no_file_is_r
     assert [r["name"] for r in org.show(0)["resources"]] == ["Layer", "Report"]  # nothing uploaded
     assert os.stat(secret).st_atime == 946684800  # the server never opened the file
     assert not list(Path(sandbox.get("CKAN_STORAGE", "/nonexistent")).glob("**/*secret*"))
+
+
+def test_html_in_a_filename_or_a_title_is_shown_as_text_never_run(sandbox, tmp_path):
+    """A workbook named, and a title typed, as markup: the check page, the history and the report show
+    them as the characters typed; no element of theirs reaches the page."""
+    from test_web_access import Session, _wait, upload
+
+    org = Org(sandbox, 1)
+    title = '<script>document.title="pwned"</script> Title'
+    edited = set_cells(org.export(tmp_path / "org.xlsx"), tmp_path / "edited.xlsx", {(3, "title"): title})
+    editor = Session(sandbox["CKAN_URL"]).login(sandbox["CKAN_EDITOR_USER"])
+    filename = '<img src=x onerror=alert(1)>.xlsx'
+    run_id = upload(editor, org.org["name"], edited.read_bytes(), filename)
+    base = f"/organization/{org.org['name']}/bulk/{run_id}"
+    _wait(editor, base, "checked")
+    pages = {"check": editor.send(base)[1], "history": editor.send(f"/organization/{org.org['name']}/bulk")[1]}
+    assert editor.send(f"{base}/apply", {})[0] == 302
+    _wait(editor, base, "done")
+    pages["report"] = editor.send(base)[1]
+    for name, page in pages.items():
+        assert "<img src=x" not in page and "<script>document.title" not in page, name
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page, name  # the filename, as typed
+    assert "&lt;script&gt;document.title=" in pages["check"] and "&lt;script&gt;" in pages["report"]
+    assert org.show(0)["title"] == title  # stored as typed: it is the catalogue's to escape wherever it shows it
