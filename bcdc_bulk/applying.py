@@ -45,12 +45,12 @@ from bcdc_bulk.planning import (
     Plan,
     RecordPlan,
     RowNote,
-    describe,
     quoted,
     record_calls,
 )
 from bcdc_bulk.problems import Code, TextEnum, ValidationReport
 from bcdc_bulk.verifying import change_shortfall, new_resource_in, value_now
+from bcdc_bulk.wording import Wording
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
@@ -617,10 +617,12 @@ def _server_cells(rec: RecordPlan, errors: dict[str, Any]) -> str:
     return "; ".join(parts) or "no details given"
 
 
-def _row_results(rec: RecordPlan, outcome: RecordOutcome, seconds: float, names: dict[str, str]) -> list[RowResult]:
+def _row_results(rec: RecordPlan, outcome: RecordOutcome, seconds: float, names: dict[str, str],
+                 words: Wording | None = None) -> list[RowResult]:
     """One result per workbook row of the record: its changes, and the worst outcome among them."""
     rows: dict[tuple[str, int | None], dict[str, Any]] = {}
     rank = {s: i for i, s in enumerate((FAILED, CONFLICT, SKIPPED, INVALID, APPLIED, CREATED, REMOVED, UNCHANGED))}
+    words = words or Wording(None)
 
     def add(sheet: str, row: int | None, text: str, found: Outcome, resource_id: str = "",
             removal: bool = False) -> None:
@@ -640,9 +642,9 @@ def _row_results(rec: RecordPlan, outcome: RecordOutcome, seconds: float, names:
         sheet, row = (cell.sheet, cell.row) if cell else ("Datasets", None)
         if change.field == "resources" and not change.resource_id:
             index = next((i for i in rec.new_resources if rec.after["resources"][i] is change.new), None)
-            add(sheet, row, f"new resource '{(change.new or {}).get('name', '')}'", outcome.of(change, index))
+            add(sheet, row, words.describe(change, rec), outcome.of(change, index))
         else:
-            add(sheet, row, describe(change), outcome.of(change), change.resource_id or "", change.removal)
+            add(sheet, row, words.describe(change, rec), outcome.of(change), change.resource_id or "", change.removal)
     out = []
     for (sheet, row), entry in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         rid = entry["resource_id"]
@@ -661,7 +663,7 @@ def _action(rec: RecordPlan | None, change: FieldChange | None = None) -> str:
     return rec.action if rec is not None else "update"
 
 
-def _invalid_rows(plan: Plan, report: ValidationReport) -> tuple[list[RowResult], set[str]]:
+def _invalid_rows(plan: Plan, report: ValidationReport, words: Wording) -> tuple[list[RowResult], set[str]]:
     blocked = report.blocked_records()
     rows: dict[tuple[str, int | None], RowResult] = {}
     records = {r.key: r for r in plan.records}
@@ -685,7 +687,8 @@ def _invalid_rows(plan: Plan, report: ValidationReport) -> tuple[list[RowResult]
                                           dataset_id=rec.after.get("id") or "", resource="",
                                           resource_id=change.resource_id or "", action=_action(rec, change), status=INVALID,
                                           changes="", message="not sent: another row of this dataset has errors")
-                rows[key].changes = (rows[key].changes + "; " if rows[key].changes else "") + describe(change)
+                rows[key].changes = ((rows[key].changes + "; " if rows[key].changes else "")
+                                     + words.describe(change, rec))
     return list(rows.values()), blocked
 
 
@@ -698,7 +701,7 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
     workbook = Path(workbook)
     journal_path = settings.journal or workbook.with_name(workbook.stem + ".journal.jsonl")
     result = ApplyResult(journal=journal_path)
-    invalid, blocked = _invalid_rows(plan, report)
+    invalid, blocked = _invalid_rows(plan, report, Wording(plan.converters, catalogue.site, plan.labels))
     result.rows.extend(invalid)
     todo = [r for r in plan.records if r.key not in blocked]
     preview = Preview(site=catalogue.site, records=len(todo),
@@ -717,6 +720,7 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
     if updates and not settings.dry_run and write_undo is not None:
         result.undo = _save_undo(updates, current, sorted_changes, settings, workbook, write_undo)
     names = {res.get("id"): res.get("name") or "" for rec in todo for res in rec.after.get("resources") or []}
+    words = Wording(plan.converters, catalogue.site, plan.labels)
 
     def work(rec: RecordPlan) -> list[RowResult]:
         started = time.perf_counter()
@@ -725,9 +729,12 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
                 rec, current.get(rec.after["id"]), sorted_changes.get(rec.key))
         except CatalogueError as exc:  # a read that failed for good: this record only
             outcome = RecordOutcome(Outcome(FAILED, str(exc), 1))
-        return _row_results(rec, outcome, time.perf_counter() - started, names)
+        return _row_results(rec, outcome, time.perf_counter() - started, names, words)
 
-    _run_pool(run, todo, work, result, progress("Applying", len(todo)) if progress else None, names)
+    def skipped(rec: RecordPlan) -> list[RowResult]:
+        return _row_results(rec, RecordOutcome(Outcome(SKIPPED, "not sent: the run was stopped")), 0.0, names, words)
+
+    _run_pool(run, todo, work, result, progress("Applying", len(todo)) if progress else None, skipped)
     grown = [r for r in updates if r.new_resources and r.after["id"] in current]
     if result.undo is not None and grown and write_undo is not None:
         # the resources the run added have ids now: the undo workbook is written again to remove them
@@ -770,7 +777,7 @@ def _save_undo(updates: list[RecordPlan], current: dict[str, dict[str, Any]],
 
 
 def _run_pool(run: _Run, todo: list[RecordPlan], work: Callable[[RecordPlan], list[RowResult]], result: ApplyResult,
-              tick: Callable[[int], None] | None, names: dict[str, str]) -> None:
+              tick: Callable[[int], None] | None, skipped: Callable[[RecordPlan], list[RowResult]]) -> None:
     """Work through the records with a bounded pool; on Ctrl-C finish what is in flight and skip the rest."""
     pool = ThreadPoolExecutor(max_workers=max(1, run.settings.workers))
     futures: dict[Future, RecordPlan] = {}
@@ -801,8 +808,7 @@ def _run_pool(run: _Run, todo: list[RecordPlan], work: Callable[[RecordPlan], li
         for future in list(futures):
             result.rows.extend(future.result())
         for rec in queue:
-            result.rows.extend(_row_results(rec, RecordOutcome(Outcome(SKIPPED, "not sent: the run was stopped")),
-                                            0.0, names))
+            result.rows.extend(skipped(rec))
     finally:
         pool.shutdown(wait=True)
 

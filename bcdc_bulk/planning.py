@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bcdc_bulk.converters import canonical, same_value, value_text
+from bcdc_bulk.converters import Converters, canonical, same_value, value_text
 from bcdc_bulk.diffing import CellDiff, RowDiff
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.problems import ERROR, Code, Problem
@@ -137,6 +137,8 @@ class Plan:
     ignored: list[RowNote] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # rows that cannot be planned at all
     schema: Schema | None = None  # the schema the workbook was exported with
+    converters: Converters | None = None  # its cells' words (choices, organizations, licences)
+    labels: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet kind or group, field) -> header
 
 
 def renderer_for(book: ReadWorkbook) -> Renderer:
@@ -666,6 +668,10 @@ def build_plan(book: ReadWorkbook) -> Plan:
             builder.deleted_entries(spec, sheet)
     plan = builder.plan
     plan.schema = builder.renderer.schema
+    plan.converters = builder.converters
+    plan.labels = {(spec.group or spec.kind, c.field): c.label for spec in builder.specs.values()
+                   for c in spec.columns}
+    plan.labels.update({("sheet", spec.group): spec.name for spec in builder.specs.values() if spec.group})
     plan.records = [r for r in builder.plans.values() if r.action == "create" or r.changes]
     plan.problems.sort(key=lambda p: (p.sheet, p.row or 0, p.column))
     return plan

@@ -14,9 +14,10 @@ import xlsxwriter
 from bcdc_bulk.applying import Status
 from bcdc_bulk.files import replaced_atomically
 from bcdc_bulk.local_files import LocalFiles, file_size_text
-from bcdc_bulk.planning import Call, Plan, describe
+from bcdc_bulk.planning import Call, Plan
 from bcdc_bulk.problems import Problem, ValidationReport
 from bcdc_bulk.tables import display_text
+from bcdc_bulk.wording import Wording
 
 # what a person reads first (where, which dataset, what is wrong), codes and ids last
 PROBLEM_COLUMNS = ("where", "dataset", "severity", "message", "field", "value", "pre_existing", "sheet", "row",
@@ -163,15 +164,27 @@ def problem_line(p: Problem) -> str:
     return f"{p.where:<16} {p.severity:<7} {p.field or '-':<22} {p.message}"
 
 
-def plan_lines(plan: Plan, report: ValidationReport, calls: list[Call], files: LocalFiles | None = None) -> list[str]:
+def _rows_of(call: Call) -> str:
+    """Where a call's changes were made: ', Datasets row 4' (the first cell of each sheet)."""
+    seen: dict[str, int] = {}
+    for change in call.changes:
+        if change.cell is not None and change.cell.row:
+            seen.setdefault(change.cell.sheet, change.cell.row)
+    return "".join(f", {sheet} row {row}" for sheet, row in seen.items())
+
+
+def plan_lines(plan: Plan, report: ValidationReport, calls: list[Call], files: LocalFiles | None = None,
+               site: str = "") -> list[str]:
     """The plan as a person reads it (what `bcdc-bulk plan` prints and the web page offers): each
     call with its changes field by field, each file it uploads (where it is read from, its size),
     what is not sent because of errors, and what is ignored."""
-    names = {r.key: r.name for r in plan.records}
+    records = {r.key: r for r in plan.records}
+    words = Wording(plan.converters, site, plan.labels)
     lines = []
     for call in calls:
-        lines.append(f"{call.action} {names.get(call.record) or call.record} {call.target}".rstrip())
-        lines.extend(f"    {describe(change)}" for change in call.changes)
+        rec = records.get(call.record)
+        lines.append(f"{words.call_title(call, rec)}{_rows_of(call)}:")
+        lines.extend(f"    {line}" for change in call.changes for line in words.lines(change, rec))
         if call.upload and files is not None and files.allowed:
             path = files.path(call.upload)
             lines.append(f"    upload: {call.upload} (the file {path.resolve()}, {file_size_text(path)})")
@@ -188,9 +201,10 @@ def plan_lines(plan: Plan, report: ValidationReport, calls: list[Call], files: L
         lines.append("No changes.")
         return lines
     sent = len({c.record for c in calls})
-    lines.append(f"{len(calls)} call{'s' * (len(calls) != 1)} for {sent} record{'s' * (sent != 1)}; "
-                 f"{len(errors)} error{'s' * (len(errors) != 1)} {'keeps' if len(errors) == 1 else 'keep'} rows "
-                 "from being sent. Nothing was sent yet.")
+    held = (f"; {len(errors)} error{'s' * (len(errors) != 1)} {'keeps' if len(errors) == 1 else 'keep'} rows "
+            "from being sent") if errors else ""
+    lines.append(f"{len(calls)} call{'s' * (len(calls) != 1)} for {sent} record{'s' * (sent != 1)}{held}. "
+                 "Nothing was sent yet.")
     return lines
 
 

@@ -91,7 +91,7 @@ def test_apply_writes_only_the_changes_and_a_rerun_is_unchanged(sandbox, tmp_pat
         ("Contacts", p2["name"], "applied"), ("Datasets", p0["name"], "applied"),
         ("Datasets", p1["name"], "applied"), ("Resources", p1["name"], "applied")]
     contact_row = next(r for r in rows if r["sheet"] == "Contacts")
-    assert contact_row["changes"] == ("contacts #1 email: 'alex@example.invalid' -> "
+    assert contact_row["changes"] == ("Contacts #1 Email: 'alex@example.invalid' -> "
                                       "'new.contact@example.invalid'")
     assert org.show(0)["title"] == f"Applied {p0['name']}"
     now1 = org.show(1)

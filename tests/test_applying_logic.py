@@ -1,7 +1,7 @@
 """Issue 6: the pure logic of applying (no server): conflicts, the rate limit, change descriptions."""
 from __future__ import annotations
 
-from bcdc_bulk.applying import RateLimiter, describe, sort_changes
+from bcdc_bulk.applying import RateLimiter, sort_changes
 from bcdc_bulk.planning import CellRef, FieldChange, RecordPlan
 
 
@@ -42,14 +42,6 @@ def test_the_rate_limit_spaces_call_starts():
     assert len(slept) == 4
 
 
-def test_a_changed_entry_is_described_by_what_differs():
-    old = [{"name": "A", "email": "a@x.invalid"}, {"name": "B", "email": "b@x.invalid"}]
-    new = [{"name": "A", "email": "a@x.invalid"}, {"name": "B", "email": "new@x.invalid"}, {"name": "C"}]
-    assert describe(FieldChange("contacts", old, new)) == (
-        "contacts #2 email: 'b@x.invalid' -> 'new@x.invalid'; contacts #3 name: '' -> 'C'")
-    assert describe(FieldChange("title", "a", "b")) == "title: 'a' -> 'b'"
-
-
 def test_a_record_wide_outcome_covers_every_row_of_the_record():
     from bcdc_bulk.applying import CONFLICT, Outcome, RecordOutcome, _row_results
 
@@ -60,7 +52,7 @@ def test_a_record_wide_outcome_covers_every_row_of_the_record():
     rec.new_resources = [1]
     rows = _row_results(rec, RecordOutcome(Outcome(CONFLICT, "changed since the export")), 0.1, {})
     assert [(r.sheet, r.row, r.status) for r in rows] == [("Datasets", 3, CONFLICT), ("Resources", 9, CONFLICT)]
-    assert rows[1].changes == "new resource 'Added'"
+    assert rows[1].changes == "Resource 'Added' added"
 
 
 def test_each_change_and_new_resource_has_its_own_outcome():

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from test_apply import Org, apply, edit, report
 
 from bcdc_bulk.cli import cli
-from bcdc_bulk.planning import build_plan, describe, plan_calls
+from bcdc_bulk.planning import build_plan, plan_calls
+from bcdc_bulk.wording import Wording
 from bcdc_bulk.workbook_read import read_workbook
 
 
@@ -36,15 +37,18 @@ def test_removal_by_mark_end_to_end(sandbox, tmp_path):
     _delete_row(edited, "Resources", p4["resources"][0]["id"])  # a deleted row, no mark: nothing is removed
 
     plan = build_plan(read_workbook(edited))
-    said = {r.name: [describe(c) for c in r.changes] for r in plan.records}
-    assert said[p0["name"]] == ["remove resource 'Report'"]
-    assert said[p1["name"]] == ["more_info #1 removed"]
-    assert said[p2["name"]] == said[p3["name"]] == ["remove the dataset"]
+    words = Wording(plan.converters, "", plan.labels)
+    said = {r.name: [words.describe(c, r) for c in r.changes] for r in plan.records}
+    assert said[p0["name"]] == ["Resource 'Report' removed"]
+    assert len(said[p1["name"]]) == 1
+    assert said[p1["name"]][0].startswith(f"Related Links #1 removed ({p1['more_info'][0]['url']}")
+    assert said[p2["name"]] == said[p3["name"]] == ["The dataset removed"]
     assert sorted(c.action for c in plan_calls(plan)) == ["package_delete", "package_delete", "package_revise",
                                                           "resource_delete"]
     assert any(n.record.startswith(p4["name"]) and "deleted from the workbook" in n.message for n in plan.ignored)
     shown = CliRunner().invoke(cli, ["plan", str(edited)]).output
-    assert f"resource_delete {p0['name']} {report_id}\n    remove resource 'Report'\n" in shown
+    assert f"Remove a resource of '{p0['title']}' ({p0['name']}), Resources row" in shown
+    assert "\n    Resource 'Report' removed\n" in shown
 
     result = apply(edited, sandbox)
     assert result.exit_code == 3, result.output  # p3 cannot be removed by an editor

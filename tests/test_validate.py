@@ -130,7 +130,7 @@ def test_a_users_own_column_is_ignored_with_a_note(branch_export, tmp_path):
     letter = openpyxl.utils.get_column_letter(col)
     assert f"Ignored: Datasets: column {letter} ('checked') is not one bcdc-bulk wrote: it is your own and is ignored" \
         in result.output
-    assert "purpose: " in result.output and "'Own column beside'" in result.output
+    assert "    Purpose: " in result.output and "'Own column beside'" in result.output
 
 
 def test_a_number_the_spreadsheet_made_of_an_edit_is_sent_with_a_warning(branch_export, tmp_path):
@@ -335,12 +335,12 @@ def test_plan_shows_the_calls(branch_export, tmp_path):
     edited = edit(branch_export, tmp_path / "p.xlsx", [("Datasets", 3, "purpose", "New purpose")])
     book = read_workbook(edited)
     pkg_id = dict(book.sheets["Datasets"].rows)[3]["id"]
-    name = book.snapshot[pkg_id]["name"]
+    name, title = book.snapshot[pkg_id]["name"], book.snapshot[pkg_id]["title"]
     old = book.snapshot[pkg_id]["purpose"]
     result = run("plan", str(edited), "--method", "patch")
     assert result.exit_code == 0
-    assert result.output == (f"package_patch {name} {pkg_id}\n    purpose: {old!r} -> 'New purpose'\n"
-                             "1 call for 1 record; 0 errors keep rows from being sent. Nothing was sent yet.\n")
+    assert result.output == (f"Update '{title}' ({name}), Datasets row 3:\n    Purpose: {old!r} -> 'New purpose'\n"
+                             "1 call for 1 record. Nothing was sent yet.\n")
     data = json.loads(run("plan", str(edited), "--json").output)
     assert [c["action"] for c in data["calls"]] == ["package_revise"]
     assert data["calls"][0]["changes"] == [{"field": "purpose", "old": old, "new": "New purpose",

@@ -82,7 +82,7 @@ def test_an_editor_downloads_edits_uploads_fixes_applies_and_an_admin_undoes(org
     editor.upload(fixed)
     editor.wait_for(lambda: "No problems" in editor.text("#check-summary"), "the check")
     plan = editor.text(".plan-dataset")
-    assert "purpose" in plan and purpose in plan
+    assert "Purpose" in plan and purpose in plan
     editor.shot("plan")
 
     editor.click("#apply-button")

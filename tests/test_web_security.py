@@ -61,7 +61,7 @@ def test_html_in_a_filename_or_a_title_is_shown_as_text_never_run(sandbox, tmp_p
     from test_web_access import Session, _wait, upload
 
     org = Org(sandbox, 1)
-    title = '<script>document.title="pwned"</script> Title'
+    title = f'<script>document.title="pwned"</script> Title {org.org["name"]}'  # titles are unique catalogue-wide
     edited = set_cells(org.export(tmp_path / "org.xlsx"), tmp_path / "edited.xlsx", {(3, "title"): title})
     editor = Session(sandbox["CKAN_URL"]).login(sandbox["CKAN_EDITOR_USER"])
     filename = '<img src=x onerror=alert(1)>.xlsx'

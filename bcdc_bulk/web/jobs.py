@@ -5,6 +5,7 @@ and puts what it made back in the database, with a heartbeat while it works. The
 as the command line, so both give the same plan and the same report for the same workbook."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -17,15 +18,16 @@ from typing import Any
 
 import bcdc_bulk as bb
 from bcdc_bulk.catalogue import Catalogue
-from bcdc_bulk.converters import Converters, same_value
+from bcdc_bulk.converters import same_value
 from bcdc_bulk.errors import BulkError, WorkbookError
 from bcdc_bulk.invisible import invisible_difference
-from bcdc_bulk.planning import describe, quoted
+from bcdc_bulk.planning import quoted
 from bcdc_bulk.problems import Problem
 from bcdc_bulk.reporting import plan_lines, write_apply_report
 from bcdc_bulk.verifying import value_now
 from bcdc_bulk.web.runs import Run, RunKind, RunState, RunStore, now_text
 from bcdc_bulk.web.uploads import check_origin
+from bcdc_bulk.wording import ADDED, REMOVED, Wording
 
 log = logging.getLogger(__name__)
 PLAN_TEXT, PAGE_JSON, ANNOTATED, REPORT, REPORT_ROWS, UNDO, RESULT = (
@@ -75,7 +77,7 @@ def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
         if checked.problems:
             bb.annotate(workbook, Path(folder) / ANNOTATED, checked.problems)
             store.put(run, ANNOTATED, (Path(folder) / ANNOTATED).read_bytes())
-    view = page_view(checked, _words(checked, catalogue))
+    view = page_view(checked, catalogue.site)
     store.put(run, PAGE_JSON, json.dumps(view, ensure_ascii=False, default=str).encode())
     report = checked.report
     run.valid, run.errors, run.warnings = report.valid, len(report.errors), len(report.problems) - len(report.errors)
@@ -84,39 +86,46 @@ def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
     return checked
 
 
-def _words(checked: bb.Check, catalogue: Catalogue) -> Converters | None:
-    """The converters the workbook's cells use, so the page shows values as the workbook does."""
-    if checked.plan.schema is None:
-        return None
-    licences = {str(lic["id"]): lic.get("title") or str(lic["id"]) for lic in catalogue.licenses()}
-    return Converters(checked.plan.schema, {o.id: o.name for o in catalogue.organizations()}, licences)
-
-
-def page_view(checked: bb.Check, words: Converters | None = None) -> dict[str, Any]:
+def page_view(checked: bb.Check, site: str = "") -> dict[str, Any]:
     """What the check page shows: problems by sheet, row and column, and per dataset each change
-    (now, in the catalogue -> after, in the workbook's words when ``words`` is given) and whether it is
-    sent, and if not, why."""
+    (now, in the catalogue -> after) in the workbook's words, and whether it is sent, and if not, why."""
     blocked = checked.report.blocked_records()
     errors_of: dict[str, list[str]] = {}
     for p in checked.report.errors:
         errors_of.setdefault(p.record, []).append(f"{p.sheet}, row {p.row}, column {p.column}: {p.message}"
                                                   if p.row and p.column else f"{p.where}: {p.message}")
-    datasets = []
+    words = Wording(checked.plan.converters, site, checked.plan.labels)
     current = getattr(checked, "current", None) or {}
+    datasets = []
     for rec in checked.plan.records:
-        now = current.get(rec.key)
-        changes = []
-        for c in rec.changes:
-            new_resource = c.field == "resources" and c.resource_id is None
-            found, value = value_now(now, c) if now is not None and not new_resource else (True, c.old)
-            changes.append({"field": _label(c.field, c.label, c.resource_id, words),
-                            "old": _shown(value, c, words), "new": _shown(c.new, c, words), "words": describe(c),
-                            "where": _cell(c.cell), "since": _since_export(c, found, value)})
+        changes = [row for c in rec.changes for row in _change_rows(words, rec, c, current.get(rec.key))]
         datasets.append({"name": rec.name or rec.key, "action": rec.action, "sent": rec.key not in blocked,
                          "why": errors_of.get(rec.key, []), "changes": changes})
     return {"problems": [_problem(p) for p in checked.problems], "datasets": datasets,
             "ignored": [{"where": f"{n.sheet} row {n.row}" if n.row else n.sheet, "record": n.record,
                          "message": n.message} for n in checked.plan.ignored]}
+
+
+def _change_rows(words: Wording, rec: Any, change: Any, now: dict[str, Any] | None) -> list[dict[str, str]]:
+    """A change as table rows (one per field, list entry or resource), its old value as the catalogue
+    holds it now."""
+    new_resource = change.field == "resources" and change.resource_id is None
+    found, value = value_now(now, change) if now is not None and not new_resource else (True, change.old)
+    parts = words.parts(dataclasses.replace(change, old=value) if found and not change.removal else change, rec)
+    since = _since_export(change, found, value)
+    rows = []
+    for i, part in enumerate(parts):
+        new = {ADDED: f"added: {part.new}", REMOVED: "removed"}.get(part.how, _bare(part.new))
+        old = "" if part.how == ADDED else _bare(part.old)
+        note = f" ({part.note})" if part.note else ""
+        rows.append({"field": part.what, "old": old, "new": new + note, "where": _cell(change.cell),
+                     "since": since if i == 0 else ""})
+    return rows
+
+
+def _bare(shown: str) -> str:
+    """A quoted value without its quotes ('' for nothing)."""
+    return shown[1:-1] if len(shown) >= 2 and shown[0] == shown[-1] == "'" else shown
 
 
 def _since_export(change: Any, found: bool, now: Any) -> str:
@@ -141,25 +150,6 @@ def _cell(cell: Any) -> str:
     if cell is None:
         return ""
     return f"{cell.sheet}, row {cell.row}" + (f", column {cell.column}" if cell.column else "")
-
-
-def _label(name: str, fallback: str, resource_id: str | None, words: Converters | None) -> str:
-    """A field as the catalogue's form names it ('Security Classification'), else as the plan does."""
-    if words is None:
-        return fallback
-    fld = words.schema.resource_field(name) if resource_id else words.schema.dataset_field(name)
-    return f"{fld.display_label} ({fallback})" if fld is not None else fallback
-
-
-def _shown(value: Any, change: Any, words: Converters | None) -> str:
-    if value in (None, "", []):
-        return ""
-    if words is not None and words.schema is not None and not isinstance(value, dict) and not (
-            isinstance(value, list) and value and isinstance(value[0], dict) and change.field != "tags"):
-        schema = words.schema
-        fld = schema.resource_field(change.field) if change.resource_id else schema.dataset_field(change.field)
-        value = words.of(change.field, fld).text(value)
-    return quoted(value)[1:-1]
 
 
 # --- applying -----------------------------------------------------------------------------------

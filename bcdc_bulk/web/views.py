@@ -42,6 +42,9 @@ def may_edit(org_id: str) -> bool:
 
 # --- who may do what --------------------------------------------------------------------------
 
+NO_COUNTS: dict[str, dict] = {"owner_org": {}, "groups": {}}
+
+
 class Access:
     """The signed-in user and what they may do in one organization (403 for those who may not edit)."""
 
@@ -51,8 +54,11 @@ class Access:
 
         self.user: str = _signed_in()
         try:
+            # Without a count: CKAN counts an organization's datasets with a search on every
+            # organization_show, and the progress page asks for its run's state every second.
             self.org = toolkit.get_action("organization_show")(
-                {"user": self.user}, {"id": org_ref, "include_datasets": False, "include_users": False})
+                {"user": self.user, "dataset_counts": NO_COUNTS},
+                {"id": org_ref, "include_datasets": False, "include_users": False})
         except (toolkit.ObjectNotFound, toolkit.NotAuthorized):
             toolkit.abort(404, "No such organization")
         self.sysadmin = authz.is_sysadmin(self.user)
@@ -102,7 +108,9 @@ def _to_login(_: Exception) -> Any:
 def _render(template: str, access: Access, **extra: Any) -> Any:
     from ckan.plugins import toolkit
 
-    return toolkit.render(template, {"group_dict": access.org, "group_type": "organization", "access": access,
+    group = toolkit.get_action("organization_show")(
+        {"user": access.user}, {"id": access.org["id"], "include_datasets": False, "include_users": False})
+    return toolkit.render(template, {"group_dict": group, "group_type": "organization", "access": access,
                                      "am_following": False, **extra})
 
 

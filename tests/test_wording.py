@@ -1,0 +1,93 @@
+"""Issue 20 item 4: the plan, the report's Changes and the check page say what changes in the words
+the editor saw in the workbook (column headers, choice labels, licence titles, entries by name,
+resources by name), not field names, codes, ids or JSON."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from bcdc_bulk.cli import cli
+from bcdc_bulk.planning import build_plan
+from bcdc_bulk.wording import Wording
+from bcdc_bulk.workbook_read import read_workbook
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "catalogue.jsonl"
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("wording") / "org.xlsx"
+    result = CliRunner().invoke(cli, ["-q", "export", "-r", str(SAMPLE), "--org", "ministry-of-sample-services",
+                                      "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _columns(ws: openpyxl.worksheet.worksheet.Worksheet) -> dict[str, int]:
+    return {c.value: c.column for c in ws[2]}
+
+
+def _edited(exported: Path, out: Path) -> tuple[Path, dict[str, str]]:
+    wb = openpyxl.load_workbook(exported)
+    ds = wb["Datasets"]
+    cols = _columns(ds)
+    seen = {"name": ds.cell(3, cols["name"]).value, "title": ds.cell(3, cols["title"]).value}
+    ds.cell(3, cols["license_id"]).value = "24 - Open Government Licence - Canada"
+    ds.cell(3, cols["security_class"]).value = "Protected-A"
+    ds.cell(3, cols["name"]).value = seen["name"] + "-renamed"
+    contacts = wb["Contacts"]
+    ccols = _columns(contacts)
+    row = next(r for r in range(3, contacts.max_row + 1) if contacts.cell(r, ccols["package_name"]).value == seen["name"])
+    seen["contact"] = contacts.cell(row, ccols["name"]).value
+    contacts.cell(row, ccols["role"]).value = "Custodian" if contacts.cell(row, ccols["role"]).value != "Custodian" \
+        else "Data Steward"
+    seen["role"] = contacts.cell(row, ccols["role"]).value
+    res = wb["Resources"]
+    rcols = _columns(res)
+    rows = [r for r in range(3, res.max_row + 1) if res.cell(r, rcols["package_name"]).value == seen["name"]]
+    seen["resource"], seen["removed"] = res.cell(rows[0], rcols["name"]).value, res.cell(rows[1], rcols["name"]).value
+    res.cell(rows[0], rcols["format"]).value = "csv" if res.cell(rows[0], rcols["format"]).value != "csv" else "xlsx"
+    seen["format"] = res.cell(rows[0], rcols["format"]).value
+    res.cell(rows[1], rcols["remove"]).value = "remove"
+    out_path = out / "edited.xlsx"
+    wb.save(out_path)
+    return out_path, seen
+
+
+def test_the_plan_says_each_change_in_the_workbooks_words(exported, tmp_path):
+    edited, seen = _edited(exported, tmp_path)
+    shown = CliRunner().invoke(cli, ["plan", str(edited)]).output
+    assert f"Update '{seen['title']}' ({seen['name']}-renamed), Datasets row 3, " in shown
+    assert "    Licence: '" in shown and "-> '24 - Open Government Licence - Canada'" in shown
+    assert "    Security Classification: 'Public' -> 'Protected-A'" in shown
+    assert (f"    URL name: '{seen['name']}' -> '{seen['name']}-renamed' (the record's web address changes to "
+            f"/dataset/{seen['name']}-renamed; links to the old address stop working)") in shown
+    assert "    Contacts #1 Role: " in shown and f"-> '{seen['role']}'" in shown
+    assert f"    Resource '{seen['resource']}': Resource Storage Format: " in shown
+    assert f"    Resource '{seen['removed']}' removed" in shown
+    for code in ("license_id", "security_class", "PROTECTED", "resources[", "package_revise", "owner_org"):
+        assert code not in shown, code
+
+
+def test_list_entries_are_named_when_added_or_removed(exported, tmp_path):
+    wb = openpyxl.load_workbook(exported)
+    contacts = wb["Contacts"]
+    cols = _columns(contacts)
+    name = contacts.cell(3, cols["package_name"]).value
+    first = contacts.cell(3, cols["name"]).value
+    for col in ("name", "email", "org", "role", "displayed"):
+        contacts.cell(3, cols[col]).value = None  # cleared cells remove the entry
+    last = contacts.max_row + 1
+    for col, value in (("package_name", name), ("position", "9"), ("name", "Robin New"),
+                       ("email", "robin.new@example.invalid"), ("role", "Custodian")):
+        contacts.cell(last, cols[col]).value = value
+    wb.save(tmp_path / "lists.xlsx")
+    plan = build_plan(read_workbook(tmp_path / "lists.xlsx"))
+    words = Wording(plan.converters, "https://catalogue.example", plan.labels)
+    rec = next(r for r in plan.records if r.name == name)
+    said = [line for c in rec.changes for line in words.lines(c, rec)]
+    assert any(line.startswith(f"Contacts #1 removed ({first}") for line in said), said
+    assert any(line == "Contacts #1 added (Robin New, robin.new@example.invalid)" for line in said), said
