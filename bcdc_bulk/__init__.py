@@ -24,6 +24,7 @@ from bcdc_bulk.api import (  # noqa: E402  (the API imports modules that read __
     ApplySettings,
     Check,
     ExportResult,
+    Fix,
     InventoryResult,
     Problem,
     annotate,
@@ -31,12 +32,13 @@ from bcdc_bulk.api import (  # noqa: E402  (the API imports modules that read __
     check,
     connect,
     export,
+    fix,
     inventory,
     read,
     template,
 )
 from bcdc_bulk.errors import BulkError, WorkbookError  # noqa: E402
 
-__all__ = ["connect", "export", "template", "read", "check", "Check", "apply", "inventory", "annotate",
+__all__ = ["connect", "export", "template", "read", "check", "Check", "apply", "inventory", "annotate", "fix", "Fix",
            "ApplySettings", "ApplyResult", "ExportResult", "InventoryResult", "Problem", "BulkError",
            "WorkbookError", "__version__"]

@@ -19,6 +19,7 @@ from typing import Any
 from bcdc_bulk.applying import ApplyResult, ApplySettings, Preview, apply_workbook
 from bcdc_bulk.catalogue import Catalogue, FileCatalogue, open_catalogue
 from bcdc_bulk.export import ExportResult, export_workbook
+from bcdc_bulk.fixing import Fix
 from bcdc_bulk.inventory import InventoryResult, build_inventory
 from bcdc_bulk.planning import REVISE, Call, Plan, plan_calls
 from bcdc_bulk.problems import Problem, ValidationReport
@@ -129,5 +130,16 @@ def annotate(workbook: str | Path, target: str | Path, problems: list[Problem]) 
     return annotate_workbook(Path(workbook), Path(target), problems)
 
 
-__all__ = ["connect", "export", "template", "read", "check", "Check", "apply", "inventory", "annotate",
+def fix(workbook: str | Path, target: str | Path) -> list[Fix]:
+    """Write a copy of the workbook with every stored value today's schema refuses and whose fix is
+    certain typed in ('CSV' -> 'csv', 'LOW-PUBLIC' -> 'Public'); returns the fixes, cell by cell. The
+    workbook itself is never changed; nothing is guessed."""
+    from bcdc_bulk.fixing import known_fixes, write_fixed
+
+    fixes = known_fixes(read(workbook))
+    write_fixed(Path(workbook), Path(target), fixes)
+    return fixes
+
+
+__all__ = ["connect", "export", "template", "read", "check", "Check", "apply", "inventory", "annotate", "fix", "Fix",
            "ApplySettings", "ApplyResult", "ExportResult", "InventoryResult", "Problem"]

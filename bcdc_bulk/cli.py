@@ -125,6 +125,24 @@ def template(ctx: click.Context, remote: str | None, output: Path, apikey: str |
     click.echo(f"Wrote an empty workbook to {output}")
 
 
+@cli.command()
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The copy to write, with the fixes typed in (.xlsx).")
+@click.pass_context
+@handle_errors("No workbook was written.")
+def fix(ctx: click.Context, workbook: Path, output: Path) -> None:
+    """Type in the fixes that are certain (formats in capitals, retired choices) in a copy, to review and apply."""
+    fixes = api.fix(workbook, output)
+    for one in fixes:
+        click.echo(str(one))
+    if not fixes:
+        click.echo(f"Nothing to fix with certainty; {output} is a copy of the workbook.")
+        return
+    click.echo(f"{len(fixes)} value{'s' * (len(fixes) != 1)} fixed in {output}. Look them over, then validate "
+               f"and apply {output} like any edited workbook.")
+
+
 def _checked(ctx: click.Context, workbook: Path, remote: str | None, apikey: str | None) -> tuple[Any, Any]:
     """Read the workbook and validate it (against the catalogue when -r is given)."""
     settings = _settings(ctx, remote, apikey)
@@ -151,11 +169,11 @@ plan_remote = click.option("-r", "--remote", "remote", default=None,
 def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: Path | None,
              report_path: Path | None, apikey: str | None) -> None:
     """Check the rows you changed against the catalogue's rules."""
-    from bcdc_bulk.reporting import problem_line, write_problem_report
+    from bcdc_bulk.reporting import problem_lines, write_problem_report
 
     plan, report = _checked(ctx, workbook, remote, apikey)
-    for problem in report.problems:
-        click.echo(problem_line(problem))
+    for line in problem_lines(report):
+        click.echo(line)
     if annotate is not None:
         api.annotate(workbook, annotate, report.problems)
         click.echo(f"Marked the problems in {annotate}" if report.problems else
@@ -167,7 +185,10 @@ def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: P
     if not report.problems:
         click.echo(f"No problems in {records} changed record{'s' * (records != 1)}.")
         return
-    click.echo(f"{len(report.errors)} error{'s' * (len(report.errors) != 1)} and {len(report.warnings)} "
+    before = sum(p.pre_existing for p in report.errors)
+    click.echo(f"{len(report.errors)} error{'s' * (len(report.errors) != 1)}"
+               f"{f' ({before} of them already in the records before your edit)' if before else ''} and "
+               f"{len(report.warnings)} "
                f"warning{'s' * (len(report.warnings) != 1)} in {records} changed record{'s' * (records != 1)}. "
                "Nothing was sent to the catalogue.")
     if not report.valid:

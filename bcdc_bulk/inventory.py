@@ -15,6 +15,7 @@ from bcdc_bulk.export import Progress, read_packages, write_records
 from bcdc_bulk.problems import ERROR
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.spool import Records, Spool
+from bcdc_bulk.suggesting import certain_fix
 from bcdc_bulk.tables import Renderer, normalize_cell
 from bcdc_bulk.validation import Issue, Lookups, RecordChecker
 from bcdc_bulk.workbook_write import TOTAL, ExtraSheets, Purpose, Table
@@ -110,12 +111,13 @@ def _field_at(path: tuple, schema: Schema) -> Field | None:
 
 
 def change_to(issue: Issue, schema: Schema) -> str:
-    """What to change a stored value to, where the schema knows ('WMS' -> 'wms'); else ''."""
+    """What to change a stored value to, where that is certain ('WMS' -> 'wms', 'LOW-PUBLIC' -> 'Public');
+    else '' (a person chooses)."""
     if not isinstance(issue.value, str) or not issue.value:
         return ""
     fld = _field_at(issue.path, schema)
-    near = fld.nearest_choice(issue.value) if fld is not None and fld.choices else None
-    return near or ""
+    fixed = certain_fix(issue.value, fld) if fld is not None else None
+    return fld.choice_text.shown(fixed) if fixed is not None and fld is not None else ""
 
 
 def findings(packages: Records, schema: Schema, lookups: Lookups) -> list[dict[str, Any]]:

@@ -164,6 +164,16 @@ def problem_line(p: Problem) -> str:
     return f"{p.where:<16} {p.severity:<7} {p.field or '-':<22} {p.message}"
 
 
+def problem_lines(report: ValidationReport) -> list[str]:
+    """The problems a person caused first, then those their records already had, under a heading."""
+    own = [problem_line(p) for p in report.problems if not p.pre_existing]
+    before = [problem_line(p) for p in report.problems if p.pre_existing]
+    if before:
+        before.insert(0, "Already so before your edit, in the records you changed (the catalogue checks the whole "
+                         "record when it saves, so these need fixing too):")
+    return own + before
+
+
 def _rows_of(call: Call) -> str:
     """Where a call's changes were made: ', Datasets row 4' (the first cell of each sheet)."""
     seen: dict[str, int] = {}

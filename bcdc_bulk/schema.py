@@ -92,22 +92,6 @@ class Field:
         """How this field's choices read in a cell (labels shown, labels or values accepted)."""
         return ChoiceText.of(self)
 
-    def nearest_choice(self, text: str) -> str | None:
-        """The choice (as a cell shows it) nearest to ``text``, to suggest instead of a value
-        that is not one of the choices; None when nothing is near."""
-        import difflib
-
-        if not self.choices:
-            return None
-        shown = {c.value: self.choice_text.shown(c.value) for c in self.choices}
-        folded = text.strip().casefold()
-        for value, label in shown.items():
-            if folded in (value.casefold(), label.casefold()):
-                return label
-        candidates = {k.casefold(): label for value, label in shown.items() for k in (value, label)}
-        close = difflib.get_close_matches(folded, list(candidates), n=1, cutoff=0.6)
-        return candidates[close[0]] if close else None
-
     @property
     def display_label(self) -> str:
         """The label as the form shows it, falling back to the field name."""

@@ -33,6 +33,7 @@ from bcdc_bulk.local_files import LocalFiles, not_on_a_server
 from bcdc_bulk.planning import Plan, RecordPlan, is_upload
 from bcdc_bulk.problems import ERROR, WARNING, Code, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
+from bcdc_bulk.suggesting import RETIRED, differs_only_in_form, either, nearest, retired
 from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list
 
 if TYPE_CHECKING:
@@ -384,18 +385,15 @@ class RecordChecker:
             return f"{label} is required when {self._label(path, condition)} is '{cond_value}'{where}"
         return f"{label} is required"
 
-    def _nearest_licence(self, text: str) -> str | None:
-        """The licence (as the dropdown shows it) nearest to ``text``: by title first, since a fill
-        handle counts the number up and keeps the title."""
-        import difflib
-
-        shown = {f"{lid} - {title}": title for lid, title in self.lookups.licence_titles.items()}
+    def _nearest_licences(self, text: str) -> list[str]:
+        """The licences (as the dropdown shows them) nearest to ``text``: by title first, since a fill
+        handle counts the number up and keeps the title; then by spelling and words."""
+        shown = {title: f"{lid} - {title}" for lid, title in self.lookups.licence_titles.items()}
         title = text.partition(" - ")[2] or text
-        for entry, known in shown.items():
+        for known, entry in shown.items():
             if known.casefold() == title.strip().casefold():
-                return entry
-        close = difflib.get_close_matches(text, list(shown), n=1, cutoff=0.6)
-        return close[0] if close else None
+                return [entry]
+        return [shown[t] for t in nearest(title, list(shown))]
 
     @staticmethod
     def _format_message(code: str, value: Any) -> str:
@@ -424,18 +422,13 @@ class RecordChecker:
             if code == Code.ORGANIZATION:
                 return Code.ORGANIZATION, f"{label}: '{self._org_shown(value)}' is not an organization of this catalogue"
             if code == Code.LICENCE:
-                near = self._nearest_licence(shown)
-                hint = f"; did you mean '{near}'?" if near else ""
+                near = self._nearest_licences(shown)
+                hint = f"; did you mean {either(near)}?" if near else ""
                 return Code.LICENCE, (f"{label}: '{shown}' is not a licence of this catalogue; pick one from the "
                                       f"dropdown{hint}")
             fld = parent.get("x-choices")
             if isinstance(fld, Field):
-                allowed = ", ".join(fld.choice_text.shown(c.value) for c in fld.choices)
-                near = fld.nearest_choice(shown)
-                if near:
-                    return Code.CHOICE, f"{label}: '{shown}' is not one of the choices; did you mean '{near}'? " \
-                                     f"The choices: {allowed}"
-                return Code.CHOICE, f"{label}: '{shown}' is not one of the choices: {allowed}"
+                return Code.CHOICE, choice_message(label, shown, fld)
             allowed = ", ".join(str(v) for v in error.validator_value if v)
             return Code.CHOICE, f"{label}: '{shown}' is not one of the allowed values: {allowed}"
         if kind == "maxItems" and parent.get("type") == "array":
@@ -471,6 +464,32 @@ class RecordChecker:
 
     def _org_shown(self, value: Any) -> str:
         return self.lookups.org_names.get(value, value) if isinstance(value, str) else str(value)
+
+
+LISTED = 8  # a choice list this long or shorter is named in full in a message
+
+
+def choice_message(label: str, shown: str, fld: Field) -> str:
+    """Why a value is not one of a field's choices, and what to choose instead, in a sentence that
+    fits a cell's comment: a list named in full only when short, the nearest few otherwise."""
+    labels = [fld.choice_text.shown(c.value) for c in fld.choices]
+    pick = f"choose one of: {', '.join(labels)}" if len(labels) <= LISTED else "choose one from the dropdown"
+    same = differs_only_in_form(shown, fld)
+    if same is not None:
+        as_shown = fld.choice_text.shown(same)
+        form = f"'{same}'" + (f" (shown as {as_shown})" if as_shown != same else "")
+        return f"{label}: '{shown}' should be written {form}, as the list has it"
+    if retired(shown, fld):
+        successor = RETIRED[fld.name][shown]
+        then = f"; today's is '{fld.choice_text.shown(successor)}'" if successor else f"; {pick}"
+        return f"{label}: '{shown}' is a value of the catalogue's older form that it no longer takes{then}"
+    by_text = {t.casefold(): lab for c, lab in zip(fld.choices, labels, strict=True) for t in (c.value, lab)}
+    near = list(dict.fromkeys(by_text[t.casefold()] for t in nearest(shown, list(by_text))))
+    if near:
+        return f"{label}: '{shown}' is not one of the choices; did you mean {either(near)}?"
+    if len(labels) <= LISTED:
+        return f"{label}: '{shown}' is not one of the choices: {', '.join(labels)}"
+    return f"{label}: '{shown}' is not one of the {len(labels)} choices; {pick}"
 
 
 def _decode(pkg: dict[str, Any], schema: Schema) -> dict[str, Any]:
@@ -713,8 +732,7 @@ def _place(rec: RecordPlan, issue: Issue, pre_existing: bool) -> Problem:
     cell = rec.locate(issue.path)
     message = issue.message
     if pre_existing:
-        message = (f"{message}. This was already so before your edit, and the catalogue checks the whole record: "
-                   "fix it too, or this record cannot be saved")
+        message = f"{message} (already so before your edit; the catalogue checks the whole record, so fix it too)"
     value = issue.value
     shown = value_text(value) if isinstance(value, (list, dict)) else normalize_cell(value)
     field_name = "tags" if issue.path[:1] == ("tags",) else next(
