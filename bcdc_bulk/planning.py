@@ -539,8 +539,13 @@ class _Builder:
         exact = self.shown_entries(spec, rec, resource_id)
         touched: list[int] = []  # the rows whose entry changed: the report names the first
         cells: dict[int, int] = {}
+        last = max([len(old_entries)] + [int(p) for p in (normalize_cell(v.get(POSITION)) for _, v in rows)
+                                          if p.isdigit()])
         for number, values in rows:
             pos_text = normalize_cell(values.get(POSITION))
+            if not pos_text:  # a new row with its # left empty goes after the others, as a person expects
+                last += 1
+                pos_text = str(last)
             try:
                 position = int(float(pos_text))
             except ValueError:

@@ -59,6 +59,7 @@ class Code(TextEnum):
     TYPED_NUMBER = "typed-number"
     CELL_TOO_LONG = "cell-too-long"
     CONTROL_CHARACTER = "control-character"
+    EDGE_SPACE = "edge-space"
     CUT_VALUE_EDITED = "cut-value-edited"
     UNKNOWN_RECORD = "unknown-record"
     UNKNOWN_PACKAGE = "unknown-package"
@@ -95,6 +96,7 @@ _FIXES = {
     Code.TYPED_DATE: "format the cell as Text and type the value again",
     Code.TYPED_NUMBER: "format the cell as Text and type the value again",
     Code.CELL_TOO_LONG: "edit the text in the catalogue", Code.CONTROL_CHARACTER: "retype the text",
+    Code.EDGE_SPACE: "delete the spaces or line break at the start or end",
     Code.CUT_VALUE_EDITED: "edit the text in the catalogue, or put the cell back",
     Code.UNKNOWN_RECORD: "leave the id empty on a new row", Code.UNKNOWN_PACKAGE: "check the dataset URL name",
     Code.UNKNOWN_RESOURCE: "check the resource", Code.DELETED_PACKAGE: "put the dataset row back",

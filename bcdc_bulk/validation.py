@@ -445,6 +445,8 @@ class RecordChecker:
                 return Code.TAG, (f"Keywords: '{shown}' is too short (at least {limit} characters)" if kind == "minLength"
                                else f"Keywords: '{shown[:40]}…' is longer than {limit} characters")
             size = len(value) if isinstance(value, str) else 0
+            if kind == "minLength" and isinstance(value, str) and not value.strip():
+                return Code.REQUIRED, f"{label} is required"
             if kind == "maxLength":
                 return Code.TOO_LONG, f"{label} may be at most {limit} characters; this one has {size}"
             return Code.TOO_SHORT, f"{label} must be at least {limit} characters"
@@ -607,6 +609,48 @@ def _removed_paths(rec: RecordPlan) -> set[tuple]:
     return {("resources", i) for i, r in enumerate(rec.after.get("resources") or []) if r.get("id") in ids}
 
 
+# Fields a person types on one line: a space or line break pasted at either end is almost always a slip.
+ONE_LINE = frozenset({"title", "name", "url", "email", "author", "author_email", "maintainer", "maintainer_email",
+                      "version", "object_name"})
+
+
+def check_edges(rec: RecordPlan) -> list[Issue]:
+    """A warning for each one-line value the edit gives spaces or a line break at its start or end: they
+    would be sent as typed, and they are invisible in the cell."""
+    issues = []
+    for change in rec.changes:
+        if change.removal:
+            continue
+        path = _change_path(rec, change)
+        for sub_path, value in _typed_values(path, change.new, change.old):
+            if sub_path[-1] in ONE_LINE and isinstance(value, str) and value.strip() and value != value.strip():
+                issues.append(Issue(sub_path, Code.EDGE_SPACE,
+                                    f"'{value.strip()[:60]}' has {_edge_words(value)}, invisible in the cell; it would "
+                                    "be sent as typed: delete them unless you mean them", WARNING, value))
+    return issues
+
+
+def _typed_values(path: tuple, new: Any, old: Any) -> list[tuple[tuple, Any]]:
+    """(path, value) of a change's new text values: the value itself, or each changed entry's subfields."""
+    if isinstance(new, list):
+        olds = old if isinstance(old, list) else []
+        return [(path + (i, key), value) for i, entry in enumerate(new) if isinstance(entry, dict)
+                for key, value in entry.items()
+                if not (i < len(olds) and isinstance(olds[i], dict) and olds[i].get(key) == value)]
+    if isinstance(new, dict):
+        return [(path + (key,), value) for key, value in new.items()]
+    return [(path, new)]
+
+
+def _edge_words(value: str) -> str:
+    ends = []
+    if value[:1].isspace():
+        ends.append("a line break at its start" if value[:1] in "\r\n" else "spaces at its start")
+    if value[-1:].isspace():
+        ends.append("a line break at its end" if value[-1:] in "\r\n" else "spaces at its end")
+    return " and ".join(ends)
+
+
 def check_uploads(rec: RecordPlan, files: LocalFiles) -> list[Issue]:
     """Where local files may be uploaded, a new resource whose URL is a local path names a file that
     exists; where they may not (a server), every new or changed resource URL is a web address, and no
@@ -691,6 +735,7 @@ def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[s
         issues += check_state(rec, schema, lookups.access)
         issues += check_permission(rec, lookups.access, lookups.org_names)
         issues += check_uploads(rec, files or LocalFiles())
+        issues += check_edges(rec)
         issues += unique.get(rec.key, [])
         edited = {_change_path(rec, c) for c in rec.changes}
         uploads = {("resources", i, "url") for i in rec.new_resources if is_upload(rec.after["resources"][i])

@@ -1,0 +1,62 @@
+"""Issue 20 item 6: the small things a new editor trips on, read back as they see them: an emptied
+Title is 'required', spaces pasted around a one-line value are named, a new contact row with its #
+left empty goes after the others."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+import bcdc_bulk as bb
+from bcdc_bulk.cli import cli
+from bcdc_bulk.wording import Wording
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "catalogue.jsonl"
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("small") / "org.xlsx"
+    result = CliRunner().invoke(cli, ["-q", "export", "-r", str(SAMPLE), "--org", "sample-data-branch", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _book(exported: Path) -> tuple[openpyxl.Workbook, dict[str, dict[str, int]]]:
+    wb = openpyxl.load_workbook(exported)
+    return wb, {ws.title: {c.value: c.column for c in ws[2]} for ws in wb.worksheets if ws.max_row > 1}
+
+
+def test_an_emptied_title_is_required_and_pasted_spaces_are_named(exported, tmp_path):
+    wb, cols = _book(exported)
+    ds = wb["Datasets"]
+    ds.cell(3, cols["Datasets"]["title"]).value = None
+    ds.cell(4, cols["Datasets"]["title"]).value = "  Pasted title\n"
+    wb.save(tmp_path / "edited.xlsx")
+    problems = {(p.row, p.code): p.message for p in bb.check(tmp_path / "edited.xlsx").problems
+                if p.sheet == "Datasets" and p.field == "title"}
+    assert problems[(3, "required")] == "Title is required"
+    assert problems[(4, "edge-space")] == (
+        "'Pasted title' has spaces at its start and a line break at its end, invisible in the cell; it would be "
+        "sent as typed: delete them unless you mean them")
+
+
+def test_a_new_contact_row_with_no_number_goes_after_the_others(exported, tmp_path):
+    wb, cols = _book(exported)
+    contacts, c = wb["Contacts"], cols["Contacts"]
+    name = contacts.cell(3, c["package_name"]).value
+    count = sum(1 for r in range(3, contacts.max_row + 1) if contacts.cell(r, c["package_name"]).value == name)
+    row = contacts.max_row + 1
+    for field, value in (("package_name", name), ("name", "Robin New"), ("email", "robin.new@example.invalid"),
+                         ("org", contacts.cell(3, c["org"]).value), ("role", "Custodian")):
+        contacts.cell(row, c[field]).value = value
+    wb.save(tmp_path / "contact.xlsx")
+    checked = bb.check(tmp_path / "contact.xlsx")
+    assert not [p for p in checked.problems if p.sheet == "Contacts"], checked.problems
+    rec = next(r for r in checked.plan.records if r.name == name)
+    words = Wording(checked.plan.converters, "", checked.plan.labels)
+    assert [words.describe(ch, rec) for ch in rec.changes] == [
+        f"Contacts #{count + 1} added (Robin New, robin.new@example.invalid)"]
+    assert rec.after["contacts"][-1]["name"] == "Robin New"
