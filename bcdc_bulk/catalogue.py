@@ -48,6 +48,16 @@ class Organization:
     parents: tuple[str, ...] = ()
 
 
+def organization_labels(orgs: list[Organization]) -> dict[str, str]:
+    """id -> how a cell shows each organization: its title, as the catalogue's form does; with its URL
+    name beside it where two organizations share a title."""
+    counts: dict[str, int] = {}
+    for o in orgs:
+        counts[(o.title or o.name).casefold()] = counts.get((o.title or o.name).casefold(), 0) + 1
+    return {o.id: (o.title or o.name) if counts[(o.title or o.name).casefold()] == 1 else f"{o.title} ({o.name})"
+            for o in orgs}
+
+
 class Catalogue(Protocol):
     """What every command needs from a catalogue, live or offline."""
 

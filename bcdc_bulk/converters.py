@@ -138,10 +138,15 @@ class Converter:
 class Converters:
     """The converters of one schema with one site's organizations and licences."""
 
-    def __init__(self, schema: Schema, org_names: dict[str, str], licence_titles: dict[str, str]) -> None:
+    def __init__(self, schema: Schema, org_names: dict[str, str], licence_titles: dict[str, str],
+                 org_codes: dict[str, str] | None = None) -> None:
         self.schema = schema
-        self.org_names = org_names  # org id -> org name
+        self.org_names = org_names  # org id -> as a cell shows it (its title; its URL name in older workbooks)
         self.org_ids = {name: oid for oid, name in org_names.items()}
+        # what else a person may type for an organization: its shown text in other capitals, its URL name, its id
+        self.org_typed = {name.casefold(): oid for oid, name in org_names.items()}
+        self.org_typed.update({code.casefold(): oid for oid, code in (org_codes or {}).items()})
+        self.org_typed.update({oid.casefold(): oid for oid in org_names})
         self.licence_titles = licence_titles  # licence id -> title
 
     def of(self, name: str, fld: Field | None, group: str | None = None) -> Converter:
@@ -171,12 +176,14 @@ class Converters:
         return Converter(kind, value_text, str)
 
     def org_text(self, value: Any) -> str:
-        """An organization shown by name."""
+        """An organization shown as the form shows it (by title)."""
         return self.org_names.get(value, value) if isinstance(value, str) else value_text(value)
 
     def org_id(self, text: str) -> str:
-        """An organization name (as shown) back to its id; unknown names are kept for validation to flag."""
-        return self.org_ids.get(text, text)
+        """An organization as shown (or typed as its URL name, or in other capitals) back to its id; anything
+        else is kept for validation to name."""
+        found = self.org_ids.get(text)
+        return found if found is not None else self.org_typed.get(text.strip().casefold(), text)
 
     def licence_text(self, value: Any) -> str:
         """A licence shown as 'id - title', so the cell says what it means."""

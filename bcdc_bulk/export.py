@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bcdc_bulk import __version__
-from bcdc_bulk.catalogue import Catalogue, Organization, resolve_org, with_suborgs
+from bcdc_bulk.catalogue import Catalogue, Organization, organization_labels, resolve_org, with_suborgs
 from bcdc_bulk.schema import Schema
 from bcdc_bulk.spool import Records
 from bcdc_bulk.tables import REMOVE_FIELD, REMOVE_MARK, Renderer, SheetSpec, load_layout, parse_list
@@ -77,7 +77,8 @@ def write_records(catalogue: Catalogue, path: Path, packages: Records, chosen: l
     layout = load_layout()
     all_orgs = catalogue.organizations()
     licences = {str(lic["id"]): lic.get("title") or str(lic["id"]) for lic in catalogue.licenses()}
-    renderer = Renderer(schema, layout, {o.id: o.name for o in all_orgs}, licences)
+    shown, names = organization_labels(all_orgs), {o.id: o.name for o in all_orgs}
+    renderer = Renderer(schema, layout, shown, licences, names)
     specs = renderer.sheet_specs(packages)
     choice_lists = _choice_lists(specs)
     stamp = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()
@@ -86,7 +87,7 @@ def write_records(catalogue: Catalogue, path: Path, packages: Records, chosen: l
         schema_version=schema.version, layout_version=layout.version, tool_version=__version__,
         organizations=tuple(o.name for o in chosen),
     )
-    lookups: dict[str, Any] = {"organizations": {o.id: o.name for o in all_orgs}, "licences": licences}
+    lookups: dict[str, Any] = {"organizations": shown, "organization_names": names, "licences": licences}
     tick = progress("Writing workbook", len(packages)) if progress else None
     write_workbook(Path(path), provenance, specs, renderer, packages, choice_lists, schema.raw, lookups, tick,
                    extra(renderer) if extra else None, snapshot, purpose)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bcdc_bulk import revise
-from bcdc_bulk.catalogue import FileCatalogue, Organization
+from bcdc_bulk.catalogue import FileCatalogue, Organization, organization_labels
 from bcdc_bulk.errors import NotAuthorized, NotFound, ServerValidationError, TransientError
 from bcdc_bulk.problems import ERROR
 from bcdc_bulk.schema import shipped_licenses, shipped_schema
@@ -97,7 +97,7 @@ class MemoryCatalogue(FileCatalogue):
         """Check the whole record as the server does, then store it."""
         from bcdc_bulk.validation import Lookups, RecordChecker
 
-        orgs = {o.id: o.name for o in self.organizations()}
+        orgs = organization_labels(self.organizations())
         lookups = Lookups(licence_ids={str(x["id"]) for x in shipped_licenses()}, org_ids=set(orgs), org_names=orgs)
         errors: dict[str, list[str]] = {}
         for issue in RecordChecker(shipped_schema(), lookups).check(pkg):

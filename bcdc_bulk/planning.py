@@ -144,7 +144,8 @@ class Plan:
 def renderer_for(book: ReadWorkbook) -> Renderer:
     """A renderer equal to the one that wrote the workbook (its own schema and lookups)."""
     schema = schema_from_dict(book.schema_raw)
-    return Renderer(schema, load_layout(), book.lookups.get("organizations", {}), book.lookups.get("licences", {}))
+    return Renderer(schema, load_layout(), book.lookups.get("organizations", {}), book.lookups.get("licences", {}),
+                    book.lookups.get("organization_names", {}))
 
 
 def quoted(value: Any) -> str:

@@ -176,12 +176,12 @@ class Renderer:
     """Renders records into rows of text for a given schema, layout and org list."""
 
     def __init__(self, schema: Schema, layout: Layout, org_names: dict[str, str],
-                 licence_titles: dict[str, str] | None = None) -> None:
+                 licence_titles: dict[str, str] | None = None, org_codes: dict[str, str] | None = None) -> None:
         self.schema = schema
         self.layout = layout
-        self.org_names = org_names  # org id -> org name
+        self.org_names = org_names  # org id -> as a cell shows it (its title; its name in older workbooks)
         self.licence_titles = licence_titles or {}  # licence id -> title
-        self.converters = Converters(schema, org_names, self.licence_titles)
+        self.converters = Converters(schema, org_names, self.licence_titles, org_codes)
 
     def field_text(self, name: str, value: Any, fld: Field | None, group: str | None = None) -> str:
         """Text of one field's value (a top-level field, or a subfield of repeating group ``group``)."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
-from bcdc_bulk.catalogue import TEMPLATE_SITE
+from bcdc_bulk.catalogue import TEMPLATE_SITE, organization_labels
 from bcdc_bulk.converters import Kind, field_kind, value_text
 from bcdc_bulk.local_files import LocalFiles, not_on_a_server
 from bcdc_bulk.planning import Plan, RecordPlan, is_upload
@@ -420,7 +420,10 @@ class RecordChecker:
                                         "datasets in, and the catalogue offers only those; ask an admin of that "
                                         "organization, or pick one of yours")
             if code == Code.ORGANIZATION:
-                return Code.ORGANIZATION, f"{label}: '{self._org_shown(value)}' is not an organization of this catalogue"
+                near = nearest(shown, list(self.lookups.org_names.values()))
+                hint = f"; did you mean {either(near)}?" if near else "; pick one from the dropdown"
+                return Code.ORGANIZATION, (f"{label}: '{self._org_shown(value)}' is not an organization of this "
+                                           f"catalogue{hint}")
             if code == Code.LICENCE:
                 near = self._nearest_licences(shown)
                 hint = f"; did you mean {either(near)}?" if near else ""
@@ -829,7 +832,9 @@ def adopt_catalogue_words(book: Any, catalogue: Catalogue | None) -> None:
     cells are read with that catalogue's organizations and licences (names typed become their ids)."""
     if catalogue is None or str(book.provenance.get("site") or "") != TEMPLATE_SITE:
         return
-    book.lookups = dict(book.lookups, organizations={o.id: o.name for o in catalogue.organizations()},
+    orgs = catalogue.organizations()
+    book.lookups = dict(book.lookups, organizations=organization_labels(orgs),
+                        organization_names={o.id: o.name for o in orgs},
                         licences={str(lic["id"]): lic.get("title") or str(lic["id"]) for lic in catalogue.licenses()})
 
 

@@ -60,3 +60,30 @@ def test_a_new_contact_row_with_no_number_goes_after_the_others(exported, tmp_pa
     assert [words.describe(ch, rec) for ch in rec.changes] == [
         f"Contacts #{count + 1} added (Robin New, robin.new@example.invalid)"]
     assert rec.after["contacts"][-1]["name"] == "Robin New"
+
+
+def test_published_by_shows_and_offers_organization_titles(exported, tmp_path):
+    """Item 2: cells and the dropdown say 'Sample Data Branch' as the form does; the URL name or the title in
+    other capitals is still understood, and a typo names the nearest organization."""
+    from test_workbook_view import dropdowns
+
+    wb, cols = _book(exported)
+    ds, col = wb["Datasets"], cols["Datasets"]["owner_org"]
+    assert {ds.cell(r, col).value for r in range(3, ds.max_row + 1)} == {"Sample Data Branch"}
+    offered = dropdowns(wb, ds)["owner_org"]
+    assert "Ministry of Sample Services" in offered and "Sample Geospatial Unit" in offered
+    assert not [o for o in offered if "-" in o and " " not in o]  # no URL names
+    ds.cell(3, col).value = "sample-geospatial-unit"  # a URL name typed by someone who knows it
+    ds.cell(4, col).value = "ministry of sample services"
+    ds.cell(5, col).value = "Sample Geospatal Unit"
+    wb.save(tmp_path / "moved.xlsx")
+    checked = bb.check(tmp_path / "moved.xlsx")
+    problems = [p for p in checked.problems if p.field == "owner_org"]
+    assert [(p.row, p.message) for p in problems] == [
+        (5, "Published By: 'Sample Geospatal Unit' is not an organization of this catalogue; did you mean "
+            "'Sample Geospatial Unit'?")]
+    words = Wording(checked.plan.converters, "", checked.plan.labels)
+    said = sorted(words.describe(c, r) for r in checked.plan.records for c in r.changes if c.field == "owner_org")
+    assert said == ["Published By: 'Sample Data Branch' -> 'Ministry of Sample Services'",
+                    "Published By: 'Sample Data Branch' -> 'Sample Geospatal Unit'",
+                    "Published By: 'Sample Data Branch' -> 'Sample Geospatial Unit'"]
