@@ -207,8 +207,10 @@ fileConfig("$INI", disable_existing_loggers=False)
 application = make_app(CKANConfigLoader("$INI").get_config())
 PY
 if [[ -f "$STATE/gunicorn.pid" ]] && kill -0 "$(cat "$STATE/gunicorn.pid")" 2>/dev/null; then
-  kill "$(cat "$STATE/gunicorn.pid")" || true
-  sleep 1
+  old_master="$(cat "$STATE/gunicorn.pid")"
+  kill "$old_master" || true
+  # wait until it is gone: a new master refuses to start while the old one's pid file stands
+  for _ in $(seq 1 120); do kill -0 "$old_master" 2>/dev/null || break; sleep 0.5; done
 fi
 start_worker  # the job worker of the web extension's applies
 log "serving on $URL with $WORKERS workers ($VALIDATORS validators)"
