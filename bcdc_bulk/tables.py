@@ -272,9 +272,9 @@ class Renderer:
                 tail = []
                 if sheet["owner"] == "resource":
                     lead.append(Column(RESOURCE_NAME, "Resource name", 30, read_only=True))
-                    tail.append(Column(RESOURCE_ID, "Resource ID", 38, key=True, read_only=True,
-                                       help="The resource this entry belongs to. Copy it from the Resources sheet "
-                                            "on a new row."))
+                    tail.append(Column(RESOURCE_ID, "Resource ID", 38, key=True,
+                                       help="Which resource this entry belongs to: its ID on the Resources sheet. "
+                                            "On a new row, copy it from there; on other rows, leave it as it is."))
                 lead.append(Column(POSITION, "#", 6, required=True, key=True, help="Order of the entry (1, 2, 3 ...)."))
             tail.insert(0, _remove_column(kind, sheet.get("owner")))
             specs.append(self._spec(sheet, kind, lead, tail, fields, seen_keys))
@@ -306,12 +306,41 @@ class Renderer:
         read_only = (name in self.layout.read_only and kind != "group") or (fld is None and name != "tags")
         label = cfg.get("label") or (fld.display_label if fld else name.replace("_", " ").capitalize())
         values = () if read_only or fld is None else self.choice_values(fld, group)
+        help_text = (fld.help_text if fld else "") or cfg.get("help") or kind_help(name, fld, kind, group)
         return Column(
             field=name, label=label, width=float(cfg.get("width", 18)), wrap=bool(cfg.get("wrap")),
             read_only=read_only, required=bool(fld and fld.required) or name == "tags",
-            help=fld.help_text if fld else "",
+            help=help_text if not read_only else (fld.help_text if fld else ""),
             choices=(f"{group}.{name}" if group else name) if values else None, choice_values=values,
         )
+
+
+def kind_help(name: str, fld: Field | None, kind: str, group: str | None) -> str:
+    """What to type in a column whose field the schema gives no help for, from what kind of value it
+    holds: how dates, keywords, addresses and names are written."""
+    preset = fld.preset if fld is not None else None
+    if preset == "date" or name.endswith("_date") or (group is not None and name == "date"):
+        return "A date, written YYYY-MM-DD, e.g. 2024-03-31."
+    if preset == "datetime":
+        return "A date and time, written YYYY-MM-DD HH:MM, e.g. 2024-03-31 14:30."
+    if name == "tags":
+        return ("Keywords separated by commas, e.g. roads, bridges, transport. Each keyword may hold letters, "
+                "digits, spaces, - _ and .")
+    if "email" in name:
+        return "An e-mail address, e.g. name@example.gov.bc.ca."
+    if name == "url" or name.endswith("_url") or preset == "resource_url_upload":
+        return "A web address, starting with https://"
+    if kind == "dataset" and name == "name":
+        return ("The last part of the record's web address (.../dataset/url-name): lowercase letters, digits, "
+                "- and _, 2 to 100 characters, used by no other record. Changing it changes the address.")
+    if kind == "dataset" and name == "title":
+        return "The record's title, as the catalogue shows it. No other record may have the same title."
+    if name == "notes" or preset == "markdown":
+        return ("Text; Markdown works: **bold**, [a link](https://...), a blank line between paragraphs. "
+                "Alt+Enter (Option+Return on a Mac) starts a new line in the cell.")
+    if name == "name":
+        return "The name, as the catalogue shows it."
+    return ""
 
 
 def _remove_column(kind: str, owner: str | None) -> Column:

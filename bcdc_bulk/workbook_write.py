@@ -232,8 +232,9 @@ def column_note(col: Column) -> str:
 def choice_prompt(col: Column) -> str:
     """The input message of a choice cell (Excel allows 255 characters)."""
     first = col.choice_values[0] if col.choice_values else ""
-    text = (f"Pick one from the list (click the arrow), e.g. '{first}'. The catalogue's own codes are accepted "
-            "too; 'bcdc-bulk validate' checks every value.")
+    if col.action:
+        return f"Pick '{first}' to remove this row's record when the workbook is applied; leave empty to keep it."
+    text = f"Pick one from the list (click the arrow), e.g. '{first}'. Typed values are checked before anything is sent."
     return text[:255]
 
 
@@ -355,6 +356,8 @@ _EDITING = [
     ("Edit", "Change values in the white columns. Columns with a dropdown arrow take one of the listed values "
              "(as the catalogue's web form shows them). Columns marked * are required. Hover over a label in "
              "row 1 to read what the field is for."),
+    ("Colours", "Row 1: orange labels are required (marked *), blue ones optional, grey ones read-only. "
+                "Grey columns are filled in by the catalogue; white cells are yours to edit."),
     ("Do not edit", "Grey columns are filled in by the catalogue (ids, dates, counts): changes there are ignored. "
                     "Row 2 of each sheet holds the field names the tool reads: leave it as it is. You may sort, "
                     "filter, hide, move and resize columns, and add your own columns (they are ignored)."),
@@ -367,8 +370,9 @@ _EDITING = [
                "the undo workbook that apply writes."),
     ("Long text", "A value longer than an Excel cell can hold is shown cut, with a note; the full text is kept "
                   "and is never written back cut. Edit such values in the catalogue."),
-    ("Then", "Save the workbook (as .xlsx) and run 'bcdc-bulk validate <file>' to see every problem by cell, "
-             "'bcdc-bulk plan <file>' to see what would change, and 'bcdc-bulk apply <file>' to write it."),
+    ("Then", "Save the workbook (as .xlsx). In the catalogue, upload it on your organization's Bulk edit tab: "
+             "it is checked, you see every problem by cell and what would change, and Apply writes it. "
+             "From a terminal: bcdc-bulk validate, plan and apply, each with the file's name."),
 ]
 _INTRO = {
     Purpose.EXPORT: "Catalogue records to edit in Excel or LibreOffice. Only what you change is written back, "
