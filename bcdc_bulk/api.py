@@ -35,10 +35,10 @@ def connect(remote: str, api_key: str | None = None) -> Catalogue:
     return open_catalogue(resolve_remote(str(remote)), api_key)
 
 
-def export(catalogue: Catalogue, path: str | Path, organization: str, *, include_suborgs: bool = False,
+def export(catalogue: Catalogue, path: str | Path, organization: str | list[str], *, include_suborgs: bool = False,
            progress: Progress | None = None) -> ExportResult:
-    """Write an organization's datasets and resources (and, with ``include_suborgs``, its
-    sub-organizations') to a workbook people can edit."""
+    """Write an organization's datasets and resources (several organizations' when given a list; with
+    ``include_suborgs``, their sub-organizations' too) to a workbook people can edit."""
     return export_workbook(catalogue, Path(path), organization, include_suborgs, progress=progress)
 
 

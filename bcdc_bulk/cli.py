@@ -93,20 +93,21 @@ def cli(debug: bool, quiet: bool) -> None:
 
 @cli.command()
 @remote_option
-@click.option("--org", required=True, help="Organization name, id or title.")
-@click.option("--include-suborgs", is_flag=True, help="Also export its sub-organizations' records.")
+@click.option("--org", "orgs", required=True, multiple=True,
+              help="Organization name, id or title; repeat for several in one workbook.")
+@click.option("--include-suborgs", is_flag=True, help="Also export their sub-organizations' records.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Workbook to write (.xlsx).")
 @apikey_option
 @click.pass_context
 @handle_errors("No workbook was written.")
-def export(ctx: click.Context, remote: str, org: str, include_suborgs: bool, output: Path,
+def export(ctx: click.Context, remote: str, orgs: tuple[str, ...], include_suborgs: bool, output: Path,
            apikey: str | None) -> None:
-    """Write an organization's datasets and resources to a workbook to edit."""
+    """Write organizations' datasets and resources to a workbook to edit."""
     settings = _settings(ctx, remote, apikey)
     assert settings.remote is not None
     catalogue = open_catalogue(settings.remote, settings.api_key)
-    result = api.export(catalogue, output, org, include_suborgs=include_suborgs, progress=_progress(settings))
+    result = api.export(catalogue, output, list(orgs), include_suborgs=include_suborgs, progress=_progress(settings))
     click.echo(f"Exported {result.packages} datasets and {result.resources} resources "
                f"({', '.join(result.organizations)}) to {result.path}")
 

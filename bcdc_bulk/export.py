@@ -37,15 +37,18 @@ def _choice_lists(specs: list[SheetSpec]) -> list[ChoiceList]:
     return [ChoiceList(key, list(values)) for key, values in lists.items()]
 
 
-def export_workbook(catalogue: Catalogue, path: Path, org_ref: str | None, include_suborgs: bool = False,
+def export_workbook(catalogue: Catalogue, path: Path, org_ref: str | list[str] | None, include_suborgs: bool = False,
                     progress: Progress | None = None, now: dt.datetime | None = None) -> ExportResult:
-    """Write every package of the organization (and sub-organizations) with all
+    """Write every package of the organization, or of several (and their sub-organizations), with all
     their resources to ``path``. ``org_ref`` None writes an empty template."""
     if org_ref is not None:
-        root = resolve_org(catalogue, org_ref)
-        chosen = with_suborgs(catalogue, root) if include_suborgs else [root]
+        roots = [resolve_org(catalogue, ref) for ref in ([org_ref] if isinstance(org_ref, str) else org_ref)]
+        chosen: list[Organization] = []
+        for root in roots:
+            chosen += [o for o in (with_suborgs(catalogue, root) if include_suborgs else [root])
+                       if o.id not in {c.id for c in chosen}]
         packages = read_packages(catalogue, [o.id for o in chosen], progress)
-        org_label = root.name
+        org_label = ", ".join(r.name for r in roots)
     else:
         chosen, packages, org_label = [], [], "(template)"
     purpose = Purpose.EXPORT if org_ref is not None else Purpose.TEMPLATE
