@@ -33,6 +33,7 @@ from bcdc_bulk.api import (  # noqa: E402  (the API imports modules that read __
     connect,
     export,
     fix,
+    frames,
     inventory,
     read,
     template,
@@ -40,5 +41,6 @@ from bcdc_bulk.api import (  # noqa: E402  (the API imports modules that read __
 from bcdc_bulk.errors import BulkError, WorkbookError  # noqa: E402
 
 __all__ = ["connect", "export", "template", "read", "check", "Check", "apply", "inventory", "annotate", "fix", "Fix",
+           "frames",
            "ApplySettings", "ApplyResult", "ExportResult", "InventoryResult", "Problem", "BulkError",
            "WorkbookError", "__version__"]

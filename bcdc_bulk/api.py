@@ -141,5 +141,15 @@ def fix(workbook: str | Path, target: str | Path) -> list[Fix]:
     return fixes
 
 
+def frames(workbook: str | Path) -> dict[str, Any]:
+    """The workbook's sheets as pandas DataFrames (an export, a template, an undo workbook or an
+    inventory): one per record sheet and per table sheet (Findings, Members), with the workbook's
+    column headers. Needs the optional extra: pip install 'bcdc-bulk[frames]'."""
+    from bcdc_bulk.frames import workbook_frames
+
+    return workbook_frames(Path(workbook))
+
+
 __all__ = ["connect", "export", "template", "read", "check", "Check", "apply", "inventory", "annotate", "fix", "Fix",
+           "frames",
            "ApplySettings", "ApplyResult", "ExportResult", "InventoryResult", "Problem"]
