@@ -42,6 +42,9 @@ def test_uploads_that_are_not_a_workbook_are_refused_in_words():
     assert "a CSV file" in refusal("rows.csv", b"id,title\n")
     assert "damaged" in refusal("cut.xlsx", b"PK\x03\x04" + b"\x00" * 100)
     assert "not an Excel workbook" in refusal("a.xlsx", zipped({"readme.txt": b"hello"}))
+    assert refusal("report.xlsx", zipped({"word/document.xml": b"<w/>", "[Content_Types].xml": b"<t/>"})) == (
+        "'report.xlsx' is a Word document, not an Excel workbook; upload the .xlsx workbook that was downloaded "
+        "here (renaming a file does not change what is in it)")
 
 
 def test_a_zip_bomb_is_refused_unopened():

@@ -53,7 +53,19 @@ def _check_zip(filename: str, data: bytes, limits: Limits) -> None:
         raise WorkbookError(f"'{filename}' unpacks to {unpacked / MB:,.0f} MB, far more than any workbook of "
                             "records; it was refused unopened")
     if "xl/workbook.xml" not in names:
-        raise WorkbookError(f"'{filename}' is a zip file, not an Excel workbook")
+        raise WorkbookError(f"'{filename}' is {_what_zip(names)}, not an Excel workbook; upload the .xlsx workbook "
+                            "that was downloaded here (renaming a file does not change what is in it)")
+
+
+def _what_zip(names: set[str]) -> str:
+    """What kind of document a zip file that is not a workbook is, in words."""
+    if "word/document.xml" in names:
+        return "a Word document"
+    if any(n.startswith("ppt/") for n in names):
+        return "a PowerPoint presentation"
+    if "content.xml" in names:
+        return "an OpenDocument file"
+    return "a zip file"
 
 
 def check_origin(book: ReadWorkbook, site: str, org_name: str) -> None:
