@@ -23,7 +23,8 @@ from bcdc_bulk.workbook_write import TOTAL, ExtraSheets, Purpose, Table
 FINDING_COLUMNS = ["organization", "dataset", "title", "where", "field", "value", "change_to", "severity", "message",
                    "code", "id"]
 STATES = ["DRAFT", "PENDING PUBLISH", "PUBLISHED", "PENDING ARCHIVE", "ARCHIVED"]
-AGES = [(365, "under 1 year"), (2 * 365, "1-2 years"), (5 * 365, "2-5 years"), (None, "over 5 years")]
+FUTURE, NO_DATE = "in the future (a date to check)", "no date"
+AGES = [(1, "up to 1 year"), (2, "over 1, up to 2 years"), (5, "over 2, up to 5 years"), (None, "over 5 years")]
 
 
 @dataclass
@@ -42,44 +43,82 @@ def _counts(values: list[str]) -> list[list[Any]]:
     return [[k or "(empty)", n] for k, n in sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
+def _years_before(today: dt.date, years: int) -> dt.date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
 def _age(value: Any, today: dt.date) -> str:
+    """How old a date is, in calendar years, each bucket's upper end included (a date exactly two
+    years ago is 'over 1, up to 2 years'); a date after today is one to check."""
     try:
         day = dt.date.fromisoformat(str(value)[:10])
     except ValueError:
-        return "no date"
-    days = (today - day).days
-    for limit, label in AGES:
-        if limit is None or days < limit:
+        return NO_DATE
+    if day > today:
+        return FUTURE
+    for years, label in AGES:
+        if years is None or day >= _years_before(today, years):
             return label
     return AGES[-1][1]
 
 
+def _shown(fld: Field | None, value: str) -> str:
+    """A stored value as the form shows it; one the schema no longer offers, said as such."""
+    if not value:
+        return "(empty)"
+    if fld is None or not fld.choices:
+        return value
+    if value in {c.value for c in fld.choices}:
+        return fld.choice_text.shown(value)
+    return f"{value} (no longer a choice)"
+
+
+def _format_of(fld: Field | None, value: str) -> str:
+    """A format counted with its listed form ('HTML' with 'html'): Findings lists the ones to fix."""
+    fixed = certain_fix(value, fld) if fld is not None and value else None
+    return _shown(fld, fixed if fixed is not None else value)
+
+
 def summarize(packages: Records, org_names: dict[str, str], licence_titles: dict[str, str],
-              today: dt.date) -> list[Table]:
+              today: dt.date, schema: Schema | None = None) -> list[Table]:
     """Counts of records by organization x publish state, security class, licence, age of the
-    record, and of resources by type and format."""
+    record, and of resources by type and format, in the words of the catalogue's form."""
+    def fld(name: str, resource: bool = False) -> Field | None:
+        return None if schema is None else (schema.resource_field(name) if resource else schema.dataset_field(name))
+
+    def label(name: str, fallback: str, resource: bool = False) -> str:
+        found = fld(name, resource)
+        return found.display_label if found is not None else fallback
+
     by_org: dict[str, Counter] = {}
     counted: dict[str, list[str]] = {"security": [], "licence": [], "type": [], "format": []}
     ages: Counter[str] = Counter()
+    state, security, kind, fmt = fld("publish_state"), fld("security_class"), fld("bcdc_type", True), fld("format", True)
     for pkg in packages:  # one pass, keeping only the values counted (the records may be on disk)
         org = org_names.get(pkg.get("owner_org") or "", pkg.get("owner_org") or "(none)")
-        by_org.setdefault(org, Counter())[str(pkg.get("publish_state") or "(empty)")] += 1
-        counted["security"].append(str(pkg.get("security_class") or ""))
+        by_org.setdefault(org, Counter())[str(pkg.get("publish_state") or "")] += 1
+        counted["security"].append(_shown(security, str(pkg.get("security_class") or "")))
         counted["licence"].append(licence_titles.get(str(pkg.get("license_id")), str(pkg.get("license_id") or "")))
         ages[_age(pkg.get("record_last_modified"), today)] += 1
         for res in pkg.get("resources") or []:
-            counted["type"].append(str(res.get("bcdc_type") or ""))
-            counted["format"].append(str(res.get("format") or ""))
+            counted["type"].append(_shown(kind, str(res.get("bcdc_type") or "")))
+            counted["format"].append(_format_of(fmt, str(res.get("format") or "")))
     states = STATES + sorted({s for c in by_org.values() for s in c} - set(STATES))
     org_rows = [[org] + [c.get(s, 0) for s in states] + [sum(c.values())] for org, c in sorted(by_org.items())]
+    age_rows = [[name, ages.get(name, 0)] for _, name in AGES] + [[n, ages[n]] for n in (FUTURE, NO_DATE) if ages[n]]
     return [
-        Table("Datasets by organization and state", ["organization"] + states + [TOTAL], org_rows, "stacked"),
-        Table("Datasets by security class", ["security class", "datasets"], _counts(counted["security"])),
-        Table("Datasets by licence", ["licence", "datasets"], _counts(counted["licence"])),
-        Table("Datasets by age of Record Last Modified", ["age", "datasets"],
-              [[label, ages.get(label, 0)] for _, label in AGES] + [["no date", ages.get("no date", 0)]], "column"),
-        Table("Resources by type", ["bcdc_type", "resources"], _counts(counted["type"])),
-        Table("Resources by format", ["format", "resources"], _counts(counted["format"])),
+        Table("Datasets by organization and state", ["Organization"] + [_shown(state, s) for s in states] + [TOTAL],
+              org_rows, "stacked"),
+        Table(f"Datasets by {label('security_class', 'security class')}",
+              [label("security_class", "security class"), "datasets"], _counts(counted["security"])),
+        Table("Datasets by licence", [label("license_id", "Licence"), "datasets"], _counts(counted["licence"])),
+        Table("Datasets by age of Record Last Modified", ["age", "datasets"], age_rows, "column"),
+        Table("Resources by type", [label("bcdc_type", "type", True), "resources"], _counts(counted["type"])),
+        Table("Resources by format (formats written in capitals counted with their listed form)",
+              [label("format", "format", True), "resources"], _counts(counted["format"])),
     ]
 
 
@@ -135,7 +174,7 @@ def findings(packages: Records, schema: Schema, lookups: Lookups) -> list[dict[s
                 "change_to": change_to(issue, schema), "severity": issue.severity, "code": issue.code,
                 "message": issue.message, "id": pkg.get("id") or "",
             })
-    rows.sort(key=lambda r: (r["organization"], r["dataset"], r["severity"] != ERROR, r["where"]))
+    rows.sort(key=lambda r: (r["severity"] != ERROR, r["organization"], r["dataset"], r["where"]))  # errors first
     return rows
 
 
@@ -157,7 +196,7 @@ def _write_inventory(catalogue: Catalogue, path: Path, packages: Spool, chosen: 
                           org_ids=set(renderer.org_names),
                           org_names=dict(renderer.org_names))
         found.extend(findings(packages, renderer.schema, lookups))
-        return ExtraSheets(summarize(packages, renderer.org_names, renderer.licence_titles, now.date()),
+        return ExtraSheets(summarize(packages, renderer.org_names, renderer.licence_titles, now.date(), renderer.schema),
                            FINDING_COLUMNS, found)
 
     label = ", ".join(o.name for o in chosen) or "(whole catalogue)"

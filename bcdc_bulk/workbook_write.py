@@ -414,7 +414,8 @@ def _instructions(wb: Any, fmt: _Formats, prov: Provenance, specs: list[SheetSpe
         ("Sheets", ", ".join(s.name for s in specs)),
         ("", ""),
         ("Site", prov.site), ("Organization", prov.organization),
-        ("Organizations included", ", ".join(prov.organizations)), ("Exported at", prov.exported_at),
+        ("Organizations included", ", ".join(prov.organizations)
+         or ("(the whole catalogue)" if purpose is Purpose.INVENTORY else "(none)")), ("Exported at", prov.exported_at),
         ("Exported by", prov.user or "(anonymous)"), ("Schema version", prov.schema_version),
         ("Layout version", str(prov.layout_version)), ("bcdc-bulk version", prov.tool_version),
     ]

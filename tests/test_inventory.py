@@ -62,9 +62,13 @@ def test_inventory_of_the_sample_file(tmp_path):
     assert wb.sheetnames[:4] == ["Instructions", "Summary", "Findings", "Datasets"]
     summary = wb["Summary"]
     assert len(summary._charts) == 6
-    security = _table(summary, "Datasets by security class")
-    assert {k: v[0] for k, v in security.items()} == dict(Counter(p["security_class"] for p in packages))
-    formats = _table(summary, "Resources by format")
+    security = _table(summary, "Datasets by Security Classification")
+    words = {"PUBLIC": "Public", "PROTECTED A": "Protected-A", "PROTECTED B": "Protected-B", "PROTECTED C": "Protected-C"}
+    assert {k: v[0] for k, v in security.items()} == dict(Counter(
+        words.get(p["security_class"], f"{p['security_class']} (no longer a choice)") for p in packages))
+    assert "HIGH-CABINET (no longer a choice)" in security  # a retired value does not pass for a category
+    formats = _table(summary, "Resources by format (formats written in capitals counted with their listed form)")
+    assert "html" in formats and "HTML" not in formats
     assert sum(v[0] for v in formats.values()) == sum(len(p["resources"]) for p in packages)
     by_org = _table(summary, "Datasets by organization and state")
     assert sum(v[-1] for v in by_org.values()) == len(packages)
@@ -100,3 +104,23 @@ def test_inventory_against_the_sandbox(sandbox, tmp_path):
     assert {p["owner_org"] for p in book.snapshot.values()} == {BRANCH_ID}
     assert result.packages == len(book.snapshot) >= 16
     assert catalogue.calls.count("package_search") == 1
+
+
+def test_the_summary_speaks_the_forms_words_and_ages_by_calendar():
+    import datetime as dt
+
+    from bcdc_bulk.inventory import summarize
+    from bcdc_bulk.schema import shipped_schema
+
+    today = dt.date(2026, 12, 5)
+    packages = [{"owner_org": "o", "publish_state": state, "security_class": "PUBLIC", "license_id": "2",
+                 "record_last_modified": modified, "resources": [{"bcdc_type": "document", "format": "HTML"}]}
+                for state, modified in (("DRAFT", "2026-01-01"), ("PUBLISHED", "2024-12-05"),
+                                        ("PUBLISHED", "2024-12-04"), ("ARCHIVED", "2027-03-01"), ("DRAFT", ""))]
+    tables = {t.title: t for t in summarize(packages, {"o": "Org"}, {"2": "OGL-BC"}, today, shipped_schema())}
+    by_org = tables["Datasets by organization and state"]
+    assert by_org.headers[:4] == ["Organization", "Draft", "Pending Publish", "Published"]
+    ages = dict(tables["Datasets by age of Record Last Modified"].rows)
+    assert ages == {"up to 1 year": 1, "over 1, up to 2 years": 1, "over 2, up to 5 years": 1, "over 5 years": 0,
+                    "in the future (a date to check)": 1, "no date": 1}  # exactly two years ago is 'up to 2'
+    assert tables["Resources by type"].rows == [["Document/Tabular Data", 5]]
