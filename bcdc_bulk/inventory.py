@@ -20,7 +20,7 @@ from bcdc_bulk.tables import Renderer, normalize_cell
 from bcdc_bulk.validation import Issue, Lookups, RecordChecker
 from bcdc_bulk.workbook_write import TOTAL, ExtraSheets, Purpose, Table
 
-FINDING_COLUMNS = ["organization", "dataset", "title", "where", "field", "value", "change_to", "severity", "message",
+FINDING_COLUMNS = ["severity", "organization", "dataset", "where", "value", "change_to", "message", "title", "field",
                    "code", "id"]
 STATES = ["DRAFT", "PENDING PUBLISH", "PUBLISHED", "PENDING ARCHIVE", "ARCHIVED"]
 FUTURE, NO_DATE = "in the future (a date to check)", "no date"
@@ -122,7 +122,8 @@ def summarize(packages: Records, org_names: dict[str, str], licence_titles: dict
     ]
 
 
-def _where(path: tuple, pkg: dict[str, Any]) -> str:
+def _where(path: tuple, pkg: dict[str, Any], schema: Schema | None = None) -> str:
+    """Where in a record a value is, in the form's words: "resource 'Roads' / Resource Storage Format"."""
     parts = []
     for i, part in enumerate(path):
         if isinstance(part, int):
@@ -132,7 +133,8 @@ def _where(path: tuple, pkg: dict[str, Any]) -> str:
             else:
                 parts[-1] = f"{parts[-1]} #{part + 1}"
         else:
-            parts.append(part)
+            fld = _field_at(path[:i + 1], schema) if schema is not None and part != "resources" else None
+            parts.append(fld.display_label if fld is not None else part)
     return " / ".join(parts)
 
 
@@ -159,7 +161,7 @@ def change_to(issue: Issue, schema: Schema) -> str:
     return fld.choice_text.shown(fixed) if fixed is not None and fld is not None else ""
 
 
-def findings(packages: Records, schema: Schema, lookups: Lookups) -> list[dict[str, Any]]:
+def findings(packages: Records, schema: Schema, lookups: Lookups, site: str = "") -> list[dict[str, Any]]:
     """Every problem today's schema finds in the stored records, one row each."""
     checker = RecordChecker(schema, lookups)
     rows = []
@@ -168,11 +170,12 @@ def findings(packages: Records, schema: Schema, lookups: Lookups) -> list[dict[s
             value = issue.value
             rows.append({
                 "organization": lookups.org_names.get(pkg.get("owner_org") or "", pkg.get("owner_org") or ""),
-                "dataset": pkg.get("name") or "", "title": pkg.get("title") or "", "where": _where(issue.path, pkg),
+                "dataset": pkg.get("name") or "", "title": pkg.get("title") or "", "where": _where(issue.path, pkg, schema),
                 "field": next((str(p) for p in reversed(issue.path) if isinstance(p, str)), ""),
                 "value": (value_text(value) if isinstance(value, (list, dict)) else normalize_cell(value))[:200],
                 "change_to": change_to(issue, schema), "severity": issue.severity, "code": issue.code,
                 "message": issue.message, "id": pkg.get("id") or "",
+                "link": f"{site.rstrip('/')}/dataset/{pkg.get('name')}" if site.startswith("http") else "",
             })
     rows.sort(key=lambda r: (r["severity"] != ERROR, r["organization"], r["dataset"], r["where"]))  # errors first
     return rows
@@ -195,7 +198,7 @@ def _write_inventory(catalogue: Catalogue, path: Path, packages: Spool, chosen: 
         lookups = Lookups(licence_ids=set(renderer.licence_titles), licence_titles=dict(renderer.licence_titles),
                           org_ids=set(renderer.org_names),
                           org_names=dict(renderer.org_names))
-        found.extend(findings(packages, renderer.schema, lookups))
+        found.extend(findings(packages, renderer.schema, lookups, catalogue.site))
         return ExtraSheets(summarize(packages, renderer.org_names, renderer.licence_titles, now.date(), renderer.schema),
                            FINDING_COLUMNS, found)
 

@@ -193,6 +193,7 @@ class _Formats:
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.bold = wb.add_format({"bold": True, "valign": "top"})
         self.plain = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
 
     def cell(self, col: Column, wrap: bool = False) -> Any:
         """The format of a column's cells (wrapped for long text, or for one cell with line breaks)."""
@@ -446,8 +447,13 @@ def _summary(wb: Any, fmt: _Formats, tables: list[Table]) -> None:
                 else:
                     ws.write_string(first + i, c, display_text(str(value)))
         last = first + max(len(table.rows), 1) - 1
-        if table.rows:
-            ws.insert_chart(row, len(table.headers) + 1, _chart(wb, table, row, first, last))
+        chart = _chart(wb, table, row, first, last) if table.rows else None
+        if chart is not None and len(table.headers) > 3:  # a wide table: its chart below, where it shows whole
+            ws.insert_chart(last + 2, 0, chart)
+            row = last + 4 + max(260, 22 * len(table.rows) + 80) // 20
+            continue
+        if chart is not None:
+            ws.insert_chart(row, len(table.headers) + 1, chart)
         row = max(last + 3, row + 2 + max(12, len(table.rows) * 22 // 20 + 4))
 
 
@@ -475,8 +481,8 @@ def _findings(wb: Any, fmt: _Formats, columns: list[str], rows: list[dict[str, A
     """One row per problem a stored record has under today's schema, coloured by severity. One line a
     row (a wrapped cell would be cut at the default height); the whole text shows in the cell's edit line."""
     ws = wb.add_worksheet("Findings")
-    widths = {"organization": 26, "message": 90, "title": 36, "value": 26, "dataset": 34, "where": 30,
-              "change_to": 16, "id": 38}
+    widths = {"organization": 26, "message": 90, "title": 36, "value": 26, "dataset": 34, "where": 40,
+              "change_to": 16, "id": 38, "severity": 10}
     line = wb.add_format({"valign": "top"})
     fills = {k: wb.add_format({"bg_color": v, "valign": "top"}) for k, v in FINDING_FILLS.items()}
     ws.set_row(0, 30)
@@ -487,9 +493,11 @@ def _findings(wb: Any, fmt: _Formats, columns: list[str], rows: list[dict[str, A
         for c, name in enumerate(columns):
             value = values.get(name)
             cell_fmt = fills.get(str(values.get("severity"))) if name == "severity" else line
-            if value not in (None, ""):
+            if name == "dataset" and values.get("link"):  # the record's page in the catalogue
+                ws.write_url(r, c, values["link"], fmt.link, string=display_text(str(value)))
+            elif value not in (None, ""):
                 ws.write_string(r, c, display_text(str(value)), cell_fmt)
-    ws.freeze_panes(1, 2)
+    ws.freeze_panes(1, 3)
     ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
 
 

@@ -78,7 +78,9 @@ def test_inventory_of_the_sample_file(tmp_path):
     assert sum(drawn.values()) == len(packages)
     findings = list(wb["Findings"].iter_rows(values_only=True))
     header, rows = findings[0], [dict(zip(findings[0], r, strict=True)) for r in findings[1:]]
-    assert header[:7] == ("Organization", "Dataset", "Title", "Where", "Field", "Stored value", "Change it to")
+    assert header[:7] == ("Severity", "Organization", "Dataset", "Where", "Stored value", "Change it to", "Message")
+    assert [r["Severity"] for r in rows] == sorted((r["Severity"] for r in rows), key=lambda s: s != "error")
+    assert any(r["Where"].endswith("/ Resource Storage Format") for r in rows)  # in the form's words
     legacy = {p["name"] for p in packages if p["security_class"] not in ("PUBLIC", "PROTECTED A", "PROTECTED B",
                                                                            "PROTECTED C")}
     flagged = {r["Dataset"] for r in rows if r["Field"] == "security_class" and r["Severity"] == "error"}
@@ -87,8 +89,8 @@ def test_inventory_of_the_sample_file(tmp_path):
     # what to change a stored value to, where the schema knows
     assert {(r["Stored value"], r["Change it to"]) for r in rows if r["Field"] == "format"} >= {("WMS", "wms")}
     ws = wb["Findings"]
-    assert ws.freeze_panes == "C2"
-    fills = {ws.cell(r, 8).value: ws.cell(r, 8).fill.fgColor.rgb[-6:] for r in range(2, ws.max_row + 1)}
+    assert ws.freeze_panes == "D2"
+    fills = {ws.cell(r, 1).value: ws.cell(r, 1).fill.fgColor.rgb[-6:] for r in range(2, ws.max_row + 1)}
     assert fills == {"error": "FFC7CE", "warning": "FFEB9C"}
     assert result.output.startswith("Inventory of the whole catalogue: 64 datasets, 511 resources, ")
     # the record sheets are the export's: reading them back finds no changes
@@ -124,3 +126,15 @@ def test_the_summary_speaks_the_forms_words_and_ages_by_calendar():
     assert ages == {"up to 1 year": 1, "over 1, up to 2 years": 1, "over 2, up to 5 years": 1, "over 5 years": 0,
                     "in the future (a date to check)": 1, "no date": 1}  # exactly two years ago is 'up to 2'
     assert tables["Resources by type"].rows == [["Document/Tabular Data", 5]]
+
+
+def test_each_finding_links_to_its_record_in_the_catalogue(sandbox, tmp_path):
+    catalogue = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_ADMIN_TOKEN"])
+    out = tmp_path / "branch.xlsx"
+    result = build_inventory(catalogue, out, ["sample-data-branch"])
+    assert result.findings > 0
+    ws = openpyxl.load_workbook(out)["Findings"]
+    col = next(c.column for c in ws[1] if c.value == "Dataset")
+    for row in range(2, ws.max_row + 1):
+        cell = ws.cell(row, col)
+        assert cell.hyperlink is not None and cell.hyperlink.target == f"{sandbox['CKAN_URL']}/dataset/{cell.value}"
