@@ -16,8 +16,8 @@ from bcdc_bulk.workbook_write import HEADER_ROWS
 PROBLEMS_SHEET = "Problems"
 FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C"}
 TABS = {ERROR: "C00000", WARNING: "FFC000"}
-COLUMNS = [("Where", 16), ("Dataset", 36), ("Severity", 12), ("Message", 90), ("Field", 22), ("Value", 30),
-           ("Already so before your edit", 14)]
+COLUMNS = [("Where", 16), ("Dataset", 36), ("Severity", 12), ("Message", 80), ("Already so before your edit", 14),
+           ("Field", 22), ("Value", 30)]  # what a person needs first fits a laptop screen
 FONT = "Calibri"  # the workbook's own font (a new openpyxl font would fall back to the viewer's default)
 
 
@@ -93,11 +93,12 @@ def _problems_sheet(wb: Any, problems: list[Problem]) -> None:
 
     ws = wb.create_sheet(PROBLEMS_SHEET, 0)
     counts = Counter(p.severity for p in problems)
-    ws["A1"] = "Problems found by bcdc-bulk validate"
+    ws["A1"] = "Problems found in this workbook"
     ws["A1"].font = Font(name=FONT, bold=True, size=14)
     errors, warnings = counts.get(ERROR, 0), counts.get(WARNING, 0)
     ws["A2"] = (f"{errors} error{'s' * (errors != 1)} (the row is not sent until fixed) and {warnings} "
-                f"warning{'s' * (warnings != 1)} (sent, but worth a look). Click a cell under Where to go there.")
+                f"warning{'s' * (warnings != 1)} (sent, but worth a look). "
+                "Click a cell under Where to go there (Ctrl+click in LibreOffice).")
     header = 4
     for c, (title, width) in enumerate(COLUMNS, 1):
         cell = ws.cell(header, c, title)
@@ -105,7 +106,7 @@ def _problems_sheet(wb: Any, problems: list[Problem]) -> None:
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         ws.column_dimensions[get_column_letter(c)].width = width
     for r, p in enumerate(problems, header + 1):
-        values = [p.where, p.dataset, p.severity, p.message, p.field, p.value, "yes" if p.pre_existing else ""]
+        values = [p.where, p.dataset, p.severity, p.message, "yes" if p.pre_existing else "", p.field, p.value]
         lines = max(-(-len(str(v)) // width) for v, (_, width) in zip(values, COLUMNS, strict=True) if v)
         ws.row_dimensions[r].height = 15 * min(max(lines, 1), 6) + 2  # wrapped text shows whole
         for c, value in enumerate(values, 1):

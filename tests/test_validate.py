@@ -301,7 +301,8 @@ def test_annotate_and_report(branch_export, tmp_path):
     sheet = wb["Problems"]
     assert sheet["A2"].value.startswith("1 error (the row is not sent until fixed) and 1 warning")
     header = [c.value for c in sheet[4]]
-    assert header[:4] == ["Where", "Dataset", "Severity", "Message"]
+    assert header[:5] == ["Where", "Dataset", "Severity", "Message", "Already so before your edit"]
+    assert sheet["A2"].value.endswith("Click a cell under Where to go there (Ctrl+click in LibreOffice).")
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=5) if row[0].value]
     book = read_workbook(edited)
     name = book.snapshot[dict(book.sheets["Datasets"].rows)[5]["id"]]["name"]
