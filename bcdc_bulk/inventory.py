@@ -181,6 +181,20 @@ def findings(packages: Records, schema: Schema, lookups: Lookups, site: str = ""
     return rows
 
 
+def findings_tables(found: list[dict[str, Any]]) -> list[Table]:
+    """The answers first: how many findings of each severity, and which datasets the catalogue would
+    refuse to save as they are (they hold an error), most errors first."""
+    severities = Counter(str(f["severity"]) for f in found)
+    refused = Counter(f"{f['title']} ({f['dataset']})" for f in found if f["severity"] == ERROR)
+    return [
+        Table("Findings (listed on the Findings sheet)", ["severity", "findings"],
+              [["error: the catalogue refuses to save the record", severities.get(ERROR, 0)],
+               ["warning: worth a look", sum(n for k, n in severities.items() if k != ERROR)]], chart=""),
+        Table(f"Datasets the catalogue would refuse to save as they are ({len(refused)})", ["dataset", "errors"],
+              [[name, n] for name, n in sorted(refused.items(), key=lambda kv: (-kv[1], kv[0]))], chart=""),
+    ]
+
+
 def build_inventory(catalogue: Catalogue, path: Path, org_refs: list[str] | None = None,
                     progress: Progress | None = None, now: dt.datetime | None = None) -> InventoryResult:
     """Write the inventory of the given organizations (all of the catalogue when none)."""
@@ -199,7 +213,9 @@ def _write_inventory(catalogue: Catalogue, path: Path, packages: Spool, chosen: 
                           org_ids=set(renderer.org_names),
                           org_names=dict(renderer.org_names))
         found.extend(findings(packages, renderer.schema, lookups, catalogue.site))
-        return ExtraSheets(summarize(packages, renderer.org_names, renderer.licence_titles, now.date(), renderer.schema),
+        tables = findings_tables(found) + summarize(packages, renderer.org_names, renderer.licence_titles, now.date(),
+                                                    renderer.schema)
+        return ExtraSheets(tables,
                            FINDING_COLUMNS, found)
 
     label = ", ".join(o.name for o in chosen) or "(whole catalogue)"

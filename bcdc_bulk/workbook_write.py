@@ -115,7 +115,7 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list[Any]]
-    chart: str = "bar"  # bar | column | pie | stacked
+    chart: str = "bar"  # bar | column | pie | stacked, or "" for a table with no chart
 
 
 @dataclass
@@ -432,7 +432,7 @@ def _summary(wb: Any, fmt: _Formats, tables: list[Table]) -> None:
     """Counts, each table with a native chart beside it. A 'total' column is a count, never a
     series: stacked on the states it would double every bar."""
     ws = wb.add_worksheet("Summary")
-    ws.set_column(0, 0, 32)  # the widest table and its chart fit a 1366-pixel screen
+    ws.set_column(0, 0, 50)  # names whole; a two-column table and its chart fit a 1366-pixel screen
     ws.set_column(1, 12, 11)
     row = 0
     for table in tables:
@@ -447,14 +447,16 @@ def _summary(wb: Any, fmt: _Formats, tables: list[Table]) -> None:
                 else:
                     ws.write_string(first + i, c, display_text(str(value)))
         last = first + max(len(table.rows), 1) - 1
-        chart = _chart(wb, table, row, first, last) if table.rows else None
+        chart = _chart(wb, table, row, first, last) if table.rows and table.chart else None
         if chart is not None and len(table.headers) > 3:  # a wide table: its chart below, where it shows whole
             ws.insert_chart(last + 2, 0, chart)
             row = last + 4 + max(260, 22 * len(table.rows) + 80) // 20
             continue
         if chart is not None:
             ws.insert_chart(row, len(table.headers) + 1, chart)
-        row = max(last + 3, row + 2 + max(12, len(table.rows) * 22 // 20 + 4))
+            row = max(last + 3, row + 2 + max(12, len(table.rows) * 22 // 20 + 4))
+        else:
+            row = last + 3
 
 
 def _chart(wb: Any, table: Table, row: int, first: int, last: int) -> Any:

@@ -93,6 +93,12 @@ def test_inventory_of_the_sample_file(tmp_path):
     fills = {ws.cell(r, 1).value: ws.cell(r, 1).fill.fgColor.rgb[-6:] for r in range(2, ws.max_row + 1)}
     assert fills == {"error": "FFC7CE", "warning": "FFEB9C"}
     assert result.output.startswith("Inventory of the whole catalogue: 64 datasets, 511 resources, ")
+    # the answers first on Summary: the findings counted, the datasets the catalogue would refuse named
+    counted = _table(summary, "Findings (listed on the Findings sheet)")
+    assert counted["error: the catalogue refuses to save the record"] == [sum(r["Severity"] == "error" for r in rows)]
+    refused_count = int(result.output.split(" datasets the catalogue would refuse")[0].rsplit("(", 1)[1])
+    refused = _table(summary, f"Datasets the catalogue would refuse to save as they are ({refused_count})")
+    assert len(refused) == refused_count and all(name.endswith(")") for name in refused)
     # the record sheets are the export's: reading them back finds no changes
     assert build_plan(read_workbook(out)).records == []
 
