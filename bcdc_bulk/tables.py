@@ -296,9 +296,11 @@ class Renderer:
         placed = [n for n in names if n in layout_cols]
         rest = [n for n in names + extra if n not in layout_cols]
         group = sheet.get("group")
-        columns = list(lead) + [self._column(name, kind, by_name.get(name), layout_cols.get(name, {}), group)
-                                for name in placed + rest]
-        columns += tail
+        body = [self._column(name, kind, by_name.get(name), layout_cols.get(name, {}), group) for name in placed + rest]
+        actions = [c for c in tail if c.action]
+        # Remove? right after the columns a person edits, not past a run of grey ones
+        columns = list(lead) + [c for c in body if not c.read_only] + actions + [c for c in body if c.read_only]
+        columns += [c for c in tail if not c.action]
         return SheetSpec(name=sheet["name"], kind=kind, columns=columns, owner=sheet.get("owner"),
                          group=sheet.get("group"), frozen_columns=int(sheet.get("frozen_columns", 1)))
 

@@ -58,3 +58,16 @@ def test_the_colours_are_explained_and_resource_id_says_one_thing(book):
     assert "Bulk edit tab" in rows["Then"]
     note = _notes(book["Preview Info"])["Resource ID"]
     assert note.startswith("Which resource this entry belongs to") and "Read-only" not in note
+
+
+def test_remove_comes_right_after_the_columns_a_person_edits(book):
+    for ws in book.worksheets:
+        labels = [c.value for c in ws[1]]
+        if "Remove?" not in labels:
+            continue
+        before = list(ws[1][:labels.index("Remove?")])
+        is_grey = [bool(c.fill.fgColor.rgb and c.fill.fgColor.rgb.endswith("D9D9D9")) for c in before]
+        last_white = max(i for i, g in enumerate(is_grey) if not g)
+        # grey columns that name the row (a resource's name) may lead; none sits between the edits and Remove?
+        assert not [c.value for c, g in zip(before, is_grey, strict=True) if g and before.index(c) > 3], ws.title
+        assert last_white == len(before) - 1, ws.title
