@@ -4,6 +4,7 @@ API errors are translated here, and only here, into bcdc_bulk.errors.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ DOING = {
     "license_list": "reading the licence list", "scheming_dataset_schema_show": "reading the schema",
     "user_show": "checking who the API key belongs to", "package_show": "reading a record",
     "organization_list_for_user": "checking your roles in the organizations",
+    "organization_show": "reading an organization's members",
     "package_patch": "saving a dataset", "package_revise": "saving a dataset", "resource_patch": "saving a resource",
     "package_create": "creating a dataset", "resource_create": "creating a resource",
 }
@@ -58,6 +60,17 @@ def organization_labels(orgs: list[Organization]) -> dict[str, str]:
             for o in orgs}
 
 
+@dataclass(frozen=True)
+class Member:
+    """One person's role in one organization (the e-mail only where the caller may see it)."""
+
+    org_id: str
+    user: str
+    name: str
+    role: str  # admin | editor | member
+    email: str = ""
+
+
 class Catalogue(Protocol):
     """What every command needs from a catalogue, live or offline."""
 
@@ -83,6 +96,9 @@ class Catalogue(Protocol):
 
     def access(self) -> dict[str, Any] | None:
         """{'user', 'sysadmin', 'roles': {org id: role}} of the caller; None when unknown (offline)."""
+
+    def members(self, org_ids: list[str]) -> list[Member] | None:
+        """Who holds which role in these organizations; None where the catalogue cannot say (a file)."""
 
     def names_in_use(self, names: list[str]) -> set[str]:
         """Which of these package names the catalogue already has."""
@@ -244,6 +260,20 @@ class FileCatalogue:
     def access(self) -> dict[str, Any] | None:
         """Offline: roles are unknown."""
         return None
+
+    def members(self, org_ids: list[str]) -> list[Member] | None:
+        """Members listed in the companion organizations.jsonl (its entries' ``users``); None when it
+        lists none (a dump made without them cannot say who may edit)."""
+        companion = self.organizations_path or (self.path.with_name("organizations.jsonl") if self.path else None)
+        if companion is None or not companion.exists():
+            return None
+        raws = [raw for raw in read_jsonl(companion) if "users" in raw]
+        if not raws:
+            return None
+        wanted = set(org_ids)
+        return [Member(raw["id"], u.get("name", ""), u.get("display_name") or u.get("name", ""),
+                       u.get("capacity", ""), u.get("email") or "")
+                for raw in raws if raw.get("id") in wanted for u in raw.get("users") or []]
 
     def names_in_use(self, names: list[str]) -> set[str]:
         """Names of the file's packages among ``names``."""
@@ -438,6 +468,22 @@ class RemoteCatalogue:
             except CatalogueError:
                 self._whoami = None
         return self._whoami  # type: ignore[return-value]
+
+    def members(self, org_ids: list[str]) -> list[Member] | None:
+        """Each organization's members (one call each); their e-mail addresses only for a sysadmin,
+        to whom CKAN shows them (one call a person)."""
+        found = []
+        for oid in org_ids:
+            org = self.call("organization_show", id=oid, include_users=True, include_datasets=False,
+                            include_dataset_count=False, include_extras=False, include_followers=False)
+            found += [Member(oid, u.get("name", ""), u.get("display_name") or u.get("name", ""),
+                             u.get("capacity", ""), u.get("email") or "") for u in org.get("users") or []]
+        who = self.access() or {}
+        if who.get("sysadmin"):
+            emails = {name: (self.call("user_show", id=name) or {}).get("email") or ""
+                      for name in sorted({m.user for m in found})}
+            found = [dataclasses.replace(m, email=emails.get(m.user, "")) for m in found]
+        return found
 
     def access(self) -> dict[str, Any] | None:
         """The key's user, whether a sysadmin, and their role in each organization (2 calls)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bcdc_bulk.catalogue import Catalogue, Organization, resolve_org
+from bcdc_bulk.catalogue import Catalogue, Member, Organization, resolve_org
 from bcdc_bulk.converters import value_text
 from bcdc_bulk.export import Progress, read_packages, write_records
 from bcdc_bulk.problems import ERROR
@@ -195,6 +195,30 @@ def findings_tables(found: list[dict[str, Any]]) -> list[Table]:
     ]
 
 
+ROLES = ("admin", "editor", "member")
+
+
+def member_rows(members: list[Member], org_names: dict[str, str]) -> list[list[str]]:
+    """The Members sheet: organization, user, name, role, e-mail; by organization, admins first."""
+    rows = [[org_names.get(m.org_id, m.org_id), m.user, m.name, m.role, m.email] for m in members]
+    return sorted(rows, key=lambda r: (r[0].casefold(), ROLES.index(r[3]) if r[3] in ROLES else 9, r[1]))
+
+
+def member_tables(rows: list[list[str]], organizations: list[str]) -> list[Table]:
+    """Who may edit what, counted: admins, editors and members per organization, and the
+    organizations with no admin (nobody there can publish or manage members)."""
+    counts: dict[str, Counter] = {org: Counter() for org in organizations}
+    for org, _, _, role, _ in rows:
+        counts.setdefault(org, Counter())[role] += 1
+    orphans = sorted((org for org, c in counts.items() if not c.get("admin")), key=str.casefold)
+    return [
+        Table("Members by organization (listed on the Members sheet)", ["Organization", "admins", "editors", "members"],
+              [[org] + [c.get(r, 0) for r in ROLES] for org, c in sorted(counts.items(), key=lambda kv: kv[0].casefold())],
+              chart=""),
+        Table(f"Organizations with no admin ({len(orphans)})", ["Organization"], [[o] for o in orphans], chart=""),
+    ]
+
+
 def build_inventory(catalogue: Catalogue, path: Path, org_refs: list[str] | None = None,
                     progress: Progress | None = None, now: dt.datetime | None = None) -> InventoryResult:
     """Write the inventory of the given organizations (all of the catalogue when none)."""
@@ -207,6 +231,7 @@ def build_inventory(catalogue: Catalogue, path: Path, org_refs: list[str] | None
 def _write_inventory(catalogue: Catalogue, path: Path, packages: Spool, chosen: list[Organization],
                      progress: Progress | None, now: dt.datetime) -> InventoryResult:
     found: list[dict[str, Any]] = []
+    org_ids = [o.id for o in (chosen or catalogue.organizations())]
 
     def extra(renderer: Renderer) -> ExtraSheets:
         lookups = Lookups(licence_ids=set(renderer.licence_titles), licence_titles=dict(renderer.licence_titles),
@@ -215,8 +240,12 @@ def _write_inventory(catalogue: Catalogue, path: Path, packages: Spool, chosen: 
         found.extend(findings(packages, renderer.schema, lookups, catalogue.site))
         tables = findings_tables(found) + summarize(packages, renderer.org_names, renderer.licence_titles, now.date(),
                                                     renderer.schema)
+        members = catalogue.members(org_ids)
+        rows = member_rows(members, renderer.org_names) if members is not None else None
+        if rows is not None:
+            tables += member_tables(rows, [renderer.org_names.get(i, i) for i in org_ids])
         return ExtraSheets(tables,
-                           FINDING_COLUMNS, found)
+                           FINDING_COLUMNS, found, rows)
 
     label = ", ".join(o.name for o in chosen) or "(whole catalogue)"
     result = write_records(catalogue, path, packages, chosen, label, progress, now, extra, purpose=Purpose.INVENTORY)

@@ -125,6 +125,7 @@ class ExtraSheets:
     summary: list[Table]
     findings_columns: list[str]
     findings: list[dict[str, Any]]
+    members: list[list[str]] | None = None  # Organization, User, Name, Role, E-mail; None: no Members sheet
 
 
 def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
@@ -152,6 +153,8 @@ def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer:
     if extra is not None:
         _summary(wb, fmt, extra.summary)
         _findings(wb, fmt, extra.findings_columns, extra.findings)
+        if extra.members is not None:
+            _members(wb, fmt, extra.members)
 
     list_ranges: dict[str, str] = {}
     for spec in specs:  # the dropdowns' list names, in the order the sheets use them
@@ -501,6 +504,24 @@ def _findings(wb: Any, fmt: _Formats, columns: list[str], rows: list[dict[str, A
                 ws.write_string(r, c, display_text(str(value)), cell_fmt)
     ws.freeze_panes(1, 3)
     ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
+
+
+MEMBER_COLUMNS = [("Organization", 36), ("User", 24), ("Name", 30), ("Role", 10), ("E-mail (shown to sysadmins)", 36)]
+
+
+def _members(wb: Any, fmt: _Formats, rows: list[list[str]]) -> None:
+    """Who may edit what: one row per person and organization, with a filter."""
+    ws = wb.add_worksheet("Members")
+    ws.set_row(0, 30)
+    for c, (title, width) in enumerate(MEMBER_COLUMNS):
+        ws.set_column(c, c, width)
+        ws.write_string(0, c, title, fmt.header)
+    for r, values in enumerate(rows, 1):
+        for c, value in enumerate(values):
+            if value:
+                ws.write_string(r, c, display_text(value))
+    ws.freeze_panes(1, 1)
+    ws.autofilter(0, 0, max(len(rows), 1), len(MEMBER_COLUMNS) - 1)
 
 
 TOTAL = "total"

@@ -144,3 +144,33 @@ def test_each_finding_links_to_its_record_in_the_catalogue(sandbox, tmp_path):
     for row in range(2, ws.max_row + 1):
         cell = ws.cell(row, col)
         assert cell.hyperlink is not None and cell.hyperlink.target == f"{sandbox['CKAN_URL']}/dataset/{cell.value}"
+
+
+def test_the_members_sheet_says_who_may_edit_what(sandbox, tmp_path):
+    """Issue 20: every organization with its members and their role (e-mail for a sysadmin), counted
+    on Summary, and the organizations nobody administers named."""
+    from test_apply import Org
+
+    org = Org(sandbox, 1)
+    me = org.sysadmin.action.user_show()["name"]
+    org.sysadmin.action.organization_member_delete(id=org.org["id"], username=me)  # nobody administers it now
+    catalogue = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_SYSADMIN_TOKEN"])
+    out = tmp_path / "members.xlsx"
+    build_inventory(catalogue, out, [org.org["name"], "sample-data-branch"])
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[:4] == ["Instructions", "Summary", "Findings", "Members"]
+    rows = list(wb["Members"].iter_rows(values_only=True))
+    assert rows[0] == ("Organization", "User", "Name", "Role", "E-mail (shown to sysadmins)")
+    people = {(r[0], r[1], r[3]) for r in rows[1:]}
+    assert (org.org["title"], sandbox["CKAN_EDITOR_USER"], "editor") in people
+    assert {(r[1], r[3]) for r in rows[1:] if r[0] != org.org["title"]} >= {("sandbox_admin", "admin"),
+                                                                            ("sandbox_editor", "editor")}
+    assert all("@" in (r[4] or "") for r in rows[1:])  # a sysadmin sees the addresses
+    summary = wb["Summary"]
+    assert _table(summary, "Organizations with no admin (1)") == {org.org["title"]: []}
+    counted = _table(summary, "Members by organization (listed on the Members sheet)")
+    assert counted[org.org["title"]] == [0, 1, 0]
+    as_admin = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_ADMIN_TOKEN"])
+    build_inventory(as_admin, tmp_path / "admin.xlsx", ["sample-data-branch"])
+    seen = list(openpyxl.load_workbook(tmp_path / "admin.xlsx")["Members"].iter_rows(min_row=2, values_only=True))
+    assert seen and not [r for r in seen if r[4]]  # no e-mail addresses for anyone but a sysadmin
