@@ -32,6 +32,7 @@ from bcdc_bulk.api import (  # noqa: E402  (the API imports modules that read __
     check,
     connect,
     export,
+    export_mine,
     fix,
     frames,
     inventory,
@@ -40,7 +41,7 @@ from bcdc_bulk.api import (  # noqa: E402  (the API imports modules that read __
 )
 from bcdc_bulk.errors import BulkError, WorkbookError  # noqa: E402
 
-__all__ = ["connect", "export", "template", "read", "check", "Check", "apply", "inventory", "annotate", "fix", "Fix",
-           "frames",
+__all__ = ["connect", "export", "export_mine", "template", "read", "check", "Check", "apply", "inventory",
+           "annotate", "fix", "Fix", "frames",
            "ApplySettings", "ApplyResult", "ExportResult", "InventoryResult", "Problem", "BulkError",
            "WorkbookError", "__version__"]

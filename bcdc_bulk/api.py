@@ -42,6 +42,16 @@ def export(catalogue: Catalogue, path: str | Path, organization: str | list[str]
     return export_workbook(catalogue, Path(path), organization, include_suborgs, progress=progress)
 
 
+def export_mine(catalogue: Catalogue, path: str | Path, *, state: str | None = None,
+                progress: Progress | None = None) -> ExportResult:
+    """Write every record the key's user may edit (the organizations where they are an editor or
+    admin), only those in publish state ``state`` when given ('draft'), to a workbook that applies
+    back as any export does."""
+    from bcdc_bulk.export import export_mine as write_mine
+
+    return write_mine(catalogue, Path(path), state, progress)
+
+
 def template(path: str | Path, catalogue: Catalogue | None = None) -> ExportResult:
     """Write an empty workbook for new records (the schema and lists of ``catalogue``, else the built-in ones)."""
     return export_workbook(catalogue or FileCatalogue(None), Path(path), None)
@@ -150,6 +160,6 @@ def frames(workbook: str | Path) -> dict[str, Any]:
     return workbook_frames(Path(workbook))
 
 
-__all__ = ["connect", "export", "template", "read", "check", "Check", "apply", "inventory", "annotate", "fix", "Fix",
-           "frames",
+__all__ = ["connect", "export", "export_mine", "template", "read", "check", "Check", "apply", "inventory",
+           "annotate", "fix", "Fix", "frames",
            "ApplySettings", "ApplyResult", "ExportResult", "InventoryResult", "Problem"]

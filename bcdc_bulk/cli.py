@@ -42,6 +42,8 @@ def handle_errors(outcome: str) -> Callable[[Callable[..., Any]], Callable[..., 
                 if debug:
                     raise
                 _fail(str(exc), exc.outcome or outcome)
+            except click.UsageError:
+                raise  # click says it and exits 2, as for any usage error
             except KeyboardInterrupt:
                 _fail("interrupted", outcome)
             except Exception as exc:  # unexpected: still no traceback unless asked
@@ -93,21 +95,28 @@ def cli(debug: bool, quiet: bool) -> None:
 
 @cli.command()
 @remote_option
-@click.option("--org", "orgs", required=True, multiple=True,
+@click.option("--org", "orgs", multiple=True,
               help="Organization name, id or title; repeat for several in one workbook.")
+@click.option("--mine", is_flag=True, help="Instead of --org: every record you may edit, in any organization.")
+@click.option("--state", default=None, help="With --mine: only records in this state (e.g. draft).")
 @click.option("--include-suborgs", is_flag=True, help="Also export their sub-organizations' records.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Workbook to write (.xlsx).")
 @apikey_option
 @click.pass_context
 @handle_errors("No workbook was written.")
-def export(ctx: click.Context, remote: str, orgs: tuple[str, ...], include_suborgs: bool, output: Path,
-           apikey: str | None) -> None:
-    """Write organizations' datasets and resources to a workbook to edit."""
+def export(ctx: click.Context, remote: str, orgs: tuple[str, ...], mine: bool, state: str | None,
+           include_suborgs: bool, output: Path, apikey: str | None) -> None:
+    """Write organizations' datasets and resources (or all you may edit) to a workbook to edit."""
+    if bool(orgs) == mine:
+        raise click.UsageError("give --org (one or more), or --mine")
+    if state and not mine:
+        raise click.UsageError("--state goes with --mine")
     settings = _settings(ctx, remote, apikey)
     assert settings.remote is not None
     catalogue = open_catalogue(settings.remote, settings.api_key)
-    result = api.export(catalogue, output, list(orgs), include_suborgs=include_suborgs, progress=_progress(settings))
+    result = (api.export_mine(catalogue, output, state=state, progress=_progress(settings)) if mine else
+              api.export(catalogue, output, list(orgs), include_suborgs=include_suborgs, progress=_progress(settings)))
     click.echo(f"Exported {result.packages} datasets and {result.resources} resources "
                f"({', '.join(result.organizations)}) to {result.path}")
 

@@ -55,6 +55,38 @@ def export_workbook(catalogue: Catalogue, path: Path, org_ref: str | list[str] |
     return write_records(catalogue, path, packages, chosen, org_label, progress, now, purpose=purpose)
 
 
+def export_mine(catalogue: Catalogue, path: Path, state: str | None = None,
+                progress: Progress | None = None, now: dt.datetime | None = None) -> ExportResult:
+    """Write every record of the organizations where the key's user is an editor or admin (a
+    sysadmin: all), only those in publish state ``state`` when given (its value or label, any case)."""
+    from bcdc_bulk.errors import BulkError
+
+    who = catalogue.access()
+    if who is None or not who.get("user"):
+        raise BulkError("--mine needs a catalogue that knows who you are: give -r a CKAN site and your API key")
+    roles = who.get("roles") or {}
+    chosen = [o for o in catalogue.organizations() if who.get("sysadmin") or roles.get(o.id) in ("editor", "admin")]
+    wanted = _state_value(catalogue.schema(), state) if state else None
+    packages = [p for p in read_packages(catalogue, [o.id for o in chosen], progress)
+                if wanted is None or str(p.get("publish_state") or "").upper() == wanted]
+    packages.sort(key=lambda p: (str(p.get("title") or "").casefold(), p.get("name") or ""))
+    return write_records(catalogue, path, packages, chosen, f"(mine: {who['user']})", progress, now)
+
+
+def _state_value(schema: Schema, state: str) -> str:
+    """The stored publish state for what was typed ('draft', 'Draft', 'DRAFT'), or an error naming the states."""
+    from bcdc_bulk.errors import BulkError
+
+    fld = schema.dataset_field("publish_state")
+    choices = {c.value.casefold(): c.value for c in (fld.choices if fld else ())}
+    choices.update({c.label.casefold(): c.value for c in (fld.choices if fld else ())})
+    found = choices.get(state.strip().casefold())
+    if found is None:
+        raise BulkError(f"--state '{state}' is not a state of this catalogue; use one of: "
+                        + ", ".join(c.label for c in (fld.choices if fld else ())))
+    return found.upper()
+
+
 def read_packages(catalogue: Catalogue, org_ids: list[str] | None, progress: Progress | None,
                   streamed: bool = False) -> Any:
     """The packages of these organizations (None: of the whole catalogue), with a progress bar: a list,

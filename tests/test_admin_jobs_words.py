@@ -42,3 +42,52 @@ def test_a_departed_contact_is_replaced_across_two_organizations_in_one_workbook
     for org, i in ((first, 0), (first, 1), (second, 0)):
         contact = org.show(i)["contacts"][0]
         assert (contact["name"], contact["email"]) == ("Robin Successor", "robin.successor@example.invalid")
+
+
+def test_export_mine_gathers_what_i_may_edit_across_organizations(sandbox, tmp_path):
+    """An editor's drafts, wherever they are: `export --mine [--state draft]` writes the records of every
+    organization where the user is an editor or admin, and the workbook applies back as any export."""
+    import uuid
+
+    import ckanapi
+    import openpyxl
+
+    first, second, other = Org(sandbox, 2), Org(sandbox, 1), Org(sandbox, 1)
+    name = f"mine-{uuid.uuid4().hex[:8]}"
+    admin = first.sysadmin
+    admin.action.user_create(name=name, email=f"{name}@example.invalid", password=f"Pw-{name}-1234567")
+    token = admin.action.api_token_create(user=name, name="test")["token"]
+    admin.action.organization_member_create(id=first.org["id"], username=name, role="editor")
+    admin.action.organization_member_create(id=second.org["id"], username=name, role="admin")
+    for state in ("PENDING PUBLISH", "PUBLISHED"):
+        admin.action.package_patch(id=second.packages[0]["id"], publish_state=state)
+    env = {"BCDC_API_KEY": token}
+    runner = CliRunner()
+    mine = tmp_path / "mine.xlsx"
+    result = runner.invoke(cli, ["-q", "export", "-r", sandbox["CKAN_URL"], "--mine", "-o", str(mine)], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Exported 3 datasets and 6 resources (")
+    names = {r[0] for r in openpyxl.load_workbook(mine)["Datasets"].iter_rows(min_row=3, values_only=True)}
+    assert names == {p["name"] for p in first.packages + second.packages}
+    assert not names & {p["name"] for p in other.packages}
+    drafts = tmp_path / "drafts.xlsx"
+    result = runner.invoke(cli, ["-q", "export", "-r", sandbox["CKAN_URL"], "--mine", "--state", "draft",
+                                 "-o", str(drafts)], env=env)
+    assert result.exit_code == 0, result.output
+    names = {r[0] for r in openpyxl.load_workbook(drafts)["Datasets"].iter_rows(min_row=3, values_only=True)}
+    assert names == {p["name"] for p in first.packages}
+    wb = openpyxl.load_workbook(drafts)
+    ws = wb["Datasets"]
+    col = next(c.column for c in ws[2] if c.value == "purpose")
+    ws.cell(3, col).value = "Edited from my drafts"
+    wb.save(drafts)
+    done = runner.invoke(cli, ["-q", "apply", str(drafts), "-r", sandbox["CKAN_URL"]], env=env)
+    assert done.exit_code == 0, done.output
+    edited = ckanapi.RemoteCKAN(sandbox["CKAN_URL"], apikey=token).action.package_show(id=ws.cell(3, 1).value)
+    assert edited["purpose"] == "Edited from my drafts"
+    wrong = runner.invoke(cli, ["export", "-r", sandbox["CKAN_URL"], "--mine", "--state", "finished",
+                                "-o", str(tmp_path / "x.xlsx")], env=env)
+    assert wrong.exit_code == 1 and "--state 'finished' is not a state of this catalogue; use one of: Draft" \
+        in wrong.output
+    neither = runner.invoke(cli, ["export", "-r", sandbox["CKAN_URL"], "-o", str(tmp_path / "y.xlsx")], env=env)
+    assert neither.exit_code == 2 and "give --org (one or more), or --mine" in neither.output
