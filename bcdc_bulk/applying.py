@@ -701,7 +701,8 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
     workbook = Path(workbook)
     journal_path = settings.journal or workbook.with_name(workbook.stem + ".journal.jsonl")
     result = ApplyResult(journal=journal_path)
-    invalid, blocked = _invalid_rows(plan, report, Wording(plan.converters, catalogue.site, plan.labels))
+    words = Wording(plan.converters, catalogue.site, plan.labels)
+    invalid, blocked = _invalid_rows(plan, report, words)
     result.rows.extend(invalid)
     todo = [r for r in plan.records if r.key not in blocked]
     preview = Preview(site=catalogue.site, records=len(todo),
@@ -720,7 +721,6 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
     if updates and not settings.dry_run and write_undo is not None:
         result.undo = _save_undo(updates, current, sorted_changes, settings, workbook, write_undo)
     names = {res.get("id"): res.get("name") or "" for rec in todo for res in rec.after.get("resources") or []}
-    words = Wording(plan.converters, catalogue.site, plan.labels)
 
     def work(rec: RecordPlan) -> list[RowResult]:
         started = time.perf_counter()

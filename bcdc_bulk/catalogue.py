@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ DOING = {
     "license_list": "reading the licence list", "scheming_dataset_schema_show": "reading the schema",
     "user_show": "checking who the API key belongs to", "package_show": "reading a record",
     "organization_list_for_user": "checking your roles in the organizations",
-    "organization_show": "reading an organization's members",
+    "organization_show": "reading an organization's members", "user_list": "reading the users' e-mail addresses",
     "package_patch": "saving a dataset", "package_revise": "saving a dataset", "resource_patch": "saving a resource",
     "package_create": "creating a dataset", "resource_create": "creating a resource",
 }
@@ -53,11 +54,11 @@ class Organization:
 def organization_labels(orgs: list[Organization]) -> dict[str, str]:
     """id -> how a cell shows each organization: its title, as the catalogue's form does; with its URL
     name beside it where two organizations share a title."""
-    counts: dict[str, int] = {}
-    for o in orgs:
-        counts[(o.title or o.name).casefold()] = counts.get((o.title or o.name).casefold(), 0) + 1
-    return {o.id: (o.title or o.name) if counts[(o.title or o.name).casefold()] == 1 else f"{o.title} ({o.name})"
-            for o in orgs}
+    def title(o: Organization) -> str:
+        return o.title or o.name
+
+    counts = Counter(title(o).casefold() for o in orgs)
+    return {o.id: title(o) if counts[title(o).casefold()] == 1 else f"{title(o)} ({o.name})" for o in orgs}
 
 
 @dataclass(frozen=True)
@@ -471,7 +472,7 @@ class RemoteCatalogue:
 
     def members(self, org_ids: list[str]) -> list[Member] | None:
         """Each organization's members (one call each); their e-mail addresses only for a sysadmin,
-        to whom CKAN shows them (one call a person)."""
+        to whom CKAN's user list shows them (one call for everyone)."""
         found = []
         for oid in org_ids:
             org = self.call("organization_show", id=oid, include_users=True, include_datasets=False,
@@ -480,8 +481,7 @@ class RemoteCatalogue:
                              u.get("capacity", ""), u.get("email") or "") for u in org.get("users") or []]
         who = self.access() or {}
         if who.get("sysadmin"):
-            emails = {name: (self.call("user_show", id=name) or {}).get("email") or ""
-                      for name in sorted({m.user for m in found})}
+            emails = {u.get("name"): u.get("email") or "" for u in self.call("user_list") or []}
             found = [dataclasses.replace(m, email=emails.get(m.user, "")) for m in found]
         return found
 

@@ -43,10 +43,9 @@ def export_workbook(catalogue: Catalogue, path: Path, org_ref: str | list[str] |
     their resources to ``path``. ``org_ref`` None writes an empty template."""
     if org_ref is not None:
         roots = [resolve_org(catalogue, ref) for ref in ([org_ref] if isinstance(org_ref, str) else org_ref)]
-        chosen: list[Organization] = []
-        for root in roots:
-            chosen += [o for o in (with_suborgs(catalogue, root) if include_suborgs else [root])
-                       if o.id not in {c.id for c in chosen}]
+        # each organization once, in the order asked for, however the trees overlap
+        chosen = list({o.id: o for root in roots
+                       for o in (with_suborgs(catalogue, root) if include_suborgs else [root])}.values())
         packages = read_packages(catalogue, [o.id for o in chosen], progress)
         org_label = ", ".join(r.name for r in roots)
     else:
@@ -78,12 +77,12 @@ def _state_value(schema: Schema, state: str) -> str:
     from bcdc_bulk.errors import BulkError
 
     fld = schema.dataset_field("publish_state")
-    choices = {c.value.casefold(): c.value for c in (fld.choices if fld else ())}
-    choices.update({c.label.casefold(): c.value for c in (fld.choices if fld else ())})
-    found = choices.get(state.strip().casefold())
+    choices = fld.choices if fld is not None else ()
+    typed = {text.casefold(): c.value for c in choices for text in (c.value, c.label)}
+    found = typed.get(state.strip().casefold())
     if found is None:
         raise BulkError(f"--state '{state}' is not a state of this catalogue; use one of: "
-                        + ", ".join(c.label for c in (fld.choices if fld else ())))
+                        + ", ".join(c.label for c in choices))
     return found.upper()
 
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 from bcdc_bulk.files import replaced_atomically
 from bcdc_bulk.planning import renderer_for
-from bcdc_bulk.schema import Field
 from bcdc_bulk.suggesting import certain_fix
-from bcdc_bulk.tables import SheetSpec, normalize_cell
+from bcdc_bulk.tables import normalize_cell, sheet_fields
 from bcdc_bulk.workbook_read import ReadWorkbook, column_letter
 
 
@@ -42,27 +41,22 @@ def known_fixes(book: ReadWorkbook) -> list[Fix]:
         sheet = book.sheets.get(spec.name)
         if sheet is None:
             continue
+        fields = sheet_fields(renderer.schema, spec)
         for name, index in sheet.columns.items():
-            fld = _field(renderer.schema, spec, name)
+            fld = fields.get(name)
             column = spec.column(name)
             if fld is None or not fld.choices or column is None or column.read_only:
                 continue
+            decided: dict[str, str | None] = {}  # a column holds few distinct values: each decided once
             for row, cells in sheet.rows:
                 text = normalize_cell(cells.get(name))
-                fixed = certain_fix(fld.choice_text.stored(text), fld) if text else None
+                if text and text not in decided:
+                    decided[text] = certain_fix(fld.choice_text.stored(text), fld)
+                fixed = decided.get(text) if text else None
                 if fixed is not None:
                     fixes.append(Fix(spec.name, row, column_letter(index), column.label, text,
                                      fld.choice_text.shown(fixed)))
     return fixes
-
-
-def _field(schema: object, spec: SheetSpec, name: str) -> Field | None:
-    if spec.kind == "dataset":
-        return schema.dataset_field(name)  # type: ignore[attr-defined]
-    if spec.kind == "resource":
-        return schema.resource_field(name)  # type: ignore[attr-defined]
-    owner = schema.resource_field(spec.group) if spec.owner == "resource" else schema.dataset_field(spec.group)  # type: ignore[attr-defined]
-    return next((s for s in owner.subfields if s.name == name), None) if owner is not None else None
 
 
 def write_fixed(source: Path, target: Path, fixes: list[Fix]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,13 @@ class InventoryResult:
     records_with_errors: int
 
 
-def _counts(values: list[str]) -> list[list[Any]]:
-    return [[k or "(empty)", n] for k, n in sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0]))]
+def _counts(values: list[str], said: Callable[[str], str] | None = None) -> list[list[Any]]:
+    """Counts of the values, most first; ``said`` names each distinct stored value once (values it
+    names alike are counted together)."""
+    counts: Counter[str] = Counter()
+    for value, n in Counter(values).items():
+        counts[said(value) if said else value] += n
+    return [[k or "(empty)", n] for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def _years_before(today: dt.date, years: int) -> dt.date:
@@ -100,12 +106,12 @@ def summarize(packages: Records, org_names: dict[str, str], licence_titles: dict
     for pkg in packages:  # one pass, keeping only the values counted (the records may be on disk)
         org = org_names.get(pkg.get("owner_org") or "", pkg.get("owner_org") or "(none)")
         by_org.setdefault(org, Counter())[str(pkg.get("publish_state") or "")] += 1
-        counted["security"].append(_shown(security, str(pkg.get("security_class") or "")))
+        counted["security"].append(str(pkg.get("security_class") or ""))
         counted["licence"].append(licence_titles.get(str(pkg.get("license_id")), str(pkg.get("license_id") or "")))
         ages[_age(pkg.get("record_last_modified"), today)] += 1
         for res in pkg.get("resources") or []:
-            counted["type"].append(_shown(kind, str(res.get("bcdc_type") or "")))
-            counted["format"].append(_format_of(fmt, str(res.get("format") or "")))
+            counted["type"].append(str(res.get("bcdc_type") or ""))
+            counted["format"].append(str(res.get("format") or ""))
     states = STATES + sorted({s for c in by_org.values() for s in c} - set(STATES))
     org_rows = [[org] + [c.get(s, 0) for s in states] + [sum(c.values())] for org, c in sorted(by_org.items())]
     age_rows = [[name, ages.get(name, 0)] for _, name in AGES] + [[n, ages[n]] for n in (FUTURE, NO_DATE) if ages[n]]
@@ -113,12 +119,14 @@ def summarize(packages: Records, org_names: dict[str, str], licence_titles: dict
         Table("Datasets by organization and state", ["Organization"] + [_shown(state, s) for s in states] + [TOTAL],
               org_rows, "stacked"),
         Table(f"Datasets by {label('security_class', 'security class')}",
-              [label("security_class", "security class"), "datasets"], _counts(counted["security"])),
+              [label("security_class", "security class"), "datasets"],
+              _counts(counted["security"], lambda v: _shown(security, v))),
         Table("Datasets by licence", [label("license_id", "Licence"), "datasets"], _counts(counted["licence"])),
         Table("Datasets by age of Record Last Modified", ["age", "datasets"], age_rows, "column"),
-        Table("Resources by type", [label("bcdc_type", "type", True), "resources"], _counts(counted["type"])),
+        Table("Resources by type", [label("bcdc_type", "type", True), "resources"],
+              _counts(counted["type"], lambda v: _shown(kind, v))),
         Table("Resources by format (formats written in capitals counted with their listed form)",
-              [label("format", "format", True), "resources"], _counts(counted["format"])),
+              [label("format", "format", True), "resources"], _counts(counted["format"], lambda v: _format_of(fmt, v))),
     ]
 
 

@@ -32,6 +32,7 @@ from bcdc_bulk.tables import (
     load_layout,
     normalize_cell,
     parse_list,
+    sheet_fields,
 )
 from bcdc_bulk.workbook_read import ReadWorkbook, SheetRows
 
@@ -139,6 +140,7 @@ class Plan:
     schema: Schema | None = None  # the schema the workbook was exported with
     converters: Converters | None = None  # its cells' words (choices, organizations, licences)
     labels: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet kind or group, field) -> header
+    site: str = ""  # the catalogue the workbook was exported from (records' web addresses)
 
 
 def renderer_for(book: ReadWorkbook) -> Renderer:
@@ -250,15 +252,7 @@ class _Builder:
         """The schema's definitions of the fields a sheet holds (a group sheet: its subfields)."""
         found = self._fields.get(spec.name)
         if found is None:
-            schema = self.renderer.schema
-            if spec.kind == "dataset":
-                found = {f.name: f for f in schema.dataset_fields}
-            elif spec.kind == "resource":
-                found = {f.name: f for f in schema.resource_fields}
-            else:
-                owner = (schema.dataset_field if spec.owner == "dataset" else schema.resource_field)(spec.group or "")
-                found = {f.name: f for f in owner.subfields} if owner else {}
-            self._fields[spec.name] = found
+            found = self._fields[spec.name] = sheet_fields(self.renderer.schema, spec)
         return found
 
     def set_field(self, rec: RecordPlan, fld_name: str, text: str, fld: Field | None,
@@ -675,6 +669,8 @@ def build_plan(book: ReadWorkbook) -> Plan:
     plan = builder.plan
     plan.schema = builder.renderer.schema
     plan.converters = builder.converters
+    exported_from = str(book.provenance.get("site") or "")
+    plan.site = exported_from if exported_from.startswith(("http://", "https://")) else ""
     plan.labels = {(spec.group or spec.kind, c.field): c.label for spec in builder.specs.values()
                    for c in spec.columns}
     plan.labels.update({("sheet", spec.group): spec.name for spec in builder.specs.values() if spec.group})

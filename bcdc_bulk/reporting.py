@@ -189,7 +189,7 @@ def plan_lines(plan: Plan, report: ValidationReport, calls: list[Call], files: L
     call with its changes field by field, each file it uploads (where it is read from, its size),
     what is not sent because of errors, and what is ignored."""
     records = {r.key: r for r in plan.records}
-    words = Wording(plan.converters, site, plan.labels)
+    words = Wording(plan.converters, site or plan.site, plan.labels)
     lines = []
     for call in calls:
         rec = records.get(call.record)

@@ -317,6 +317,16 @@ class Renderer:
         )
 
 
+def sheet_fields(schema: Schema, spec: SheetSpec) -> dict[str, Field]:
+    """The schema's definitions of the fields a sheet holds (a list sheet: its group's subfields)."""
+    if spec.kind == "dataset":
+        return {f.name: f for f in schema.dataset_fields}
+    if spec.kind == "resource":
+        return {f.name: f for f in schema.resource_fields}
+    owner = (schema.dataset_field if spec.owner == "dataset" else schema.resource_field)(spec.group or "")
+    return {f.name: f for f in owner.subfields} if owner else {}
+
+
 def kind_help(name: str, fld: Field | None, kind: str, group: str | None) -> str:
     """What to type in a column whose field the schema gives no help for, from what kind of value it
     holds: how dates, keywords, addresses and names are written."""

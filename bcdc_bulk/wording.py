@@ -28,7 +28,8 @@ CHANGED, ADDED, REMOVED = "changed", "added", "removed"
 
 @dataclass(frozen=True)
 class Part:
-    """One piece of a change: what (a field, a list entry, a resource), how, and the values as shown."""
+    """One piece of a change: what (a field, a list entry, a resource), how, and the values as their
+    cells show them (unquoted; a line says them in quotes)."""
 
     what: str
     how: str  # CHANGED | ADDED | REMOVED
@@ -38,7 +39,7 @@ class Part:
 
     def __str__(self) -> str:
         if self.how == CHANGED:
-            return f"{self.what}: {self.old} -> {self.new}" + (f" ({self.note})" if self.note else "")
+            return f"{self.what}: '{self.old}' -> '{self.new}'" + (f" ({self.note})" if self.note else "")
         shown = self.old if self.how == REMOVED else self.new
         return f"{self.what} {self.how}" + (f" ({shown})" if shown else "")
 
@@ -68,15 +69,15 @@ class Wording:
         fld = self.field(name, resource)
         return fld.display_label if fld is not None else name
 
-    def value(self, name: str, value: Any, resource: bool = False, sub: Field | None = None,
-              group: str | None = None) -> str:
-        """A value as its cell shows it, in quotes ('' for nothing)."""
+    def text(self, name: str, value: Any, resource: bool = False, sub: Field | None = None,
+             group: str | None = None) -> str:
+        """A value as its cell shows it ('' for nothing), line breaks as ↵ and cut at 200 characters."""
         if value in (None, "", []):
-            return "''"
-        if self.converters is None:
-            return quoted(value)
-        fld = sub if group is not None else self.field(name, resource)
-        return quoted(self.converters.of(name, fld, group).text(value))
+            return ""
+        if self.converters is not None:
+            fld = sub if group is not None else self.field(name, resource)
+            value = self.converters.of(name, fld, group).text(value)
+        return quoted(value)[1:-1]
 
     def call_title(self, call: Call, rec: RecordPlan | None) -> str:
         """The heading of a call: what it does and to which record, by title and URL name."""
@@ -113,8 +114,8 @@ class Wording:
         if change.field == "name" and not resource and change.old:
             note = (f"the record's web address changes to {self.site}/dataset/{change.new}; "
                     "links to the old address stop working")
-        return [Part(head, CHANGED, self.value(change.field, change.old, resource),
-                     self.value(change.field, change.new, resource), note)]
+        return [Part(head, CHANGED, self.text(change.field, change.old, resource),
+                     self.text(change.field, change.new, resource), note)]
 
     def _head(self, change: FieldChange, rec: RecordPlan | None) -> str:
         label = self.labels.get(("sheet", change.field)) or self.label(change.field, bool(change.resource_id))
@@ -138,20 +139,20 @@ class Wording:
             if before and after and not replaced:
                 parts.extend(self._sub_change(f"{head} #{i + 1}", fld, key, before.get(key), after.get(key))
                              for key in _keys(fld, before, after) if not same_value(before.get(key), after.get(key)))
-        return parts or [Part(head, CHANGED, "''", "''")]
+        return parts or [Part(head, CHANGED)]
 
     def _sub_change(self, head: str, fld: Field, key: str, old: Any, new: Any) -> Part:
         sub = next((s for s in fld.subfields if s.name == key), None)
         label = self.labels.get((fld.name, key)) or (sub.display_label if sub is not None else key)
-        return Part(f"{head} {label}", CHANGED, self.value(key, old, sub=sub, group=fld.name),
-                    self.value(key, new, sub=sub, group=fld.name))
+        return Part(f"{head} {label}", CHANGED, self.text(key, old, sub=sub, group=fld.name),
+                    self.text(key, new, sub=sub, group=fld.name))
 
     def _entry_name(self, entry: dict[str, Any], fld: Field) -> str:
         """An entry by its naming subfields, as their cells show them ('Jordan Example, Custodian')."""
         subs = {s.name: s for s in fld.subfields}
         keys = [k for k in _NAMING if entry.get(k) not in (None, "", [])]
         keys += [k for k in subs if k not in keys and entry.get(k) not in (None, "", [])]
-        shown = [self.value(k, entry[k], sub=subs.get(k), group=fld.name)[1:-1] for k in keys[:2]]
+        shown = [self.text(k, entry[k], sub=subs.get(k), group=fld.name) for k in keys[:2]]
         return ", ".join(shown) or "empty"
 
     def _resource_name(self, resource_id: str, rec: RecordPlan | None, old: Any = None) -> str:
@@ -165,7 +166,7 @@ class Wording:
     def _new_resource(self, resource: Any) -> Part:
         if not isinstance(resource, dict):
             return Part("A resource", ADDED, new=quoted(resource))
-        said = [f"{self.label(k, True)} {self.value(k, resource[k], True)}"
+        said = [f"{self.label(k, True)} '{self.text(k, resource[k], True)}'"
                 for k in ("url", "format", "resource_type") if resource.get(k) not in (None, "")]
         return Part(f"Resource {quoted(resource.get('name') or '(no name)')}", ADDED, new=", ".join(said))
 

@@ -73,7 +73,8 @@ def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
         check_origin(book, catalogue.site, run.org_name)
         checked = bb.check(book, catalogue, local_files=False)  # a server opens no file a workbook names
         calls = checked.calls()
-        store.put(run, PLAN_TEXT, ("\n".join(plan_lines(checked.plan, checked.report, calls)) + "\n").encode())
+        lines = plan_lines(checked.plan, checked.report, calls, site=catalogue.site)
+        store.put(run, PLAN_TEXT, ("\n".join(lines) + "\n").encode())
         if checked.problems:
             bb.annotate(workbook, Path(folder) / ANNOTATED, checked.problems)
             store.put(run, ANNOTATED, (Path(folder) / ANNOTATED).read_bytes())
@@ -115,17 +116,12 @@ def _change_rows(words: Wording, rec: Any, change: Any, now: dict[str, Any] | No
     since = _since_export(change, found, value)
     rows = []
     for i, part in enumerate(parts):
-        new = {ADDED: f"added: {part.new}", REMOVED: "removed"}.get(part.how, _bare(part.new))
-        old = "" if part.how == ADDED else _bare(part.old)
+        new = {ADDED: f"added: {part.new}", REMOVED: "removed"}.get(part.how, part.new)
+        old = "" if part.how == ADDED else part.old
         note = f" ({part.note})" if part.note else ""
         rows.append({"field": part.what, "old": old, "new": new + note, "where": _cell(change.cell),
                      "since": since if i == 0 else ""})
     return rows
-
-
-def _bare(shown: str) -> str:
-    """A quoted value without its quotes ('' for nothing)."""
-    return shown[1:-1] if len(shown) >= 2 and shown[0] == shown[-1] == "'" else shown
 
 
 def _since_export(change: Any, found: bool, now: Any) -> str:
