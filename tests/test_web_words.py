@@ -7,8 +7,10 @@ import html
 import re
 
 import pytest
+from browser import available
 from test_apply import Org, edit
-from test_web_access import Session, _wait, upload
+from test_web import browser, password  # noqa: F401  (the browser fixture)
+from test_web_access import AXE, Session, _wait, serious, upload
 
 pytestmark = pytest.mark.sandbox
 
@@ -19,7 +21,7 @@ def _text(page: str, element_id: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(2))).split())
 
 
-def test_a_warning_is_visible_and_changes_are_said_in_words(sandbox, tmp_path):
+def test_a_warning_is_visible_and_changes_are_said_in_words(sandbox, tmp_path, browser):  # noqa: F811
     org = Org(sandbox, 2)
     p0, p1 = org.packages
     report = p0["resources"][1]
@@ -36,7 +38,16 @@ def test_a_warning_is_visible_and_changes_are_said_in_words(sandbox, tmp_path):
     assert box == "alert-warning"
     assert _text(page, "check-summary").startswith("Nothing stops these changes, but look at the warnings below first")
     start = page.index('id="plan"')
+    assert "Nothing here stops the changes; where a warning is not what you meant" in page
     plan = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page[start:page.find("<form", start)])).split())
     assert f"Resource '{report['name']}' removed" in plan
     assert "Contacts #1 Email alex@example.invalid jordan.example(at)gov.bc.ca" in plan
     assert "resources[" not in plan and '{"' not in plan
+    if available():  # and as a person sees it, screenshot kept with the other steps
+        seen = browser()
+        seen.login(sandbox["CKAN_EDITOR_USER"], password(sandbox["CKAN_EDITOR_USER"]))
+        seen.go(base)
+        assert "look at the warnings below first" in seen.text("#check-summary")
+        seen.shot("check-with-a-warning-and-a-removal")
+        if AXE.exists():
+            assert serious(seen) == []  # the warning's colours too
