@@ -184,6 +184,8 @@ def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: P
     plan, report = _checked(ctx, workbook, remote, apikey)
     for line in problem_lines(report):
         click.echo(line)
+    for note in report.notes:
+        click.echo(f"Note: {note}")
     if annotate is not None:
         api.annotate(workbook, annotate, report.problems)
         click.echo(f"Marked the problems in {annotate}" if report.problems else

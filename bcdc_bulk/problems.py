@@ -51,7 +51,6 @@ class Code(TextEnum):
     DUPLICATE_TITLE = "duplicate-title"
     NAME_IN_USE = "name-in-use"
     TITLE_IN_USE = "title-in-use"
-    TITLE_UNSEEN = "title-unseen"
     UPLOAD_MISSING = "upload-missing"
     URL_NOT_WEB = "url-not-web"
     FORMULA = "formula"
@@ -89,7 +88,7 @@ _FIXES = {
     Code.SINGLE_ENTRY: "keep one entry", Code.CONTACTS: "add a contact on the Contacts sheet",
     Code.CONTACT_DISPLAYED: "mark a contact 'displayed'", Code.DUPLICATE_NAME: "choose another URL name",
     Code.DUPLICATE_TITLE: "choose another title", Code.NAME_IN_USE: "choose another URL name",
-    Code.TITLE_IN_USE: "choose another title", Code.TITLE_UNSEEN: "nothing, unless apply refuses the title",
+    Code.TITLE_IN_USE: "choose another title",
     Code.UPLOAD_MISSING: "put the file where the path says",
     Code.URL_NOT_WEB: "type a web address (https://...), or add the file in the catalogue's form",
     Code.FORMULA: "type the value itself",
@@ -139,12 +138,18 @@ class Problem:
         return asdict(self)
 
 
+TITLES_UNSEEN_NOTE = ("New titles were checked against the records you can see. The catalogue also counts deleted "
+                      "records and other organizations' private records, which no one but a sysadmin can see: "
+                      "if one of those has a title you chose, apply says so in its cell and writes the rest.")
+
+
 @dataclass
 class ValidationReport:
     """Every problem found in a workbook, and whether it may be applied."""
 
     problems: list[Problem] = field(default_factory=list)
     records_checked: int = 0
+    notes: list[str] = field(default_factory=list)  # said once for the whole workbook, not per cell
 
     @property
     def errors(self) -> list[Problem]:

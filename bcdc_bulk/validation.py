@@ -31,7 +31,7 @@ from bcdc_bulk.catalogue import TEMPLATE_SITE, organization_labels
 from bcdc_bulk.converters import Kind, field_kind, value_text
 from bcdc_bulk.local_files import LocalFiles, not_on_a_server
 from bcdc_bulk.planning import Plan, RecordPlan, is_upload
-from bcdc_bulk.problems import ERROR, WARNING, Code, Problem, ValidationReport
+from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, WARNING, Code, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.suggesting import RETIRED, differs_only_in_form, either, nearest, retired
 from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list
@@ -709,11 +709,6 @@ def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Looku
                   else lookups.titles_taken.get(value) not in (None, rec.after.get("id"))):
                 issue = Issue((attr,), f"{attr}-in-use", f"{label} '{value}' is already used by another record in "
                               "the catalogue; it must be unique", ERROR, value)
-            elif attr == "title" and lookups.titles_checked and TITLE_MIN <= len(value) <= TITLE_MAX:
-                issue = Issue((attr,), Code.TITLE_UNSEEN, f"Title '{value}' is in use by no record you can see; the "
-                              "catalogue also counts deleted records and private records of other organizations, "
-                              "which validate cannot see: if one has this title, apply will say so here", WARNING,
-                              value)
             else:
                 continue
             out.setdefault(rec.key, []).append(issue)
@@ -728,6 +723,8 @@ def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[s
     checker = RecordChecker(schema, lookups)
     report = ValidationReport(problems=list(plan.problems), records_checked=len(plan.records))
     unique = check_unique(plan, snapshot, lookups)
+    if lookups.titles_checked and any(rec.action != "delete" and rec.touches("title") for rec in plan.records):
+        report.notes.append(TITLES_UNSEEN_NOTE)
     for rec in plan.records:
         if rec.action == "delete":  # nothing of it is saved again: only who may delete it matters
             report.problems.extend(_place(rec, i, False) for i in check_delete(rec, lookups.access))

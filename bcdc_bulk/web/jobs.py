@@ -102,7 +102,7 @@ def page_view(checked: bb.Check, site: str = "") -> dict[str, Any]:
         changes = [row for c in rec.changes for row in _change_rows(words, rec, c, current.get(rec.key))]
         datasets.append({"name": rec.name or rec.key, "action": rec.action, "sent": rec.key not in blocked,
                          "why": errors_of.get(rec.key, []), "changes": changes})
-    return {"problems": [_problem(p) for p in checked.problems], "datasets": datasets,
+    return {"problems": [_problem(p) for p in checked.problems], "datasets": datasets, "notes": checked.report.notes,
             "ignored": [{"where": f"{n.sheet} row {n.row}" if n.row else n.sheet, "record": n.record,
                          "message": n.message} for n in checked.plan.ignored]}
 
