@@ -46,7 +46,7 @@ def export_workbook(catalogue: Catalogue, path: Path, org_ref: str | list[str] |
         # each organization once, in the order asked for, however the trees overlap
         chosen = list({o.id: o for root in roots
                        for o in (with_suborgs(catalogue, root) if include_suborgs else [root])}.values())
-        packages = read_packages(catalogue, [o.id for o in chosen], progress)
+        packages = by_title(read_packages(catalogue, [o.id for o in chosen], progress))
         org_label = ", ".join(r.name for r in roots)
     else:
         chosen, packages, org_label = [], [], "(template)"
@@ -68,8 +68,12 @@ def export_mine(catalogue: Catalogue, path: Path, state: str | None = None,
     wanted = _state_value(catalogue.schema(), state) if state else None
     packages = [p for p in read_packages(catalogue, [o.id for o in chosen], progress)
                 if wanted is None or str(p.get("publish_state") or "").upper() == wanted]
-    packages.sort(key=lambda p: (str(p.get("title") or "").casefold(), p.get("name") or ""))
-    return write_records(catalogue, path, packages, chosen, f"(mine: {who['user']})", progress, now)
+    return write_records(catalogue, path, by_title(packages), chosen, f"(mine: {who['user']})", progress, now)
+
+
+def by_title(packages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records in the order a person looks for them: by title (ignoring case), then URL name."""
+    return sorted(packages, key=lambda p: (str(p.get("title") or "").casefold(), str(p.get("name") or "")))
 
 
 def _state_value(schema: Schema, state: str) -> str:

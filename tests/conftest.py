@@ -77,6 +77,15 @@ def put_row(ws, values: dict, row: int | None = None) -> int:
     return row
 
 
+def row_of(ws, name: str, nth: int = 1) -> int:
+    """The row of dataset ``name`` on a sheet (Datasets: by URL name; other sheets: its ``nth`` row
+    there), so a test names the record it edits, whatever order the export writes them in."""
+    cols = {c.value: c.column for c in ws[2]}
+    key = cols["name"] if ws.title == "Datasets" else cols["package_name"]
+    rows = [r for r in range(3, ws.max_row + 1) if ws.cell(r, key).value == name]
+    return rows[nth - 1]
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Every test that needs the CKAN sandbox (directly or through another fixture) is marked
     `sandbox`, so `pytest -m "not sandbox"` runs the rest on a machine with no server."""

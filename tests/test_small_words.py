@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import row_of
 
 import bcdc_bulk as bb
 from bcdc_bulk.cli import cli
@@ -46,11 +47,12 @@ def test_an_emptied_title_is_required_and_pasted_spaces_are_named(exported, tmp_
 def test_a_new_contact_row_with_no_number_goes_after_the_others(exported, tmp_path):
     wb, cols = _book(exported)
     contacts, c = wb["Contacts"], cols["Contacts"]
-    name = contacts.cell(3, c["package_name"]).value
+    name = "heritage-sites-skeena-0009"  # a record whose contacts are all current
+    first = row_of(contacts, name)
     count = sum(1 for r in range(3, contacts.max_row + 1) if contacts.cell(r, c["package_name"]).value == name)
     row = contacts.max_row + 1
     for field, value in (("package_name", name), ("name", "Robin New"), ("email", "robin.new@example.invalid"),
-                         ("org", contacts.cell(3, c["org"]).value), ("role", "Custodian")):
+                         ("org", contacts.cell(first, c["org"]).value), ("role", "Custodian")):
         contacts.cell(row, c[field]).value = value
     wb.save(tmp_path / "contact.xlsx")
     checked = bb.check(tmp_path / "contact.xlsx")
@@ -87,3 +89,16 @@ def test_published_by_shows_and_offers_organization_titles(exported, tmp_path):
     assert said == ["Published By: 'Sample Data Branch' -> 'Ministry of Sample Services'",
                     "Published By: 'Sample Data Branch' -> 'Sample Geospatal Unit'",
                     "Published By: 'Sample Data Branch' -> 'Sample Geospatial Unit'"]
+
+
+def test_datasets_are_written_by_title(exported):
+    """Item 6: records come in the order a person looks for them, not in id order."""
+    wb, cols = _book(exported)
+    ds = wb["Datasets"]
+    titles = [ds.cell(r, cols["Datasets"]["title"]).value for r in range(3, ds.max_row + 1)]
+    assert len(titles) > 10 and titles == sorted(titles, key=str.casefold)
+    # each child sheet follows the same order, so a dataset's rows are found in the same place
+    names = [ds.cell(r, cols["Datasets"]["name"]).value for r in range(3, ds.max_row + 1)]
+    res = wb["Resources"]
+    seen = list(dict.fromkeys(res.cell(r, cols["Resources"]["package_name"]).value for r in range(3, res.max_row + 1)))
+    assert seen == [n for n in names if n in seen]

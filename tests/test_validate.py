@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import NEW_DATASET, NEW_RESOURCE, SAMPLE, put_row
+from conftest import NEW_DATASET, NEW_RESOURCE, SAMPLE, put_row, row_of
 
 from bcdc_bulk.catalogue import FileCatalogue, RemoteCatalogue
 from bcdc_bulk.cli import cli
@@ -46,14 +46,28 @@ def branch_export(tmp_path_factory) -> Path:
     return path
 
 
-def edit(src: Path, dst: Path, changes: list[tuple[str, int, str, object]]) -> Path:
+# four records of the branch, named: the export writes them by title, so tests find their rows
+CLEAN, SECOND, THIRD, FOURTH = ("heritage-sites-skeena-0009", "groundwater-wells-vancouver-island-0057",
+                                "clinic-wait-times-lower-mainland-0005", "salmon-escapement-okanagan-0061")
+
+
+def edit(src: Path, dst: Path, changes: list[tuple[str, int | str | tuple[str, int], str, object]]) -> Path:
+    """Type values into a copy; a change's row is a number, a dataset's URL name, or (name, nth row)."""
     wb = openpyxl.load_workbook(src)
-    for sheet, row, field, value in changes:
+    for sheet, where, field, value in changes:
         ws = wb[sheet]
         col = next(c.column for c in ws[2] if c.value == field)
-        ws.cell(row, col).value = value
+        ws.cell(at(src, sheet, where), col).value = value
     wb.save(dst)
     return dst
+
+
+def at(path: Path, sheet: str, where: int | str | tuple[str, int]) -> int:
+    """The row a test means: a number as it is, else the named dataset's (nth) row on the sheet."""
+    if isinstance(where, int):
+        return where
+    name, nth = (where, 1) if isinstance(where, str) else where
+    return row_of(openpyxl.load_workbook(path, read_only=False)[sheet], name, nth)
 
 
 # --- pure logic ---------------------------------------------------------------------------------
@@ -120,10 +134,10 @@ def test_cosmetic_changes_are_not_changes(branch_export, tmp_path):
 def test_a_users_own_column_is_ignored_with_a_note(branch_export, tmp_path):
     wb = openpyxl.load_workbook(branch_export)
     ws = wb["Datasets"]
-    col = ws.max_column + 1
-    ws.cell(1, col).value, ws.cell(2, col).value, ws.cell(3, col).value = "My notes", "checked", "yes"
+    col, row = ws.max_column + 1, row_of(ws, CLEAN)
+    ws.cell(1, col).value, ws.cell(2, col).value, ws.cell(row, col).value = "My notes", "checked", "yes"
     purpose = next(c.column for c in ws[2] if c.value == "purpose")
-    ws.cell(3, purpose).value = "Own column beside"
+    ws.cell(row, purpose).value = "Own column beside"
     wb.save(tmp_path / "own.xlsx")
     result = run("plan", str(tmp_path / "own.xlsx"))
     assert result.exit_code == 0, result.output
@@ -134,11 +148,12 @@ def test_a_users_own_column_is_ignored_with_a_note(branch_export, tmp_path):
 
 
 def test_a_number_the_spreadsheet_made_of_an_edit_is_sent_with_a_warning(branch_export, tmp_path):
-    edited = edit(branch_export, tmp_path / "number.xlsx", [("Datasets", 3, "purpose", 100000.0)])
+    edited = edit(branch_export, tmp_path / "number.xlsx", [("Datasets", CLEAN, "purpose", 100000.0)])
     plan, report = validate_workbook(read_workbook(edited))
     assert [c.new for r in plan.records for c in r.changes] == ["100000"]
     [warning] = report.problems
-    assert (warning.where, warning.severity, warning.code) == ("Datasets!P3", "warning", "typed-number")
+    row = at(edited, "Datasets", CLEAN)
+    assert (warning.where, warning.severity, warning.code) == (f"Datasets!P{row}", "warning", "typed-number")
     assert "stored what was typed here as the number 100000" in warning.message and report.valid
 
 
@@ -174,7 +189,7 @@ def test_only_changed_fields_are_sent_and_lists_only_when_changed(branch_export,
 
 
 def test_a_changed_contact_sends_the_whole_contact_list(branch_export, tmp_path):
-    edited = edit(branch_export, tmp_path / "c.xlsx", [("Contacts", 3, "email", "new@example.invalid")])
+    edited = edit(branch_export, tmp_path / "c.xlsx", [("Contacts", CLEAN, "email", "new@example.invalid")])
     [rec] = build_plan(read_workbook(edited)).records
     [call] = record_calls(rec, PATCH)
     assert call.action == "package_patch" and set(call.data) == {"id", "contacts"}
@@ -261,28 +276,30 @@ def run(*args: str):
 
 def test_validate_prints_each_problem_and_exits_3(branch_export, tmp_path):
     edited = edit(branch_export, tmp_path / "bad.xlsx", [
-        ("Datasets", 3, "security_class", "SECRET"), ("Contacts", 3, "email", "not-an-address"),
+        ("Datasets", CLEAN, "security_class", "SECRET"), ("Contacts", CLEAN, "email", "not-an-address"),
     ])
     result = run("validate", str(edited))
     assert result.exit_code == 3
+    contact, dataset = at(edited, "Contacts", CLEAN), at(edited, "Datasets", CLEAN)
     assert result.output == (
-        "Contacts!D3      warning email                  'not-an-address' does not look like an e-mail address "
-        "(name@example.gov.bc.ca)\n"
-        "Datasets!H3      error   security_class         Security Classification: 'SECRET' is not one of the "
+        f"{f'Contacts!D{contact}':<17}warning email                  'not-an-address' does not look like an e-mail "
+        "address (name@example.gov.bc.ca)\n"
+        f"{f'Datasets!H{dataset}':<17}error   security_class         Security Classification: 'SECRET' is not one of the "
         "choices: Public, Protected-A, Protected-B, Protected-C\n"
         "1 error and 1 warning in 1 changed record. Nothing was sent to the catalogue.\n"
     )
 
 
 def test_validate_clean_workbook(branch_export, tmp_path):
-    edited = edit(branch_export, tmp_path / "ok.xlsx", [("Datasets", 3, "purpose", "Fine.")])
+    edited = edit(branch_export, tmp_path / "ok.xlsx", [("Datasets", CLEAN, "purpose", "Fine.")])
     result = run("validate", str(edited))
     assert (result.exit_code, result.output) == (0, "No problems in 1 changed record.\n")
 
 
 def test_annotate_and_report(branch_export, tmp_path):
-    edited = edit(branch_export, tmp_path / "bad.xlsx", [("Datasets", 5, "security_class", "SECRET"),
-                                                         ("Contacts", 3, "email", "not-an-address")])
+    edited = edit(branch_export, tmp_path / "bad.xlsx", [("Datasets", THIRD, "security_class", "SECRET"),
+                                                         ("Contacts", CLEAN, "email", "not-an-address")])
+    row, contact = at(edited, "Datasets", THIRD), at(edited, "Contacts", CLEAN)
     original = edited.read_bytes()
     annotated, report = tmp_path / "marked.xlsx", tmp_path / "problems.xlsx"
     result = run("validate", str(edited), "--annotate", str(annotated), "--report", str(report))
@@ -290,12 +307,12 @@ def test_annotate_and_report(branch_export, tmp_path):
     assert edited.read_bytes() == original
     wb = openpyxl.load_workbook(annotated)
     ws = wb["Datasets"]
-    cell = ws["H5"]
+    cell = ws[f"H{row}"]
     assert ws["H2"].value == "security_class"
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
     assert "'SECRET' is not one of the choices: Public, Protected-A" in cell.comment.text
     problems_col = next(c.column for c in ws[2] if c.value == "_problems")
-    assert "Security Classification" in ws.cell(5, problems_col).value
+    assert "Security Classification" in ws.cell(row, problems_col).value
     # the copy opens on its Problems sheet: counts, then a row a problem linked to its cell
     assert wb.sheetnames[0] == "Problems" and wb.active.title == "Problems"
     sheet = wb["Problems"]
@@ -305,10 +322,10 @@ def test_annotate_and_report(branch_export, tmp_path):
     assert sheet["A2"].value.endswith("Click a cell under Where to go there (Ctrl+click in LibreOffice).")
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=5) if row[0].value]
     book = read_workbook(edited)
-    name = book.snapshot[dict(book.sheets["Datasets"].rows)[5]["id"]]["name"]
-    assert [r[:3] for r in rows] == [["Contacts!D3", rows[0][1], "warning"], ["Datasets!H5", name, "error"]]
+    name = book.snapshot[dict(book.sheets["Datasets"].rows)[row]["id"]]["name"]
+    assert [r[:3] for r in rows] == [[f"Contacts!D{contact}", rows[0][1], "warning"], [f"Datasets!H{row}", name, "error"]]
     links = [sheet.cell(r, 1).hyperlink.location for r in (5, 6)]
-    assert links == ["'Contacts'!D3", "'Datasets'!H5"]
+    assert links == [f"'Contacts'!D{contact}", f"'Datasets'!H{row}"]
     for link in links:  # each link lands on the problem's cell
         target_sheet, target_cell = link.split("!")
         assert wb[target_sheet.strip("'")][target_cell].comment is not None
@@ -322,30 +339,31 @@ def test_annotate_and_report(branch_export, tmp_path):
     assert openpyxl.load_workbook(again).sheetnames.count("Problems") == 1
     rows = list(csv.DictReader(report.with_suffix(".csv").open(encoding="utf-8-sig")))
     assert list(rows[1])[:4] == ["where", "dataset", "severity", "message"]
-    assert [(r["where"], r["dataset"], r["code"]) for r in rows][1] == ("Datasets!H5", name, "choice")
+    assert [(r["where"], r["dataset"], r["code"]) for r in rows][1] == (f"Datasets!H{row}", name, "choice")
     assert json.loads(report.with_suffix(".jsonl").read_text().splitlines()[1])["field"] == "security_class"
     xlsx = openpyxl.load_workbook(report)
     assert xlsx.sheetnames == ["Summary", "Rows"]
     assert [c.value for c in xlsx["Rows"][1]][:4] == ["Where", "Dataset", "Severity", "Message"]
     link = xlsx["Rows"]["A3"].hyperlink
-    assert (xlsx["Rows"]["A3"].value, link.target, link.location) == ("Datasets!H5", "bad.xlsx", "'Datasets'!H5")
+    assert (xlsx["Rows"]["A3"].value, link.target, link.location) == (f"Datasets!H{row}", "bad.xlsx",
+                                                                      f"'Datasets'!H{row}")
     assert run("validate", str(edited), "--annotate", str(edited)).exit_code == 1
 
 
 def test_plan_shows_the_calls(branch_export, tmp_path):
-    edited = edit(branch_export, tmp_path / "p.xlsx", [("Datasets", 3, "purpose", "New purpose")])
-    book = read_workbook(edited)
-    pkg_id = dict(book.sheets["Datasets"].rows)[3]["id"]
+    edited = edit(branch_export, tmp_path / "p.xlsx", [("Datasets", CLEAN, "purpose", "New purpose")])
+    book, row = read_workbook(edited), at(edited, "Datasets", CLEAN)
+    pkg_id = dict(book.sheets["Datasets"].rows)[row]["id"]
     name, title = book.snapshot[pkg_id]["name"], book.snapshot[pkg_id]["title"]
     old = book.snapshot[pkg_id]["purpose"]
     result = run("plan", str(edited), "--method", "patch")
     assert result.exit_code == 0
-    assert result.output == (f"Update '{title}' ({name}), Datasets row 3:\n    Purpose: {old!r} -> 'New purpose'\n"
+    assert result.output == (f"Update '{title}' ({name}), Datasets row {row}:\n    Purpose: {old!r} -> 'New purpose'\n"
                              "1 call for 1 record. Nothing was sent yet.\n")
     data = json.loads(run("plan", str(edited), "--json").output)
     assert [c["action"] for c in data["calls"]] == ["package_revise"]
     assert data["calls"][0]["changes"] == [{"field": "purpose", "old": old, "new": "New purpose",
-                                            "cell": "Datasets!P3"}]
+                                            "cell": f"Datasets!P{row}"}]
 
 
 def test_validate_against_another_site_is_refused(branch_export):
@@ -416,7 +434,7 @@ def test_new_rows_are_created_on_the_server_as_validate_says(sandbox, tmp_path, 
 @pytest.mark.parametrize("exists", [True, False])
 def test_a_new_resource_can_name_a_file_to_upload(branch_export, tmp_path, exists):
     book = read_workbook(branch_export)
-    name = next(iter(book.snapshot.values()))["name"]
+    name = next(p["name"] for p in book.snapshot.values() if p["name"] == CLEAN)
     wb = openpyxl.load_workbook(branch_export)
     row = put_row(wb["Resources"], dict(NEW_RESOURCE, package_name=name, name="Upload", url="files/data.csv"))
     wb.save(tmp_path / "upload.xlsx")
@@ -439,9 +457,9 @@ GOLDEN = Path(__file__).parent / "golden"
 
 def test_problem_report_matches_the_golden_file(branch_export, tmp_path):
     edited = edit(branch_export, tmp_path / "bad.xlsx", [
-        ("Datasets", 3, "security_class", "SECRET"), ("Datasets", 4, "title", "x"),
-        ("Contacts", 3, "email", "not-an-address"), ("Resources", 5, "format", "docx"),
-        ("Datasets", 6, "record_publish_date", "2024/01/02"),
+        ("Datasets", CLEAN, "security_class", "SECRET"), ("Datasets", SECOND, "title", "x"),
+        ("Contacts", CLEAN, "email", "not-an-address"), ("Resources", (CLEAN, 3), "format", "docx"),
+        ("Datasets", FOURTH, "record_publish_date", "2024/01/02"),
     ])
     report = tmp_path / "problems.xlsx"
     result = run("validate", str(edited), "--report", str(report))

@@ -4,6 +4,7 @@ resources by name), not field names, codes, ids or JSON."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -34,19 +35,23 @@ def _edited(exported: Path, out: Path) -> tuple[Path, dict[str, str]]:
     wb = openpyxl.load_workbook(exported)
     ds = wb["Datasets"]
     cols = _columns(ds)
-    seen = {"name": ds.cell(3, cols["name"]).value, "title": ds.cell(3, cols["title"]).value}
-    ds.cell(3, cols["license_id"]).value = "24 - Open Government Licence - Canada"
-    ds.cell(3, cols["security_class"]).value = "Protected-A"
-    ds.cell(3, cols["name"]).value = seen["name"] + "-renamed"
-    contacts = wb["Contacts"]
-    ccols = _columns(contacts)
+    contacts, res = wb["Contacts"], wb["Resources"]
+    ccols, rcols = _columns(contacts), _columns(res)
+
+    def count(ws: Any, key: int, name: str) -> int:
+        return sum(ws.cell(r, key).value == name for r in range(3, ws.max_row + 1))
+    # the first record (by title, as exported) with a contact and two resources
+    at = next(r for r in range(3, ds.max_row + 1) if count(res, rcols["package_name"], ds.cell(r, cols["name"]).value)
+              >= 2 and count(contacts, ccols["package_name"], ds.cell(r, cols["name"]).value))
+    seen = {"name": ds.cell(at, cols["name"]).value, "title": ds.cell(at, cols["title"]).value, "row": at}
+    ds.cell(at, cols["license_id"]).value = "24 - Open Government Licence - Canada"
+    ds.cell(at, cols["security_class"]).value = "Protected-A"
+    ds.cell(at, cols["name"]).value = seen["name"] + "-renamed"
     row = next(r for r in range(3, contacts.max_row + 1) if contacts.cell(r, ccols["package_name"]).value == seen["name"])
     seen["contact"] = contacts.cell(row, ccols["name"]).value
     contacts.cell(row, ccols["role"]).value = "Custodian" if contacts.cell(row, ccols["role"]).value != "Custodian" \
         else "Data Steward"
     seen["role"] = contacts.cell(row, ccols["role"]).value
-    res = wb["Resources"]
-    rcols = _columns(res)
     rows = [r for r in range(3, res.max_row + 1) if res.cell(r, rcols["package_name"]).value == seen["name"]]
     seen["resource"], seen["removed"] = res.cell(rows[0], rcols["name"]).value, res.cell(rows[1], rcols["name"]).value
     res.cell(rows[0], rcols["format"]).value = "csv" if res.cell(rows[0], rcols["format"]).value != "csv" else "xlsx"
@@ -60,7 +65,7 @@ def _edited(exported: Path, out: Path) -> tuple[Path, dict[str, str]]:
 def test_the_plan_says_each_change_in_the_workbooks_words(exported, tmp_path):
     edited, seen = _edited(exported, tmp_path)
     shown = CliRunner().invoke(cli, ["plan", str(edited)]).output
-    assert f"Update '{seen['title']}' ({seen['name']}-renamed), Datasets row 3, " in shown
+    assert f"Update '{seen['title']}' ({seen['name']}-renamed), Datasets row {seen['row']}, " in shown
     assert "    Licence: '" in shown and "-> '24 - Open Government Licence - Canada'" in shown
     assert "    Security Classification: 'Public' -> 'Protected-A'" in shown
     assert (f"    URL name: '{seen['name']}' -> '{seen['name']}-renamed' (the record's web address changes to "
