@@ -11,7 +11,7 @@ from bcdc_bulk import __version__
 from bcdc_bulk.catalogue import Catalogue, Organization, organization_labels, resolve_org, with_suborgs
 from bcdc_bulk.schema import Schema
 from bcdc_bulk.spool import Records
-from bcdc_bulk.tables import REMOVE_FIELD, REMOVE_MARK, Renderer, SheetSpec, load_layout, parse_list
+from bcdc_bulk.tables import REMOVE_FIELD, REMOVE_MARK, Column, Renderer, SheetSpec, load_layout, parse_list, sheet_fields
 from bcdc_bulk.workbook_write import ChoiceList, ExtraSheets, Provenance, Purpose, write_workbook
 
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -128,11 +128,25 @@ def write_records(catalogue: Catalogue, path: Path, packages: Records, chosen: l
     lookups: dict[str, Any] = {"organizations": shown, "organization_names": names, "licences": licences}
     tick = progress("Writing workbook", len(packages)) if progress else None
     write_workbook(Path(path), provenance, specs, renderer, packages, choice_lists, schema.raw, lookups, tick,
-                   extra(renderer) if extra else None, snapshot, purpose)
+                   extra(renderer) if extra else None, snapshot, purpose, refused_note(schema))
     return ExportResult(
         path=Path(path), organizations=[o.name for o in chosen], packages=len(packages),
         resources=sum(len(p.get("resources") or []) for p in packages), sheets=[s.name for s in specs],
     )
+
+
+def refused_note(schema: Schema) -> Callable[[SheetSpec, Column, str], str | None]:
+    """The note on a cell whose stored value is not one its list offers (a format in capitals, a
+    security class of the older form): what is wrong and what to write, from the schema's choices."""
+    from bcdc_bulk.validation import choice_message
+
+    def note(spec: SheetSpec, col: Column, text: str) -> str | None:
+        fld = sheet_fields(schema, spec).get(col.field)
+        if fld is None or not fld.choices or fld.is_multiple_choice:
+            return None  # licences and organizations come from the catalogue; lists of choices are checked whole
+        return (f"{choice_message(fld.label or col.label, text, fld)}.\n\nThe catalogue holds it so from before; it asks "
+                "for it to be fixed whenever the record is saved, so fix it when you edit this record.")
+    return note
 
 
 def _marked(entry: dict[str, Any]) -> dict[str, Any]:

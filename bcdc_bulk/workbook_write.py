@@ -128,22 +128,27 @@ class ExtraSheets:
     members: list[list[str]] | None = None  # Organization, User, Name, Role, E-mail; None: no Members sheet
 
 
+# Why a stored value is not one the sheet's column offers (None: it is fine, or not for the sheet to say)
+RefusedNote = Callable[[SheetSpec, Column, str], "str | None"]
+
+
 def write_workbook(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
                    packages: Records, choice_lists: list[ChoiceList], schema_raw: dict,
                    lookups: dict[str, Any], progress: Callable[[int], None] | None = None,
                    extra: ExtraSheets | None = None, snapshot_packages: Records | None = None,
-                   purpose: Purpose = Purpose.EXPORT) -> None:
+                   purpose: Purpose = Purpose.EXPORT, refused: RefusedNote | None = None) -> None:
     """Write the whole workbook to ``path`` (through a temporary file, so a failure
-    never leaves a half-written workbook behind)."""
+    never leaves a half-written workbook behind). ``refused`` notes, on its cell, a stored value the
+    catalogue's form no longer takes."""
     with replaced_atomically(Path(path)) as tmp:
         _write(tmp, provenance, specs, renderer, packages, choice_lists, schema_raw, lookups, progress,
-               extra, snapshot_packages, purpose)
+               extra, snapshot_packages, purpose, refused)
 
 
 def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer: Renderer,
            packages: Records, choice_lists: list[ChoiceList], schema_raw: dict,
            lookups: dict[str, Any], progress: Callable[[int], None] | None, extra: ExtraSheets | None,
-           snapshot_packages: Records | None, purpose: Purpose) -> None:
+           snapshot_packages: Records | None, purpose: Purpose, refused: RefusedNote | None) -> None:
     wb = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
         "strings_to_urls": False,
@@ -161,7 +166,7 @@ def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer:
         for col in spec.columns:
             if col.choices:
                 list_ranges.setdefault(col.choices, f"list_{len(list_ranges) + 1}")
-    sheets = [_RecordSheet(wb, fmt, spec, renderer, list_ranges) for spec in specs]
+    sheets = [_RecordSheet(wb, fmt, spec, renderer, list_ranges, refused) for spec in specs]
     _lists(wb, fmt, choice_lists, list_ranges)
     snapshot = _Snapshot(wb.add_worksheet(SNAPSHOT_SHEET))
     snapshot.write(snapshot_rows(provenance, schema_raw, [], lookups))
@@ -276,8 +281,12 @@ class _RecordSheet:
     """One record sheet, written a package at a time (rows in order, as constant-memory mode wants)."""
 
     def __init__(self, wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer,
-                 list_ranges: dict[str, str]) -> None:
+                 list_ranges: dict[str, str], refused: RefusedNote | None = None) -> None:
         self.ws = wb.add_worksheet(spec.name)
+        self.refused = refused
+        # what each dropdown column offers: a stored value outside it gets a note on its cell
+        self.offered = [set(col.choice_values) if refused and col.choices and not col.read_only else None
+                        for col in spec.columns]
         self.list_ranges = list_ranges
         _header(self.ws, fmt, spec)
         self.spec, self.renderer = spec, renderer
@@ -302,7 +311,15 @@ class _RecordSheet:
                 text = row.get(col.field)
                 if text:
                     ws.write_string(self.r, c, display_text(text), self.wrapped[c] if "\n" in text else self.formats[c])
+                    offered = self.offered[c]
+                    if offered is not None and text not in offered:
+                        self._note_refused(c, col, text)
             self.r += 1
+
+    def _note_refused(self, c: int, col: Column, text: str) -> None:
+        note = self.refused(self.spec, col, text) if self.refused else None
+        if note:
+            self.ws.write_comment(self.r, c, note, {"x_scale": 2.2, "y_scale": 1.6})
 
     def finish(self) -> None:
         """Dropdowns down to the spare rows, frozen names, the filter."""
@@ -372,6 +389,9 @@ _EDITING = [
                "Remove? column (editors may remove Draft datasets only; admins any). Deleting a row removes "
                "nothing: it is reported and ignored. A removed resource or entry can be put back by applying "
                "the undo workbook that apply writes."),
+    ("Notes on cells", "A cell with a note (a red corner; hover over it) holds a value stored in the catalogue "
+                       "that its form no longer takes. The note says what to write instead. The catalogue asks "
+                       "for it to be fixed whenever the record is saved, so fix it when you edit that record."),
     ("Long text", "A value longer than an Excel cell can hold is shown cut, with a note; the full text is kept "
                   "and is never written back cut. Edit such values in the catalogue."),
     ("Then", "Save the workbook (as .xlsx). In the catalogue, upload it on your organization's Bulk edit tab: "

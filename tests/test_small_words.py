@@ -102,3 +102,22 @@ def test_datasets_are_written_by_title(exported):
     res = wb["Resources"]
     seen = list(dict.fromkeys(res.cell(r, cols["Resources"]["package_name"]).value for r in range(3, res.max_row + 1)))
     assert seen == [n for n in names if n in seen]
+
+
+def test_stored_values_the_form_no_longer_takes_are_noted_on_their_cells(exported):
+    """Item 3: before any validate, the exported workbook shows which stored values the catalogue
+    will refuse, on the cell, with what to write instead; a current value has no note."""
+    wb, cols = _book(exported)
+    ds, res = wb["Datasets"], wb["Resources"]
+    security = cols["Datasets"]["security_class"]
+    notes = {ds.cell(r, security).value: ds.cell(r, security).comment for r in range(3, ds.max_row + 1)}
+    assert notes["Public"] is None
+    assert notes["HIGH-CABINET"].text.startswith(
+        "Security Classification: 'HIGH-CABINET' is a value of the catalogue's older form that it no longer takes; "
+        "choose one of: Public, Protected-A, Protected-B, Protected-C.\n\nThe catalogue holds it so from before;")
+    fmt = cols["Resources"]["format"]
+    formats = {res.cell(r, fmt).value: res.cell(r, fmt).comment for r in range(3, res.max_row + 1)}
+    assert formats["csv"] is None
+    assert formats["WMS"].text.startswith("Resource Storage Format: 'WMS' should be written 'wms', as the list has it.")
+    instructions = {r[0]: r[1] for r in wb["Instructions"].iter_rows(values_only=True)}
+    assert "A cell with a note (a red corner; hover over it)" in instructions["Notes on cells"]
