@@ -231,13 +231,19 @@ class Journal:
         self.workbook_id = workbook_id
         self._lock = threading.Lock()
         self.created: dict[str, str] = {}  # record key -> id of what an earlier run created
+        self.written: dict[str, str] = {}  # record id -> the record's modified time after this workbook's last write
         for line in lines.read():
             try:
                 entry = json.loads(line)
             except ValueError:
                 continue  # a line cut by a crash: the server is asked instead
-            if entry.get("workbook") == workbook_id and entry.get("status") == CREATED and entry.get("id"):
+            if entry.get("workbook") != workbook_id or not entry.get("id"):
+                continue
+            if entry.get("status") == CREATED:
                 self.created[entry["record"]] = entry["id"]
+            if entry.get("status") in (APPLIED, REMOVED, CREATED):
+                # the last write decides; one that returned no record (a resource call) leaves it unknown
+                self.written[entry["id"]] = entry.get("modified") or ""
 
     def write(self, **entry: Any) -> None:
         """Keep one outcome (durably: it must survive the process being killed)."""
@@ -500,9 +506,11 @@ class _Run:
         if call.action == "package_create":
             created_id = (answer or {}).get("id") or rec.after.get("id")
             rec.after["id"] = created_id
-            self.journal.write(record=rec.key, action=call.action, status=CREATED, id=created_id, name=rec.name)
+            self.journal.write(record=rec.key, action=call.action, status=CREATED, id=created_id, name=rec.name,
+                               modified=_modified(answer, created_id))
         else:
-            self.journal.write(record=rec.key, action=call.action, status=ok, id=rec.after.get("id"))
+            self.journal.write(record=rec.key, action=call.action, status=ok, id=rec.after.get("id"),
+                               modified=_modified(answer, rec.after.get("id")))
         return Outcome(ok, "", attempts), answer
 
     def _refused(self, call: Call, rec: RecordPlan, exc: Exception) -> Outcome:
@@ -699,7 +707,7 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
                ) -> ApplyResult:
     """Send a validated plan to the catalogue; the result has one row per changed or new row."""
     workbook = Path(workbook)
-    journal_path = settings.journal or workbook.with_name(workbook.stem + ".journal.jsonl")
+    journal_path = settings.journal or workbook.with_name(workbook.stem + ".journal.jsonl")  # as rebasing reads it
     result = ApplyResult(journal=journal_path)
     words = Wording(plan.converters, catalogue.site, plan.labels)
     invalid, blocked = _invalid_rows(plan, report, words)
@@ -776,6 +784,15 @@ def _save_undo(updates: list[RecordPlan], current: dict[str, dict[str, Any]],
     return undo
 
 
+def _modified(answer: Any, record_id: Any) -> str:
+    """The record's modified time in a write's answer ('' when the answer is not the record, as a
+    resource call's is not): what a later check compares with to know nobody else wrote since."""
+    pkg = answer.get("package", answer) if isinstance(answer, dict) else None
+    if isinstance(pkg, dict) and record_id and pkg.get("id") == record_id:
+        return str(pkg.get("metadata_modified") or "")
+    return ""
+
+
 def _run_pool(run: _Run, todo: list[RecordPlan], work: Callable[[RecordPlan], list[RowResult]], result: ApplyResult,
               tick: Callable[[int], None] | None, skipped: Callable[[RecordPlan], list[RowResult]]) -> None:
     """Work through the records with a bounded pool; on Ctrl-C finish what is in flight and skip the rest."""
@@ -843,12 +860,14 @@ def apply_workbook(path: Path, catalogue: Catalogue, settings: ApplySettings,
                    ) -> tuple[ApplyResult, ValidationReport]:
     """Read, validate and apply a workbook to a live catalogue."""
     from bcdc_bulk.export import write_undo
+    from bcdc_bulk.rebasing import follow_own_writes, journal_beside
     from bcdc_bulk.validation import adopt_catalogue_words, check_site, validate_workbook
     from bcdc_bulk.workbook_read import read_workbook
 
     book = read_workbook(Path(path))
     check_site(book, catalogue.site)
     adopt_catalogue_words(book, catalogue)
+    follow_own_writes(book, catalogue, settings.journal_lines or FileLines(settings.journal or journal_beside(path)))
     plan, report = validate_workbook(book, catalogue, settings.local_files)
     _own_creations(plan, report, catalogue)
     result = apply_plan(catalogue, plan, report, settings, Path(path), book.fingerprint, confirm, progress,

@@ -239,6 +239,8 @@ def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, 
     from bcdc_bulk.local_files import LocalFiles
     from bcdc_bulk.reporting import plan_lines
 
+    for note in report.notes:
+        click.echo(f"Note: {note}")
     for line in plan_lines(the_plan, report, calls, LocalFiles(True, workbook.parent)):
         click.echo(line)
     if errors:

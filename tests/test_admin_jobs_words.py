@@ -91,3 +91,40 @@ def test_export_mine_gathers_what_i_may_edit_across_organizations(sandbox, tmp_p
         in wrong.output
     neither = runner.invoke(cli, ["export", "-r", sandbox["CKAN_URL"], "-o", str(tmp_path / "y.xlsx")], env=env)
     assert neither.exit_code == 2 and "give --org (one or more), or --mine" in neither.output
+
+
+def test_two_state_moves_in_one_workbook_follow_what_the_catalogue_holds_now(sandbox, tmp_path):
+    """Draft -> Pending Publish applied, then Pending Publish -> Published in the same workbook: the
+    second step is judged against the catalogue now (the journal knows the workbook wrote the first),
+    not against the export; a record someone else wrote since keeps the export as its baseline, so
+    their change is a conflict and is not overwritten."""
+    from test_apply import edit
+
+    org = Org(sandbox, 2)
+    org.sysadmin.action.organization_member_create(id=org.org["id"], username=sandbox["CKAN_ADMIN_USER"],
+                                                   role="admin")
+    mine, theirs = org.packages
+    workbook = org.export(tmp_path / "states.xlsx")
+    edit(workbook, workbook, [("Datasets", p["id"], "publish_state", "Pending Publish") for p in (mine, theirs)])
+    done = apply(workbook, sandbox, role="ADMIN")
+    assert done.exit_code == 0, done.output
+    assert {org.show(i)["publish_state"] for i in (0, 1)} == {"PENDING PUBLISH"}
+    org.sysadmin.action.package_patch(id=theirs["id"], purpose="A colleague's purpose.")  # someone else, since
+    edit(workbook, workbook, [("Datasets", p["id"], "publish_state", "Published") for p in (mine, theirs)])
+    runner, env = CliRunner(), {"BCDC_API_KEY": sandbox["CKAN_ADMIN_TOKEN"]}
+    offline = runner.invoke(cli, ["validate", str(workbook)])
+    assert "Note: This workbook was applied before (its journal is beside it)" in offline.output
+    checked = runner.invoke(cli, ["validate", str(workbook), "-r", sandbox["CKAN_URL"]], env=env)
+    assert ("Note: This workbook was applied before: the record it changed then is compared with what the "
+            "catalogue holds now, so you can go on editing it here.") in checked.output
+    assert (f"Note: Someone else has changed records this workbook changed when it was applied, so they are still "
+            f"compared with the export and their new values show as conflicts: {theirs['name']}.") in checked.output
+    # the followed record moves on; the other is still judged from the export (Draft)
+    assert checked.output.count("State: a record cannot move from DRAFT to PUBLISHED") == 1, checked.output
+    done = apply(workbook, sandbox, role="ADMIN")
+    assert done.exit_code == 3, done.output
+    assert org.show(0)["publish_state"] == "PUBLISHED"
+    stored = org.show(1)
+    assert (stored["publish_state"], stored["purpose"]) == ("PENDING PUBLISH", "A colleague's purpose.")
+    statuses = {r["dataset"]: r["status"] for r in report(workbook) if r.get("dataset")}
+    assert statuses[mine["name"]] == "applied" and statuses[theirs["name"]] == "invalid"

@@ -1,0 +1,75 @@
+"""A workbook applied before: the records it wrote are compared with the catalogue as it holds them now.
+
+An export's hidden snapshot holds each record as exported. Once the workbook has been applied, that is
+no longer what the catalogue holds for the records it changed, so a second step in the same workbook
+(Draft -> Pending Publish, applied, then -> Published) would be judged against the export: refused as a
+move from Draft, or called a conflict with "someone else". The journal knows which records this
+workbook wrote and the record's modified time each write returned. Where the catalogue's record still
+has that time (nobody wrote to it since), the snapshot's copy is replaced by the record as it is now.
+Where someone did write since, the export stays the baseline, so their change is found as a conflict
+and never overwritten.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bcdc_bulk.applying import FileLines, Journal, JournalLines
+
+if TYPE_CHECKING:
+    from bcdc_bulk.catalogue import Catalogue
+
+APPLIED_BEFORE_NOTE = ("This workbook was applied before (its journal is beside it): the records it changed are "
+                       "compared with the export, not with the catalogue now. Check it against the catalogue "
+                       "(-r) to go on from what the catalogue holds now.")
+
+
+def followed_notes(followed: list[str], overtaken: list[str], names: dict[str, str]) -> list[str]:
+    """What a check says when the workbook was applied before: which records go on from the catalogue
+    now, and which someone else has written to since (those need a fresh export)."""
+    notes = []
+    if followed:
+        one = len(followed) == 1
+        what = "record it changed then is" if one else f"{len(followed)} records it changed then are"
+        notes.append(f"This workbook was applied before: the {what} compared with what the catalogue holds now, "
+                     f"so you can go on editing {'it' if one else 'them'} here.")
+    if overtaken:
+        listed = ", ".join(names.get(rid, rid) for rid in overtaken)
+        notes.append("Someone else has changed records this workbook changed when it was applied, so they are "
+                     f"still compared with the export and their new values show as conflicts: {listed}. Export "
+                     "them again to go on editing them.")
+    return notes
+
+
+def journal_beside(workbook: Path) -> Path:
+    """Where apply keeps a workbook's journal by default."""
+    return workbook.with_name(workbook.stem + ".journal.jsonl")
+
+
+def follow_own_writes(book: Any, catalogue: Catalogue, lines: JournalLines | None = None) -> tuple[list[str], list[str]]:
+    """Replace, in ``book``'s snapshot, each record this workbook wrote that nobody has written to since
+    by the record as the catalogue holds it now. Returns (the ids followed, the ids someone else wrote
+    to since); both empty when the workbook was never applied."""
+    journal = Journal(lines or FileLines(journal_beside(Path(book.path))), book.fingerprint)
+    ours = {rid: modified for rid, modified in journal.written.items() if modified and rid in book.snapshot}
+    if not ours:
+        return [], []
+    now = catalogue.packages_by_id(sorted(ours))
+    followed, overtaken = [], []
+    for rid, modified in ours.items():
+        if rid not in now:
+            continue  # removed since: the plan finds it gone
+        if str(now[rid].get("metadata_modified") or "") != modified:
+            overtaken.append(rid)
+            continue
+        book.snapshot[rid] = copy.deepcopy(now[rid])
+        book.shown.pop(rid, None)  # the cells now stand for what the catalogue holds
+        followed.append(rid)
+    return followed, overtaken
+
+
+def applied_before(book: Any) -> bool:
+    """Whether a journal of this very workbook lies beside it (offline, it cannot be followed)."""
+    journal = Journal(FileLines(journal_beside(Path(book.path))), book.fingerprint)
+    return bool(journal.written)
