@@ -98,16 +98,17 @@ def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = Non
     from bcdc_bulk.validation import adopt_catalogue_words, check_site, validate_workbook
 
     book = workbook if isinstance(workbook, ReadWorkbook) else read(workbook)
-    followed: tuple[list[str], list[str]] = ([], [])
     if catalogue is not None:
         check_site(book, catalogue.site)
         adopt_catalogue_words(book, catalogue)
-        followed = follow_own_writes(book, catalogue)
-    plan, report = validate_workbook(book, catalogue, local_files)
-    names = {rid: str(pkg.get("name") or rid) for rid, pkg in book.snapshot.items()}
-    report.notes.extend(followed_notes(*followed, names))
-    if catalogue is None and applied_before(book):
-        report.notes.append(APPLIED_BEFORE_NOTE)
+        (plan, report), *followed = follow_own_writes(
+            book, catalogue, lambda b: validate_workbook(b, catalogue, local_files))
+        names = {rid: str(pkg.get("name") or rid) for rid, pkg in book.snapshot.items()}
+        report.notes.extend(followed_notes(*followed, names))
+    else:
+        plan, report = validate_workbook(book, catalogue, local_files)
+        if applied_before(book):
+            report.notes.append(APPLIED_BEFORE_NOTE)
     current: dict[str, dict[str, Any]] = {}
     if catalogue is not None:
         ids = [r.key for r in plan.records if r.action != "create"]

@@ -867,8 +867,9 @@ def apply_workbook(path: Path, catalogue: Catalogue, settings: ApplySettings,
     book = read_workbook(Path(path))
     check_site(book, catalogue.site)
     adopt_catalogue_words(book, catalogue)
-    follow_own_writes(book, catalogue, settings.journal_lines or FileLines(settings.journal or journal_beside(path)))
-    plan, report = validate_workbook(book, catalogue, settings.local_files)
+    (plan, report), _, _ = follow_own_writes(
+        book, catalogue, lambda b: validate_workbook(b, catalogue, settings.local_files),
+        settings.journal_lines or FileLines(settings.journal or journal_beside(path)))
     _own_creations(plan, report, catalogue)
     result = apply_plan(catalogue, plan, report, settings, Path(path), book.fingerprint, confirm, progress,
                         lambda target, pairs: write_undo(catalogue, target, pairs))

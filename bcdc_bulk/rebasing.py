@@ -12,6 +12,7 @@ and never overwritten.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,10 @@ from bcdc_bulk.applying import FileLines, Journal, JournalLines
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
+    from bcdc_bulk.planning import Plan
+    from bcdc_bulk.problems import ValidationReport
+
+Checked = tuple["Plan", "ValidationReport"]
 
 APPLIED_BEFORE_NOTE = ("This workbook was applied before (its journal is beside it): the records it changed are "
                        "compared with the export, not with the catalogue now. Check it against the catalogue "
@@ -47,26 +52,32 @@ def journal_beside(workbook: Path) -> Path:
     return workbook.with_name(workbook.stem + ".journal.jsonl")
 
 
-def follow_own_writes(book: Any, catalogue: Catalogue, lines: JournalLines | None = None) -> tuple[list[str], list[str]]:
-    """Replace, in ``book``'s snapshot, each record this workbook wrote that nobody has written to since
-    by the record as the catalogue holds it now. Returns (the ids followed, the ids someone else wrote
-    to since); both empty when the workbook was never applied."""
+def follow_own_writes(book: Any, catalogue: Catalogue, validate: Callable[[Any], Checked],
+                      lines: JournalLines | None = None) -> tuple[Checked, list[str], list[str]]:
+    """Plan and validate ``book`` (with ``validate``); where the workbook was applied before and asks more
+    of a record it wrote that nobody has written to since, plan that record again from what the
+    catalogue holds now. Returns (plan and report, the ids followed, the ids someone else wrote to
+    since). A record whose every change the catalogue holds is left as it is: a rerun reports it unchanged."""
+    from bcdc_bulk.applying import sort_changes
+
+    checked = validate(book)
     journal = Journal(lines or FileLines(journal_beside(Path(book.path))), book.fingerprint)
     ours = {rid: modified for rid, modified in journal.written.items() if modified and rid in book.snapshot}
     if not ours:
-        return [], []
+        return checked, [], []
     now = catalogue.packages_by_id(sorted(ours))
-    followed, overtaken = [], []
-    for rid, modified in ours.items():
-        if rid not in now:
-            continue  # removed since: the plan finds it gone
-        if str(now[rid].get("metadata_modified") or "") != modified:
-            overtaken.append(rid)
-            continue
-        book.snapshot[rid] = copy.deepcopy(now[rid])
-        book.shown.pop(rid, None)  # the cells now stand for what the catalogue holds
-        followed.append(rid)
-    return followed, overtaken
+    overtaken = [rid for rid, modified in ours.items()
+                 if rid in now and str(now[rid].get("metadata_modified") or "") != modified]
+    followed = []
+    for rec in checked[0].records:
+        rid = rec.key
+        if rid in ours and rid in now and rid not in overtaken and rec.action == "update" and not rec.new_resources:
+            pending, _, conflicts = sort_changes(rec, now[rid])
+            if pending or conflicts:  # more asked of it than the catalogue holds: go on from there
+                book.snapshot[rid] = copy.deepcopy(now[rid])
+                book.shown.pop(rid, None)  # the cells now stand for what the catalogue holds
+                followed.append(rid)
+    return (validate(book) if followed else checked), followed, overtaken
 
 
 def applied_before(book: Any) -> bool:
