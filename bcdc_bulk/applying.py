@@ -67,13 +67,14 @@ class Status(TextEnum):
     CONFLICT = "conflict"
     FAILED = "failed"
     SKIPPED = "skipped"
+    KEPT = "kept"  # an undo workbook's value the catalogue no longer takes: its current value stays
 
 
-APPLIED, CREATED, REMOVED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED = Status
+APPLIED, CREATED, REMOVED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED, KEPT = Status
 STATUSES = tuple(Status)
 REMOVALS = ("package_delete", "resource_delete")
 SERVER_ERROR_TRIES = 2  # a 500: once more, in case it passes; a 500 again is the record's, not the network's
-NOT_DONE = {INVALID, CONFLICT, FAILED, SKIPPED}
+NOT_DONE = {INVALID, CONFLICT, FAILED, SKIPPED, KEPT}
 
 
 @dataclass
@@ -671,6 +672,12 @@ def _action(rec: RecordPlan | None, change: FieldChange | None = None) -> str:
     return rec.action if rec is not None else "update"
 
 
+def _kept_rows(plan: Plan) -> list[RowResult]:
+    """An undo workbook's values the catalogue no longer takes, each a row of its own: not put back."""
+    return [RowResult(sheet=n.sheet, row=n.row, dataset=n.record, dataset_id="", resource="", resource_id="",
+                      action="update", status=KEPT, changes="", message=n.message) for n in plan.kept]
+
+
 def _invalid_rows(plan: Plan, report: ValidationReport, words: Wording) -> tuple[list[RowResult], set[str]]:
     blocked = report.blocked_records()
     rows: dict[tuple[str, int | None], RowResult] = {}
@@ -712,6 +719,7 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
     words = Wording(plan.converters, catalogue.site, plan.labels)
     invalid, blocked = _invalid_rows(plan, report, words)
     result.rows.extend(invalid)
+    result.rows.extend(_kept_rows(plan))
     todo = [r for r in plan.records if r.key not in blocked]
     preview = Preview(site=catalogue.site, records=len(todo),
                       calls=sum(len(record_calls(r, settings.method)) for r in todo), invalid=len(blocked),

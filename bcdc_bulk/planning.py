@@ -136,6 +136,7 @@ class Plan:
 
     records: list[RecordPlan] = field(default_factory=list)
     ignored: list[RowNote] = field(default_factory=list)
+    kept: list[RowNote] = field(default_factory=list)  # an undo's values the catalogue no longer takes
     problems: list[Problem] = field(default_factory=list)  # rows that cannot be planned at all
     schema: Schema | None = None  # the schema the workbook was exported with
     converters: Converters | None = None  # its cells' words (choices, organizations, licences)

@@ -156,7 +156,7 @@ APPLY_COLUMNS = ("where", "dataset", "resource", "status", "message", "changes",
                  "sheet", "row", "dataset_id", "resource_id")
 STATUS_COLOURS = {Status.APPLIED: "#C6EFCE", Status.CREATED: "#C6EFCE", Status.REMOVED: "#C6EFCE",
                   Status.UNCHANGED: "#EDEDED", Status.INVALID: "#FFC7CE", Status.CONFLICT: "#FFEB9C",
-                  Status.FAILED: "#FFC7CE", Status.SKIPPED: "#F2F2F2"}
+                  Status.FAILED: "#FFC7CE", Status.SKIPPED: "#F2F2F2", Status.KEPT: "#FFEB9C"}
 
 
 def problem_line(p: Problem) -> str:
@@ -204,9 +204,10 @@ def plan_lines(plan: Plan, report: ValidationReport, calls: list[Call], files: L
     if errors:
         lines.append("Not sent, because of errors (run validate for all problems):")
         lines.extend("  " + problem_line(p) for p in errors)
-    for note in plan.ignored:
-        where = f"{note.sheet} row {note.row}" if note.row else note.sheet
-        lines.append(f"Ignored: {where}: {note.record + ': ' if note.record else ''}{note.message}")
+    for label, notes in (("Kept", plan.kept), ("Ignored", plan.ignored)):
+        for note in notes:
+            where = f"{note.sheet} row {note.row}" if note.row else note.sheet
+            lines.append(f"{label}: {where}: {note.record + ': ' if note.record else ''}{note.message}")
     if not calls and not errors:
         lines.append("No changes.")
         return lines

@@ -821,7 +821,47 @@ def validate_workbook(book: Any, catalogue: Catalogue | None = None,
     lookups = gather_lookups(book, plan, catalogue)
     assert plan.schema is not None
     files = LocalFiles(allowed=local_files, base=Path(book.path).parent)
-    return plan, validate_plan(plan, plan.schema, lookups, book.snapshot, files)
+    report = validate_plan(plan, plan.schema, lookups, book.snapshot, files)
+    keep_refused_put_backs(plan, report, book.shown)
+    return plan, report
+
+
+def keep_refused_put_backs(plan: Plan, report: ValidationReport, shown: dict[str, dict[str, Any]]) -> None:
+    """An undo workbook puts back what a run replaced. A value the catalogue no longer takes (a format
+    in capitals, an older security class) cannot go back: that change leaves the plan, noted as kept,
+    and the record's other changes are still made. A value a person typed over stays an error."""
+    from bcdc_bulk.planning import RowNote
+    from bcdc_bulk.verifying import value_now
+    from bcdc_bulk.wording import Wording
+
+    records = {r.key: r for r in plan.records}
+    words = Wording(plan.converters, plan.site, plan.labels)
+    for problem in list(report.errors):
+        rec = records.get(problem.record)
+        put_back = shown.get(problem.record)
+        if rec is None or put_back is None or problem.pre_existing:
+            continue
+        change = next((c for c in rec.changes if c.cell is not None and (c.cell.sheet, c.cell.row, c.cell.column)
+                       == (problem.sheet, problem.row, problem.column)), None)
+        if change is None or change.removal or value_now(put_back, change) != (True, change.new):
+            continue
+        stays = words.parts(change, rec)[0].old  # as the workbook shows it
+        rec.changes.remove(change)
+        _revert(rec, change)
+        report.problems.remove(problem)
+        plan.kept.append(RowNote(problem.sheet, problem.row, rec.name,
+                                 f"not put back: {problem.message}; the catalogue keeps '{stays}'"))
+    plan.records = [r for r in plan.records if r.changes or r.new_resources]
+
+
+def _revert(rec: RecordPlan, change: Any) -> None:
+    """The record's after-state without one change (its value as it was before)."""
+    if change.resource_id:
+        for res in rec.after.get("resources") or []:
+            if res.get("id") == change.resource_id:
+                res[change.field] = change.old
+    else:
+        rec.after[change.field] = change.old
 
 
 def adopt_catalogue_words(book: Any, catalogue: Catalogue | None) -> None:

@@ -128,3 +128,65 @@ def test_two_state_moves_in_one_workbook_follow_what_the_catalogue_holds_now(san
     assert (stored["publish_state"], stored["purpose"]) == ("PENDING PUBLISH", "A colleague's purpose.")
     statuses = {r["dataset"]: r["status"] for r in report(workbook) if r.get("dataset")}
     assert statuses[mine["name"]] == "applied" and statuses[theirs["name"]] == "invalid"
+
+
+def test_fix_applied_then_undone_keeps_the_values_the_catalogue_no_longer_takes(sandbox, tmp_path):
+    """`fix` against the catalogue: the certain fixes typed in, reviewed and applied beside an edit;
+    then the undo workbook: it notes on their cells the older values it would put back, puts back the
+    edit, and reports those values as kept (not as invalid rows, and not half-undone silently)."""
+    import json
+    import random
+    import subprocess
+    import uuid
+
+    import openpyxl
+    from conftest import SANDBOX
+    from generate import make_package
+    from test_apply import edit
+
+    org = Org(sandbox, 0)
+    org.sysadmin.action.organization_member_create(id=org.org["id"], username=sandbox["CKAN_ADMIN_USER"],
+                                                   role="admin")
+    pkg = make_package(random.Random(uuid.uuid4().int), 3, org.org, publish_state="DRAFT")
+    pkg.update(name=f"older-{uuid.uuid4().hex[:8]}", security_class="LOW-PUBLIC", organization=org.org)
+    pkg["resources"] = pkg["resources"][:1]
+    pkg["resources"][0]["format"] = "CSV"
+    seed = tmp_path / "older.jsonl"
+    seed.write_text(json.dumps(pkg) + "\n")
+    subprocess.run(["python3", str(SANDBOX / "seed.py"), str(seed)], check=True, env={
+        "CKAN_URL": sandbox["CKAN_URL"], "CKAN_SYSADMIN_TOKEN": sandbox["CKAN_SYSADMIN_TOKEN"], "PATH": "/usr/bin:/bin"})
+    runner, env = CliRunner(), {"BCDC_API_KEY": sandbox["CKAN_ADMIN_TOKEN"]}
+    exported = tmp_path / "older.xlsx"
+    assert runner.invoke(cli, ["-q", "export", "-r", sandbox["CKAN_URL"], "--org", org.org["name"], "-o",
+                               str(exported)], env=env).exit_code == 0
+    fixed = tmp_path / "fixed.xlsx"
+    shown = runner.invoke(cli, ["fix", str(exported), "-o", str(fixed)])
+    assert shown.exit_code == 0, shown.output
+    assert "Security Classification: 'LOW-PUBLIC' -> 'Public'" in shown.output
+    assert "Resource Storage Format: 'CSV' -> 'csv'" in shown.output
+    edit(fixed, fixed, [("Datasets", pkg["id"], "purpose", "Purpose set beside the fixes.")])
+    done = apply(fixed, sandbox, role="ADMIN")
+    assert done.exit_code == 0, done.output
+    now = org.sysadmin.action.package_show(id=pkg["id"])
+    assert (now["security_class"], now["resources"][0]["format"], now["purpose"]) == (
+        "PUBLIC", "csv", "Purpose set beside the fixes.")
+    [undo] = tmp_path.glob("fixed.undo-*.xlsx")
+    wb = openpyxl.load_workbook(undo)
+    ds = wb["Datasets"]
+    cols = {c.value: c.column for c in ds[2]}
+    cell = ds.cell(3, cols["security_class"])
+    assert cell.value == "LOW-PUBLIC" and "older form that it no longer takes" in cell.comment.text
+    planned = runner.invoke(cli, ["plan", str(undo)]).output
+    assert "Kept: Datasets row 3: " in planned and "not put back: Security Classification: 'LOW-PUBLIC'" in planned
+    undone = apply(undo, sandbox, role="ADMIN")
+    assert undone.exit_code == 3, undone.output  # not all of it could be put back: said, not hidden
+    now = org.sysadmin.action.package_show(id=pkg["id"])
+    assert (now["security_class"], now["resources"][0]["format"], now["purpose"]) == (
+        "PUBLIC", "csv", pkg["purpose"])
+    rows = report(undo)
+    assert sorted(r["status"] for r in rows) == ["applied", "kept", "kept"]
+    kept = {r["sheet"]: r["message"] for r in rows if r["status"] == "kept"}
+    assert kept["Datasets"].startswith("not put back: Security Classification: 'LOW-PUBLIC' is a value of the "
+                                       "catalogue's older form that it no longer takes")
+    assert kept["Datasets"].endswith("the catalogue keeps 'Public'")
+    assert kept["Resources"].startswith("not put back: Resource Storage Format: 'CSV' should be written 'csv'")

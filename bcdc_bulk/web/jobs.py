@@ -104,7 +104,7 @@ def page_view(checked: bb.Check, site: str = "") -> dict[str, Any]:
                          "why": errors_of.get(rec.key, []), "changes": changes})
     return {"problems": [_problem(p) for p in checked.problems], "datasets": datasets, "notes": checked.report.notes,
             "ignored": [{"where": f"{n.sheet} row {n.row}" if n.row else n.sheet, "record": n.record,
-                         "message": n.message} for n in checked.plan.ignored]}
+                         "message": n.message} for n in checked.plan.kept + checked.plan.ignored]}
 
 
 def _change_rows(words: Wording, rec: Any, change: Any, now: dict[str, Any] | None) -> list[dict[str, str]]:
