@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bcdc_bulk.files import replaced_atomically
 from bcdc_bulk.planning import renderer_for
+from bcdc_bulk.schema import Field
 from bcdc_bulk.suggesting import certain_fix
 from bcdc_bulk.tables import normalize_cell, sheet_fields
 from bcdc_bulk.workbook_read import ReadWorkbook, column_letter
@@ -36,7 +37,7 @@ def known_fixes(book: ReadWorkbook) -> list[Fix]:
     """Every cell of the workbook's record sheets whose value has a certain fix, in sheet order."""
     renderer = renderer_for(book)
     specs = renderer.sheet_specs(list(book.snapshot.values()))
-    fixes = []
+    fixes, stored = [], _stored_records(book)
     for spec in specs:
         sheet = book.sheets.get(spec.name)
         if sheet is None:
@@ -56,7 +57,27 @@ def known_fixes(book: ReadWorkbook) -> list[Fix]:
                 if fixed is not None:
                     fixes.append(Fix(spec.name, row, column_letter(index), column.label, text,
                                      fld.choice_text.shown(fixed)))
+                elif text and _stored_as_label(stored.get(spec.kind, {}).get(str(cells.get("id") or "")), name, fld):
+                    # the cell shows the label and reads as the listed value, but that would be no edit:
+                    # the value itself, typed, is one
+                    fixes.append(Fix(spec.name, row, column_letter(index), column.label, text,
+                                     fld.choice_text.stored(text)))
     return fixes
+
+
+def _stored_records(book: ReadWorkbook) -> dict[str, dict[str, dict]]:
+    """The exported datasets and resources by id, by sheet kind."""
+    resources = {str(r.get("id")): r for p in book.snapshot.values() for r in p.get("resources") or []}
+    return {"dataset": book.snapshot, "resource": resources}
+
+
+def _stored_as_label(record: dict | None, name: str, fld: Field) -> bool:
+    """Whether the record stores this field as a choice's label (or another form) instead of its value,
+    while the cell shows it as the label."""
+    value = (record or {}).get(name)
+    if not isinstance(value, str) or not value or fld.is_multiple_choice or fld.moves:
+        return False  # a stored state the list lacks is corrected by the catalogue's administrators
+    return value not in {c.value for c in fld.choices} and fld.choice_text.stored(value) in {c.value for c in fld.choices}
 
 
 def write_fixed(source: Path, target: Path, fixes: list[Fix]) -> None:

@@ -71,6 +71,7 @@ class Field:
     subfields: tuple[Field, ...] = ()
     conditional_field: str | None = None
     conditional_values: tuple[str, ...] = ()
+    moves: bool = False  # its choices are states, each naming the states a record may move to (validTo)
 
     @property
     def is_repeating(self) -> bool:
@@ -147,6 +148,7 @@ def _field(raw: dict[str, Any]) -> Field:
         subfields=tuple(_field(s) for s in raw.get("repeating_subfields") or []),
         conditional_field=raw.get("conditional_field"),
         conditional_values=tuple(str(v) for v in raw.get("conditional_values") or []),
+        moves=any(isinstance(c, dict) and "validTo" in c for c in raw.get("choices") or []),
     )
 
 

@@ -45,6 +45,7 @@ class Column:
     help: str = ""
     choices: str | None = None  # key of the choice list on the lookup sheet
     choice_values: tuple[str, ...] = ()  # what the dropdown offers
+    stored_values: tuple[str, ...] = ()  # the schema's values of those choices, as the catalogue stores them
     key: bool = False  # identifies the row
     action: bool = False  # says what to do with the row (Remove?), not a field of the record
 
@@ -314,6 +315,7 @@ class Renderer:
             read_only=read_only, required=bool(fld and fld.required) or name == "tags",
             help=help_text if not read_only else (fld.help_text if fld else ""),
             choices=(f"{group}.{name}" if group else name) if values else None, choice_values=values,
+            stored_values=tuple(c.value for c in fld.choices) if values and fld and not fld.is_multiple_choice else (),
         )
 
 

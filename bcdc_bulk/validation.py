@@ -480,6 +480,14 @@ def choice_message(label: str, shown: str, fld: Field) -> str:
     labels = [fld.choice_text.shown(c.value) for c in fld.choices]
     pick = f"choose one of: {', '.join(labels)}" if len(labels) <= LISTED else "choose one from the dropdown"
     same = differs_only_in_form(shown, fld)
+    if same is not None and fld.choice_text.shown(same) == shown and fld.moves:
+        return (f"{label}: stored as '{shown}', where the list's value is '{same}'; the catalogue cannot move a "
+                "record on from a state its list does not hold, so ask its administrators to correct the stored "
+                "state (leave the cell as it is)")
+    if same is not None and fld.choice_text.shown(same) == shown:
+        # stored as the form's label, not its value: the cell looks right, so say what to type
+        return (f"{label}: stored as '{shown}', the form's label, where the list's value is '{same}'; type {same} "
+                "here (or pick another entry) to store it as the list has it")
     if same is not None:
         as_shown = fld.choice_text.shown(same)
         form = f"'{same}'" + (f" (shown as {as_shown})" if as_shown != same else "")

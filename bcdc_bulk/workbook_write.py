@@ -298,12 +298,13 @@ class _RecordSheet:
         """The package's rows on this sheet."""
         spec, renderer, ws = self.spec, self.renderer, self.ws
         if spec.kind == "dataset":
-            rows = [renderer.dataset_row(pkg)]
+            rows, stored = [renderer.dataset_row(pkg)], [pkg]
         elif spec.kind == "resource":
-            rows = renderer.resource_rows(pkg)
+            rows, stored = renderer.resource_rows(pkg), list(pkg.get("resources") or [])
         else:
             rows = renderer.group_rows(pkg, spec)
-        for row in rows:
+            stored = [{}] * len(rows)
+        for row, values in zip(rows, stored, strict=True):
             height = _row_height(row, spec)
             if height:
                 ws.set_row(self.r, height)
@@ -311,10 +312,16 @@ class _RecordSheet:
                 text = row.get(col.field)
                 if text:
                     ws.write_string(self.r, c, display_text(text), self.wrapped[c] if "\n" in text else self.formats[c])
-                    offered = self.offered[c]
-                    if offered is not None and text not in offered:
+                    if self.offered[c] is not None and self._refused(c, col, text, values.get(col.field)):
                         self._note_refused(c, col, text)
             self.r += 1
+
+    def _refused(self, c: int, col: Column, text: str, value: Any) -> bool:
+        """Whether a stored value is not one its list has: by the value itself where the sheet has it
+        (a value stored as its label looks right in the cell), else by the cell's text."""
+        if isinstance(value, str) and value and col.stored_values:
+            return value not in col.stored_values
+        return text not in (self.offered[c] or ())
 
     def _note_refused(self, c: int, col: Column, text: str) -> None:
         note = self.refused(self.spec, col, text) if self.refused else None

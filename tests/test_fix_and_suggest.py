@@ -5,6 +5,7 @@ retired value named as one), problems the records already had come after the edi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -120,3 +121,45 @@ def test_fix_types_in_the_certain_fixes_in_a_copy(exported, tmp_path):
                                                                                   "MEDIUM-SENSITIVITY", "HIGH-CLASSIFIED"}
     fixes = bb.fix(target, tmp_path / "again.xlsx")
     assert fixes == []  # nothing left that is certain
+
+
+def test_a_value_stored_as_its_label_says_what_to_type_and_typing_it_stores_the_value(tmp_path):
+    """Item 8: 'BC Geographic Warehouse' stored where the list's value is 'bc geographic warehouse': the
+    cell looks right, so its note names both and says what to type; fix types it, and that is a change
+    to the listed value. A state stored as its label ('Published') is not for a workbook to fix: the
+    catalogue cannot move a record from a state it does not know, so the note says whom to ask."""
+    import json
+
+    from bcdc_bulk.catalogue import FileCatalogue
+
+    records = [json.loads(line) for line in SAMPLE.read_text().splitlines()]
+    pkg = next(p for p in records if p["publish_state"] == "PUBLISHED" and p["security_class"] == "PUBLIC"
+               and isinstance(p["contacts"], list) and all(r["format"].islower() for r in p["resources"]))
+    pkg["publish_state"] = "Published"
+    pkg["resources"] = pkg["resources"][:1]
+    pkg["resources"][0]["resource_storage_location"] = "BC Geographic Warehouse"
+    (tmp_path / "cat.jsonl").write_text(json.dumps(pkg) + "\n")
+    (tmp_path / "organizations.jsonl").write_text((SAMPLE.parent / "organizations.jsonl").read_text())
+    path = tmp_path / "one.xlsx"
+    bb.export(FileCatalogue(tmp_path / "cat.jsonl"), path, pkg["owner_org"])
+    wb = openpyxl.load_workbook(path)
+
+    def cell(sheet: str, name: str) -> Any:
+        ws = wb[sheet]
+        return ws.cell(3, next(c.column for c in ws[2] if c.value == name))
+    state, where = cell("Datasets", "publish_state"), cell("Resources", "resource_storage_location")
+    assert (state.value, where.value) == ("Published", "BC Geographic Warehouse")
+    assert where.comment.text.startswith(
+        "Resource Storage Location: stored as 'BC Geographic Warehouse', the form's label, where the list's value "
+        "is 'bc geographic warehouse'; type bc geographic warehouse here (or pick another entry)")
+    assert state.comment.text.startswith(
+        "State: stored as 'Published', where the list's value is 'PUBLISHED'; the catalogue cannot move a record "
+        "on from a state its list does not hold, so ask its administrators to correct the stored state")
+    fixes = bb.fix(path, tmp_path / "fixed.xlsx")
+    assert [(f.label, f.old, f.new) for f in fixes] == [
+        ("Resource Storage Location", "BC Geographic Warehouse", "bc geographic warehouse")]
+    checked = bb.check(tmp_path / "fixed.xlsx")
+    [rec] = checked.plan.records
+    assert [(c.field, c.old, c.new) for c in rec.changes] == [
+        ("resource_storage_location", "BC Geographic Warehouse", "bc geographic warehouse")]
+    assert not [p for p in checked.problems if p.field == "resource_storage_location"]
