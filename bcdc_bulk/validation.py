@@ -168,13 +168,15 @@ def _is_url(name: str) -> bool:
 class Compiler:
     """Builds the JSON Schema of a package from the scheming schema and the lookups."""
 
-    def __init__(self, schema: Schema, lookups: Lookups) -> None:
+    def __init__(self, schema: Schema, lookups: Lookups, headers: dict[str, str] | None = None) -> None:
         self.schema = schema
         self.lookups = lookups
+        self.headers = headers or {}  # a dataset field's header where the workbook names it otherwise ('URL name')
 
     def field_schema(self, fld: Field, level: str) -> dict[str, Any]:
         """The JSON Schema of one field's (non-empty) value; x-* keys carry label, code and severity."""
-        out: dict[str, Any] = {"x-label": fld.display_label, "x-field": fld.name}
+        label = (self.headers.get(fld.name) if level == "dataset" else None) or fld.display_label
+        out: dict[str, Any] = {"x-label": label, "x-field": fld.name}
         sev: dict[str, str] = {}
         validators = _effective(fld)
         kind = field_kind(fld.name, fld, level.partition(".")[2] or None)
@@ -298,10 +300,10 @@ def _prune(value: Any, keep: frozenset[str] = frozenset()) -> Any:
 class RecordChecker:
     """Checks one package (as it would be saved) against the compiled schema."""
 
-    def __init__(self, schema: Schema, lookups: Lookups) -> None:
+    def __init__(self, schema: Schema, lookups: Lookups, headers: dict[str, str] | None = None) -> None:
         self.schema = schema
         self.lookups = lookups
-        self.json_schema = Compiler(schema, lookups).package_schema()
+        self.json_schema = Compiler(schema, lookups, headers).package_schema()
         self._validator = jsonschema.Draft202012Validator(self.json_schema, format_checker=FORMATS)
         self._keep_empty = frozenset(f.name for f in schema.dataset_fields if "title_validator" in f.validators)
 
@@ -457,8 +459,7 @@ class RecordChecker:
             if code == Code.TAG:
                 return Code.TAG, (f"Keywords: '{shown}' may only contain letters, digits, spaces, hyphens (-), "
                                "underscores (_) and dots (.); separate keywords with commas")
-            return Code.NAME, (f"{label}: '{shown}' may only contain lowercase letters (a-z), digits and - or _ "
-                            "(no spaces or capitals)")
+            return Code.NAME, name_message(label, shown)
         if kind == "type":
             if code == Code.JSON:
                 return Code.JSON, f"{label}: '{shown[:60]}' is not a JSON object"
@@ -469,6 +470,20 @@ class RecordChecker:
 
     def _org_shown(self, value: Any) -> str:
         return self.lookups.org_names.get(value, value) if isinstance(value, str) else str(value)
+
+
+NAME_PATTERN = re.compile(r"^[a-z0-9_-]+$")
+
+
+def name_message(label: str, shown: str) -> str:
+    """Why a URL name is refused; a capital only at the start is most often the spreadsheet's doing."""
+    message = f"{label}: '{shown}' may only contain lowercase letters (a-z), digits and - or _ (no spaces or capitals)"
+    if shown[:1].isupper() and NAME_PATTERN.match(shown[:1].lower() + shown[1:]):
+        message += (f". Only its first letter is a capital, which a spreadsheet's autocorrect often makes: type "
+                    f"'{shown[:1].lower() + shown[1:]}' again (in LibreOffice, Tools > AutoCorrect Options > "
+                    "Options: untick 'Capitalize first letter of every sentence'; in Excel, AutoCorrect Options: "
+                    "untick 'Capitalize first letter of sentences')")
+    return message
 
 
 LISTED = 8  # a choice list this long or shorter is named in full in a message
@@ -728,7 +743,7 @@ def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Looku
 def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[str, dict[str, Any]],
                   files: LocalFiles | None = None) -> ValidationReport:
     """All problems of the plan's records, placed in cells; rows not changed are not checked."""
-    checker = RecordChecker(schema, lookups)
+    checker = RecordChecker(schema, lookups, {f: h for (kind, f), h in plan.labels.items() if kind == "dataset"})
     report = ValidationReport(problems=list(plan.problems), records_checked=len(plan.records))
     unique = check_unique(plan, snapshot, lookups)
     if lookups.titles_checked and any(rec.action != "delete" and rec.touches("title") for rec in plan.records):

@@ -121,3 +121,21 @@ def test_stored_values_the_form_no_longer_takes_are_noted_on_their_cells(exporte
     assert formats["WMS"].text.startswith("Resource Storage Format: 'WMS' should be written 'wms', as the list has it.")
     instructions = {r[0]: r[1] for r in wb["Instructions"].iter_rows(values_only=True)}
     assert "A cell with a note (a red corner; hover over it)" in instructions["Notes on cells"]
+
+
+def test_a_url_name_capitalised_by_autocorrect_says_so(exported, tmp_path):
+    """Item 9: LibreOffice's autocorrect makes 'school-locations' 'School-locations'; the message
+    names the likely cause and how to turn it off, not only the rule."""
+    wb, cols = _book(exported)
+    ds = wb["Datasets"]
+    name = ds.cell(3, cols["Datasets"]["name"]).value
+    ds.cell(3, cols["Datasets"]["name"]).value = name[0].upper() + name[1:]
+    wb.save(tmp_path / "capital.xlsx")
+    [problem] = [p for p in bb.check(tmp_path / "capital.xlsx").problems if p.field == "name"]
+    assert problem.message.startswith(f"URL name: '{name[0].upper() + name[1:]}' may only contain lowercase")
+    assert f"Only its first letter is a capital, which a spreadsheet's autocorrect often makes: type '{name}' " \
+        "again (in LibreOffice, Tools > AutoCorrect Options > Options: untick" in problem.message
+    ds.cell(3, cols["Datasets"]["name"]).value = "Two Words"
+    wb.save(tmp_path / "spaces.xlsx")
+    [problem] = [p for p in bb.check(tmp_path / "spaces.xlsx").problems if p.field == "name"]
+    assert "autocorrect" not in problem.message
