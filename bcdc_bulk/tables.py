@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from bcdc_bulk.converters import DISPLAYED, Converters, stored_displayed
+from bcdc_bulk.converters import DISPLAYED, Converters, Kind, field_kind, stored_displayed
 from bcdc_bulk.schema import Field, Schema
 
 MAX_CELL = 32_767  # Excel's limit, counted in UTF-16 code units
@@ -310,6 +310,10 @@ class Renderer:
         label = cfg.get("label") or (fld.display_label if fld else name.replace("_", " ").capitalize())
         values = () if read_only or fld is None else self.choice_values(fld, group)
         help_text = (fld.help_text if fld else "") or cfg.get("help") or kind_help(name, fld, kind, group)
+        if not values and not read_only and field_kind(name, fld, group) == Kind.ORGANIZATION:
+            # a template made without a catalogue knows no organization to list
+            help_text = (help_text + " This workbook was made without the catalogue, so there is no list here: type "
+                         "the organization's name as the catalogue's pages show it.").strip()
         return Column(
             field=name, label=label, width=float(cfg.get("width", 18)), wrap=bool(cfg.get("wrap")),
             read_only=read_only, required=bool(fld and fld.required) or name == "tags",

@@ -53,6 +53,14 @@ def test_template_without_a_remote(tmp_path):
     result = run("template", "-o", str(out))
     assert (result.exit_code, result.output) == (0, f"Wrote an empty workbook to {out}\n")
     assert run("plan", str(out)).output == "No changes.\n"
+    # item 1: with no catalogue, the organization columns cannot list anything, and say what to type
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out)
+    for sheet, header in (("Datasets", "Published By *"), ("Contacts", "Organization *")):
+        [cell] = [c for c in wb[sheet][1] if c.value == header]
+        assert "made without the catalogue, so there is no list here: type the organization's name as the " \
+            "catalogue's pages show it." in cell.comment.text
 
 
 def test_usage_error_exits_2():
