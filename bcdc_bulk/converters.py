@@ -148,9 +148,19 @@ class Converters:
         self.org_typed.update({code.casefold(): oid for oid, code in (org_codes or {}).items()})
         self.org_typed.update({oid.casefold(): oid for oid in org_names})
         self.licence_titles = licence_titles  # licence id -> title
+        self._made: dict[tuple[str, bool, str | None], Converter] = {}
 
     def of(self, name: str, fld: Field | None, group: str | None = None) -> Converter:
         """The converter of field ``name`` (defined by ``fld``, in repeating group ``group``)."""
+        # asked once a cell, made once a column (an organization list is sorted); within one schema a field
+        # is named by its name and group
+        key = (name, fld is not None, group)
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = self._make(name, fld, group)
+        return made
+
+    def _make(self, name: str, fld: Field | None, group: str | None) -> Converter:
         kind = field_kind(name, fld, group)
         if kind is Kind.ORGANIZATION:
             return Converter(kind, self.org_text, self.org_id, tuple(sorted(self.org_names.values())))

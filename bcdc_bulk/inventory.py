@@ -102,6 +102,7 @@ def summarize(packages: Records, org_names: dict[str, str], licence_titles: dict
     by_org: dict[str, Counter] = {}
     counted: dict[str, list[str]] = {"security": [], "licence": [], "type": [], "format": []}
     ages: Counter[str] = Counter()
+    seen_by: dict[str, Counter] = {name: Counter() for name in AUDIENCES}
     state, security, kind, fmt = fld("publish_state"), fld("security_class"), fld("bcdc_type", True), fld("format", True)
     for pkg in packages:  # one pass, keeping only the values counted (the records may be on disk)
         org = org_names.get(pkg.get("owner_org") or "", pkg.get("owner_org") or "(none)")
@@ -109,6 +110,9 @@ def summarize(packages: Records, org_names: dict[str, str], licence_titles: dict
         counted["security"].append(str(pkg.get("security_class") or ""))
         counted["licence"].append(licence_titles.get(str(pkg.get("license_id")), str(pkg.get("license_id") or "")))
         ages[_age(pkg.get("record_last_modified"), today)] += 1
+        for name in AUDIENCES:
+            seen_by[name][_shown(fld(name), str(pkg.get(name) or "")) if name != "private" else
+                          PRIVATE if pkg.get("private") else NOT_PRIVATE] += 1
         for res in pkg.get("resources") or []:
             counted["type"].append(str(res.get("bcdc_type") or ""))
             counted["format"].append(str(res.get("format") or ""))
@@ -122,12 +126,27 @@ def summarize(packages: Records, org_names: dict[str, str], licence_titles: dict
               [label("security_class", "security class"), "datasets"],
               _counts(counted["security"], lambda v: _shown(security, v))),
         Table("Datasets by licence", [label("license_id", "Licence"), "datasets"], _counts(counted["licence"])),
+        _audience_table(seen_by, label),
         Table("Datasets by age of Record Last Modified", ["age", "datasets"], age_rows, "column"),
         Table("Resources by type", [label("bcdc_type", "type", True), "resources"],
               _counts(counted["type"], lambda v: _shown(kind, v))),
         Table("Resources by format (formats written in capitals counted with their listed form)",
               [label("format", "format", True), "resources"], _counts(counted["format"], lambda v: _format_of(fmt, v))),
     ]
+
+
+AUDIENCES = ("metadata_visibility", "view_audience", "download_audience", "private")
+PRIVATE, NOT_PRIVATE = "No: private (its organization's members only)", "Yes: not private"
+
+
+def _audience_table(seen_by: dict[str, Counter], label: Callable[[str, str], str]) -> Table:
+    """Who may see what, one row per question: 'Public' answers several, so each row names its question,
+    and the record's private flag (CKAN's own, which the form does not show) is one of them."""
+    answers = list(dict.fromkeys(a for name in AUDIENCES for a, _ in seen_by[name].most_common()))
+    questions = {"private": "Listed in the catalogue's search? (CKAN's private flag)"}
+    rows = [[questions.get(name) or label(name, name)] + [seen_by[name].get(a, 0) for a in answers]
+            for name in AUDIENCES if sum(seen_by[name].values())]
+    return Table("Who may see each dataset (each question answered separately)", ["question"] + answers, rows, "")
 
 
 def _where(path: tuple, pkg: dict[str, Any], schema: Schema | None = None) -> str:

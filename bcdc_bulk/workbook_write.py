@@ -1,8 +1,10 @@
 """Writing the export workbook (xlsxwriter: fast, and every value stays literal text)."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -128,6 +130,15 @@ class ExtraSheets:
     members: list[list[str]] | None = None  # Organization, User, Name, Role, E-mail; None: no Members sheet
 
 
+ISO_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+
+DATE_COLUMNS = {"metadata_created", "metadata_modified", "created", "last_modified", "date"}
+
+
+def _is_date_column(col: Column) -> bool:
+    return col.field in DATE_COLUMNS or col.field.endswith("_date")
+
+
 # Why a stored value is not one the sheet's column offers (None: it is fine, or not for the sheet to say)
 RefusedNote = Callable[[SheetSpec, Column, str], "str | None"]
 
@@ -166,7 +177,8 @@ def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer:
         for col in spec.columns:
             if col.choices:
                 list_ranges.setdefault(col.choices, f"list_{len(list_ranges) + 1}")
-    sheets = [_RecordSheet(wb, fmt, spec, renderer, list_ranges, refused) for spec in specs]
+    sheets = [_RecordSheet(wb, fmt, spec, renderer, list_ranges, refused, dates=purpose == Purpose.INVENTORY)
+              for spec in specs]
     _lists(wb, fmt, choice_lists, list_ranges)
     snapshot = _Snapshot(wb.add_worksheet(SNAPSHOT_SHEET))
     snapshot.write(snapshot_rows(provenance, schema_raw, [], lookups))
@@ -202,6 +214,10 @@ class _Formats:
         self.bold = wb.add_format({"bold": True, "valign": "top"})
         self.plain = wb.add_format({"text_wrap": True, "valign": "top"})
         self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
+        self.day = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top", "bg_color": "#EDEDED",
+                                  "font_color": "#595959", "align": "left"})
+        self.moment = wb.add_format({"num_format": "yyyy-mm-dd hh:mm", "valign": "top", "bg_color": "#EDEDED",
+                                     "font_color": "#595959", "align": "left"})
 
     def cell(self, col: Column, wrap: bool = False) -> Any:
         """The format of a column's cells (wrapped for long text, or for one cell with line breaks)."""
@@ -281,8 +297,11 @@ class _RecordSheet:
     """One record sheet, written a package at a time (rows in order, as constant-memory mode wants)."""
 
     def __init__(self, wb: Any, fmt: _Formats, spec: SheetSpec, renderer: Renderer,
-                 list_ranges: dict[str, str], refused: RefusedNote | None = None) -> None:
+                 list_ranges: dict[str, str], refused: RefusedNote | None = None, dates: bool = False) -> None:
         self.ws = wb.add_worksheet(spec.name)
+        self.fmt = fmt
+        # an inventory (read and filtered, not applied) writes its date columns as dates
+        self.dated = [dates and _is_date_column(col) for col in spec.columns]
         self.refused = refused
         # what each dropdown column offers: a stored value outside it gets a note on its cell
         self.offered = [set(col.choice_values) if refused and col.choices and not col.read_only else None
@@ -310,11 +329,26 @@ class _RecordSheet:
                 ws.set_row(self.r, height)
             for c, col in enumerate(spec.columns):
                 text = row.get(col.field)
+                if text and self.dated[c] and self._write_date(c, text):
+                    continue
                 if text:
                     ws.write_string(self.r, c, display_text(text), self.wrapped[c] if "\n" in text else self.formats[c])
                     if self.offered[c] is not None and self._refused(c, col, text, values.get(col.field)):
                         self._note_refused(c, col, text)
             self.r += 1
+
+    def _write_date(self, c: int, text: str) -> bool:
+        """A date or moment written as one, so a date filter and sorting work on it; False if not one."""
+        found = ISO_MOMENT.match(text)
+        if not found:
+            return False
+        try:
+            moment = dt.datetime.fromisoformat(found.group(0))
+        except ValueError:
+            return False
+        self.ws.write_datetime(self.r, c, moment.replace(tzinfo=None),
+                               self.fmt.moment if found.group(2) else self.fmt.day)
+        return True
 
     def _refused(self, c: int, col: Column, text: str, value: Any) -> bool:
         """Whether a stored value is not one its list has: by the value itself where the sheet has it

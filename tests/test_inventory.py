@@ -134,6 +134,28 @@ def test_the_summary_speaks_the_forms_words_and_ages_by_calendar():
     assert tables["Resources by type"].rows == [["Document/Tabular Data", 5]]
 
 
+def test_who_may_see_a_record_is_asked_question_by_question_and_dates_are_dates(tmp_path):
+    """Item 8 (auditors): 'Public' answers three questions and the private flag a fourth, so the
+    Summary gives each its own row; the record sheets' dates are dates (a date filter works)."""
+    import datetime as dt
+
+    out = tmp_path / "inventory.xlsx"
+    assert CliRunner().invoke(cli, ["-q", "inventory", "-r", str(SAMPLE), "-o", str(out)]).exit_code == 0
+    packages = [json.loads(line) for line in SAMPLE.read_text().splitlines()]
+    wb = openpyxl.load_workbook(out)
+    seen = _table(wb["Summary"], "Who may see each dataset (each question answered separately)")
+    header = next(r for r in wb["Summary"].iter_rows(values_only=True) if r[0] == "question")
+    assert list(seen) == ["Who can view this record?", "Who can view this data?", "Who can download this data?",
+                          "Listed in the catalogue's search? (CKAN's private flag)"]
+    private = dict(zip(header[1:], seen["Listed in the catalogue's search? (CKAN's private flag)"], strict=False))
+    assert private["No: private (its organization's members only)"] == sum(1 for p in packages if p.get("private"))
+    assert private["Yes: not private"] == sum(1 for p in packages if not p.get("private"))
+    ds = wb["Datasets"]
+    col = next(c.column for c in ds[2] if c.value == "metadata_modified")
+    cell = ds.cell(3, col)
+    assert isinstance(cell.value, dt.datetime) and cell.number_format == "yyyy-mm-dd hh:mm"
+
+
 def test_each_finding_links_to_its_record_in_the_catalogue(sandbox, tmp_path):
     catalogue = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_ADMIN_TOKEN"])
     out = tmp_path / "branch.xlsx"
