@@ -377,3 +377,41 @@ def test_an_upload_that_is_not_a_workbook_of_this_organization_is_refused_in_wor
     editor.wait_for(lambda: "was not taken" in editor.text(), "the refusal")
     assert f"exported for {other.org['name']}, not {org.org['name']}" in editor.text()
     editor.shot("upload-refused")
+
+
+def test_my_drafts_are_prepared_across_organizations_and_applied_back(browser, sandbox, tmp_path):
+    """Issue 20: an editor cannot find the drafts they worked on. 'Prepare my drafts' (a POST; a job
+    writes it) gives every draft the user may edit, in any organization, in one workbook that is
+    uploaded and applied back on the Bulk edit page like any export."""
+    first, second = Org(sandbox, 1), Org(sandbox, 2)
+    user = f"drafts-{uuid.uuid4().hex[:8]}"
+    admin = first.sysadmin
+    admin.action.user_create(name=user, email=f"{user}@example.invalid", password=password(user))
+    for found in (first, second):
+        admin.action.organization_member_create(id=found.org["id"], username=user, role="editor")
+    published = second.packages[1]
+    for state in ("PENDING PUBLISH", "PUBLISHED"):
+        admin.action.package_patch(id=published["id"], publish_state=state)
+    editor = browser()
+    editor.login(user, password(user))
+    editor.go(f"/organization/{first.org['name']}/bulk")
+    assert "every draft you may edit, in this and your other organizations" in editor.text("#drafts-help")
+    editor.shot("org-page-my-drafts")
+    editor.click("#drafts-button")
+    editor.wait_for(lambda: "Ready" in editor.text("#report-summary"), "my drafts", timeout=120)
+    editor.shot("my-drafts-ready")
+    drafts = keep(editor.download("#result-link"), tmp_path / "drafts.xlsx")
+    ws = openpyxl.load_workbook(drafts)["Datasets"]
+    names = {r[0] for r in ws.iter_rows(min_row=3, values_only=True) if r[0]}
+    assert names == {first.packages[0]["name"], second.packages[0]["name"]}
+    cols = {c.value: c.column for c in ws[2]}
+    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, 1).value == second.packages[0]["name"])
+    edited = set_cells(drafts, tmp_path / "drafts-edited.xlsx", {(row, "purpose"): "Found among my drafts."})
+    assert cols["purpose"]
+    editor.go(f"/organization/{first.org['name']}/bulk")
+    editor.upload(edited)  # uploaded on one organization's page, it changes a record of the other
+    editor.wait_for(lambda: "No problems" in editor.text("#check-summary"), "the check")
+    editor.click("#apply-button")
+    editor.wait_for(lambda: "Done" in editor.text("#report-summary"), "the apply", timeout=120)
+    assert "1 applied" in editor.text("#report-summary")
+    assert admin.action.package_show(id=second.packages[0]["id"])["purpose"] == "Found among my drafts."

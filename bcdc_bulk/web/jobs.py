@@ -230,6 +230,8 @@ def prepare_job(store: RunStore, run_id: str, site: str) -> None:
 def _prepare(run: Run, catalogue: Catalogue, path: Path, beat: _Heartbeat) -> None:
     if run.kind is RunKind.INVENTORY:
         bb.inventory(catalogue, path, [run.org_name] if run.org_id else None, progress=beat.progress)
+    elif run.options.get("mine"):  # the user's drafts in every organization where they may edit
+        bb.export_mine(catalogue, path, state=str(run.options.get("state") or "") or None, progress=beat.progress)
     else:
         bb.export(catalogue, path, run.org_name, include_suborgs=bool(run.options.get("suborgs")),
                   progress=beat.progress)

@@ -182,8 +182,11 @@ def prepare(org: str) -> Any:
         toolkit.abort(403, "Only admins of this organization may download its inventory.")
     kind = RunKind.INVENTORY if what == "inventory" else RunKind.EXPORT
     name = f"{access.org['name']}{'-inventory' if kind is RunKind.INVENTORY else ''}.xlsx"
+    settings: dict[str, Any] = {"suborgs": request.form.get("suborgs") == "on"}
+    if what == "drafts":  # every draft the user may edit, in any organization: kept in this one's history
+        name, settings = f"my-drafts-{access.user}.xlsx", {"mine": True, "state": "draft"}
     run = jobs.ckan_store().create(access.org["id"], access.org["name"], access.user, name, None, kind=kind,
-                                   state=RunState.PREPARING, options={"suborgs": request.form.get("suborgs") == "on"})
+                                   state=RunState.PREPARING, options=settings)
     jobs.enqueue(run)
     return toolkit.redirect_to("bcdc_bulk.run", org=access.org["name"], run_id=run.id)
 
