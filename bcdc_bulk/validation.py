@@ -774,6 +774,11 @@ def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[s
                 # the server would take it, but what was typed into a dropdown column is not one of
                 # its entries: a typo or a fill handle counting up, never to be sent unnoticed
                 issue = dataclasses.replace(issue, severity=ERROR)
+            elif issue.code == Code.EMAIL and not pre and "@" not in str(issue.value or ""):
+                # no address at all ('call reception', 'name(at)gov.bc.ca'): nobody could write to it
+                issue = dataclasses.replace(issue, severity=ERROR, message=(
+                    f"'{issue.value}' is not an e-mail address at all (it has no @); write the address, "
+                    "e.g. name@example.gov.bc.ca"))
             report.problems.append(_place(rec, issue, pre))
     report.problems.sort(key=lambda p: (p.sheet, p.row or 0, p.column, p.code))
     return report

@@ -139,3 +139,19 @@ def test_a_url_name_capitalised_by_autocorrect_says_so(exported, tmp_path):
     wb.save(tmp_path / "spaces.xlsx")
     [problem] = [p for p in bb.check(tmp_path / "spaces.xlsx").problems if p.field == "name"]
     assert "autocorrect" not in problem.message
+
+
+def test_an_email_with_no_at_sign_is_an_error_not_a_quiet_warning(exported, tmp_path):
+    """Item 9: 'jordan.example(at)gov.bc.ca' is no address at all (nobody could write to it), so it
+    stops its row; an address that only looks odd ('name@office') stays a warning."""
+    wb, cols = _book(exported)
+    contacts, c = wb["Contacts"], cols["Contacts"]
+    first = row_of(contacts, "heritage-sites-skeena-0009")
+    contacts.cell(first, c["email"]).value = "jordan.example(at)gov.bc.ca"
+    contacts.cell(first + 1, c["email"]).value = "reception@office"
+    wb.save(tmp_path / "emails.xlsx")
+    found = {p.value: p for p in bb.check(tmp_path / "emails.xlsx").problems if p.field == "email"}
+    assert (found["jordan.example(at)gov.bc.ca"].severity, found["jordan.example(at)gov.bc.ca"].message) == (
+        "error", "'jordan.example(at)gov.bc.ca' is not an e-mail address at all (it has no @); write the address, "
+                 "e.g. name@example.gov.bc.ca")
+    assert found["reception@office"].severity == "warning"

@@ -276,13 +276,13 @@ def run(*args: str):
 
 def test_validate_prints_each_problem_and_exits_3(branch_export, tmp_path):
     edited = edit(branch_export, tmp_path / "bad.xlsx", [
-        ("Datasets", CLEAN, "security_class", "SECRET"), ("Contacts", CLEAN, "email", "not-an-address"),
+        ("Datasets", CLEAN, "security_class", "SECRET"), ("Contacts", CLEAN, "email", "reception@office"),
     ])
     result = run("validate", str(edited))
     assert result.exit_code == 3
     contact, dataset = at(edited, "Contacts", CLEAN), at(edited, "Datasets", CLEAN)
     assert result.output == (
-        f"{f'Contacts!D{contact}':<17}warning email                  'not-an-address' does not look like an e-mail "
+        f"{f'Contacts!D{contact}':<17}warning email                  'reception@office' does not look like an e-mail "
         "address (name@example.gov.bc.ca)\n"
         f"{f'Datasets!H{dataset}':<17}error   security_class         Security Classification: 'SECRET' is not one of the "
         "choices: Public, Protected-A, Protected-B, Protected-C\n"
@@ -298,7 +298,7 @@ def test_validate_clean_workbook(branch_export, tmp_path):
 
 def test_annotate_and_report(branch_export, tmp_path):
     edited = edit(branch_export, tmp_path / "bad.xlsx", [("Datasets", THIRD, "security_class", "SECRET"),
-                                                         ("Contacts", CLEAN, "email", "not-an-address")])
+                                                         ("Contacts", CLEAN, "email", "reception@office")])
     row, contact = at(edited, "Datasets", THIRD), at(edited, "Contacts", CLEAN)
     original = edited.read_bytes()
     annotated, report = tmp_path / "marked.xlsx", tmp_path / "problems.xlsx"
@@ -458,7 +458,7 @@ GOLDEN = Path(__file__).parent / "golden"
 def test_problem_report_matches_the_golden_file(branch_export, tmp_path):
     edited = edit(branch_export, tmp_path / "bad.xlsx", [
         ("Datasets", CLEAN, "security_class", "SECRET"), ("Datasets", SECOND, "title", "x"),
-        ("Contacts", CLEAN, "email", "not-an-address"), ("Resources", (CLEAN, 3), "format", "docx"),
+        ("Contacts", CLEAN, "email", "reception@office"), ("Resources", (CLEAN, 3), "format", "docx"),
         ("Datasets", FOURTH, "record_publish_date", "2024/01/02"),
     ])
     report = tmp_path / "problems.xlsx"
