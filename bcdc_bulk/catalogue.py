@@ -21,7 +21,7 @@ from bcdc_bulk.errors import (
     ServerValidationError,
     TransientError,
 )
-from bcdc_bulk.schema import DATASET_TYPE, Schema, schema_from_dict, shipped_licenses, shipped_schema
+from bcdc_bulk.schema import DATASET_TYPE, Schema, core_schema, schema_from_dict, shipped_licenses, shipped_schema
 from bcdc_bulk.settings import Remote
 
 PAGE_SIZE = 1000
@@ -183,6 +183,7 @@ class FileCatalogue:
 
     path: Path | None
     organizations_path: Path | None = None
+    given_schema: Schema | None = None  # the catalogue's schema (--schema); else the BC Data Catalogue's
     _packages: list[dict[str, Any]] | None = field(default=None, repr=False)
     _orgs: list[Organization] | None = field(default=None, repr=False)
 
@@ -200,8 +201,8 @@ class FileCatalogue:
         return self._packages
 
     def schema(self) -> Schema:
-        """The schema shipped with bcdc-bulk."""
-        return shipped_schema()
+        """The schema given with the file (--schema), else the one shipped with bcdc-bulk."""
+        return self.given_schema or shipped_schema()
 
     def licenses(self) -> list[dict[str, Any]]:
         """The licence list shipped with bcdc-bulk."""
@@ -310,7 +311,8 @@ def _org(raw: dict[str, Any]) -> Organization:
 class RemoteCatalogue:
     """A live CKAN site reached with ckanapi."""
 
-    def __init__(self, url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, api_key: str | None = None, timeout: float = 60.0,
+                 dataset_type: str | None = None, schema: Schema | None = None) -> None:
         import threading
 
         import ckanapi
@@ -326,7 +328,8 @@ class RemoteCatalogue:
         self.calls: list[str] = []
         self._orgs: list[Organization] | None = None
         self._orgs_with_parents: list[Organization] | None = None
-        self._schema: Schema | None = None
+        self._schema: Schema | None = schema  # given (--schema): the site's is not asked for
+        self.dataset_type = dataset_type  # None: the site's only scheming type, else 'dataset'
         self._whoami: str | None | object = _UNKNOWN if api_key else None
 
     def __repr__(self) -> str:  # never show the key
@@ -393,15 +396,27 @@ class RemoteCatalogue:
             return None
 
     def schema(self) -> Schema:
-        """The live schema, or the shipped copy if the site does not publish one."""
+        """The site's scheming schema of its dataset type; CKAN's core fields on a site without scheming."""
         if self._schema is None:
-            try:
-                self._schema = schema_from_dict(self.call("scheming_dataset_schema_show", type=DATASET_TYPE))
-            except (TransientError, NotAuthorized):
-                raise
-            except CatalogueError:  # no scheming on this site: the copy shipped with bcdc-bulk
-                self._schema = shipped_schema()
+            kind = self.dataset_type or self._only_type()
+            if kind is None:
+                self._schema = core_schema()
+            else:
+                self._schema = schema_from_dict(self.call("scheming_dataset_schema_show", type=kind))
         return self._schema
+
+    def _only_type(self) -> str | None:
+        """The site's dataset type when it has one scheming schema (the BC Data Catalogue's when it is among
+        several), else 'dataset'; None when the site runs no scheming."""
+        try:
+            types = list(self.call("scheming_dataset_schema_list"))
+        except (TransientError, NotAuthorized):
+            raise
+        except CatalogueError:
+            return None
+        if len(types) == 1:
+            return str(types[0])
+        return DATASET_TYPE if DATASET_TYPE in types else "dataset"
 
     def licenses(self) -> list[dict[str, Any]]:
         """license_list of the site."""
@@ -618,10 +633,12 @@ def _rollback() -> None:
         pass
 
 
-def open_catalogue(remote: Remote, api_key: str | None = None) -> Catalogue:
-    """The Catalogue behind a Remote."""
+def open_catalogue(remote: Remote, api_key: str | None = None, schema: Schema | None = None,
+                   dataset_type: str | None = None) -> Catalogue:
+    """The Catalogue behind a Remote (``schema``: the catalogue's own, from a file; ``dataset_type``:
+    which of a site's schemas)."""
     if remote.is_file:
         assert remote.path is not None
-        return FileCatalogue(remote.path)
+        return FileCatalogue(remote.path, given_schema=schema)
     assert remote.url is not None
-    return RemoteCatalogue(remote.url, api_key)
+    return RemoteCatalogue(remote.url, api_key, dataset_type=dataset_type, schema=schema)

@@ -60,7 +60,20 @@ def _settings(ctx: click.Context, remote: str | None, apikey: str | None) -> Set
     root = ctx.find_root().params
     resolved = resolve_remote(remote) if remote else None
     key = resolve_api_key(apikey, resolved, current_env()) if resolved and not resolved.is_file else None
-    return Settings(remote=resolved, api_key=key, quiet=bool(root.get("quiet")), debug=bool(root.get("debug")))
+    return Settings(remote=resolved, api_key=key, quiet=bool(root.get("quiet")), debug=bool(root.get("debug")),
+                    schema_path=root.get("schema_path"), presets=tuple(root.get("presets") or ()),
+                    dataset_type=root.get("dataset_type"))
+
+
+def _catalogue(settings: Settings) -> Any:
+    """The catalogue -r names, with the schema --schema gives (else the catalogue's own)."""
+    from bcdc_bulk.catalogue import FileCatalogue
+    from bcdc_bulk.schema import schema_from_files
+
+    schema = schema_from_files(settings.schema_path, settings.presets) if settings.schema_path else None
+    if settings.remote is None:
+        return FileCatalogue(None, given_schema=schema) if schema is not None else None
+    return open_catalogue(settings.remote, settings.api_key, schema, settings.dataset_type)
 
 
 def _progress(settings: Settings) -> Callable[[str, int], Callable[[int], None]] | None:
@@ -86,7 +99,13 @@ apikey_option = click.option("--apikey", envvar=None, default=None,
 @click.version_option(__version__, prog_name="bcdc-bulk")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars (for scripts).")
-def cli(debug: bool, quiet: bool) -> None:
+@click.option("--schema", "schema_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The catalogue's scheming schema (YAML or JSON), to work with a catalogue file of another CKAN.")
+@click.option("--presets", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A presets file the --schema uses (repeat for several).")
+@click.option("--dataset-type", default=None, help="Which of the site's dataset types (default: its only one).")
+def cli(debug: bool, quiet: bool, schema_path: Path | None, presets: tuple[Path, ...],
+        dataset_type: str | None) -> None:
     """Edit BC Data Catalogue (CKAN) metadata in bulk through Excel workbooks.
 
     Typical use: export an organization, edit the workbook, validate it, apply it.
@@ -114,7 +133,7 @@ def export(ctx: click.Context, remote: str, orgs: tuple[str, ...], mine: bool, s
         raise click.UsageError("--state goes with --mine")
     settings = _settings(ctx, remote, apikey)
     assert settings.remote is not None
-    catalogue = open_catalogue(settings.remote, settings.api_key)
+    catalogue = _catalogue(settings)
     result = (api.export_mine(catalogue, output, state=state, progress=_progress(settings)) if mine else
               api.export(catalogue, output, list(orgs), include_suborgs=include_suborgs, progress=_progress(settings)))
     click.echo(f"Exported {result.packages} datasets and {result.resources} resources "
@@ -131,7 +150,7 @@ def export(ctx: click.Context, remote: str, orgs: tuple[str, ...], mine: bool, s
 def template(ctx: click.Context, remote: str | None, output: Path, apikey: str | None) -> None:
     """Write an empty workbook, for adding new records."""
     settings = _settings(ctx, remote, apikey)
-    api.template(output, open_catalogue(settings.remote, settings.api_key) if settings.remote else None)
+    api.template(output, _catalogue(settings))
     click.echo(f"Wrote an empty workbook to {output}")
 
 
@@ -157,7 +176,7 @@ def _checked(ctx: click.Context, workbook: Path, remote: str | None, apikey: str
     """Read the workbook and validate it (against the catalogue when -r is given)."""
     settings = _settings(ctx, remote, apikey)
     book = api.read(workbook)  # read first: a broken workbook is said before any call is made
-    catalogue = open_catalogue(settings.remote, settings.api_key) if settings.remote is not None else None
+    catalogue = _catalogue(settings) if settings.remote is not None else None
     checked = api.check(book, catalogue)
     return checked.plan, checked.report
 
@@ -261,7 +280,7 @@ def inventory(ctx: click.Context, remote: str, orgs: tuple[str, ...], output: Pa
 
     settings = _settings(ctx, remote, apikey)
     assert settings.remote is not None
-    catalogue = open_catalogue(settings.remote, settings.api_key)
+    catalogue = _catalogue(settings)
     result = api.inventory(catalogue, output, list(orgs) or None, progress=_progress(settings))
     scope = ", ".join(result.organizations) or "the whole catalogue"
     click.echo(f"Inventory of {scope}: {result.packages} datasets, {result.resources} resources, "
@@ -294,7 +313,7 @@ def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, worker
     assert settings.remote is not None
     if settings.remote.is_file:
         raise ConfigError("apply writes to a live catalogue: give -r prod, test or a CKAN URL, not a file")
-    catalogue = open_catalogue(settings.remote, settings.api_key)
+    catalogue = _catalogue(settings)
 
     def confirm(preview: Preview) -> bool:
         # any address of the production catalogue asks, however it was written

@@ -9,9 +9,11 @@ from typing import Any
 
 from bcdc_bulk import __version__
 from bcdc_bulk.catalogue import Catalogue, Organization, organization_labels, resolve_org, with_suborgs
+from bcdc_bulk.layouts import layout_for
 from bcdc_bulk.schema import Schema
 from bcdc_bulk.spool import Records
-from bcdc_bulk.tables import REMOVE_FIELD, REMOVE_MARK, Column, Renderer, SheetSpec, load_layout, parse_list, sheet_fields
+from bcdc_bulk.tables import REMOVE_FIELD, REMOVE_MARK, Column, Renderer, SheetSpec, parse_list, sheet_fields
+from bcdc_bulk.validation import checked_by_the_catalogue
 from bcdc_bulk.workbook_write import ChoiceList, ExtraSheets, Provenance, Purpose, write_workbook
 
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -112,7 +114,7 @@ def write_records(catalogue: Catalogue, path: Path, packages: Records, chosen: l
     """Write packages to a workbook in the export layout (``extra`` adds inventory sheets;
     ``snapshot`` records other values than the cells show, for an undo workbook)."""
     schema = catalogue.schema()
-    layout = load_layout()
+    layout = layout_for(schema)
     all_orgs = catalogue.organizations()
     licences = {str(lic["id"]): lic.get("title") or str(lic["id"]) for lic in catalogue.licenses()}
     shown, names = organization_labels(all_orgs), {o.id: o.name for o in all_orgs}
@@ -123,7 +125,7 @@ def write_records(catalogue: Catalogue, path: Path, packages: Records, chosen: l
     provenance = Provenance(
         site=catalogue.site, organization=org_label, exported_at=stamp, user=catalogue.user_name() or "",
         schema_version=schema.version, layout_version=layout.version, tool_version=__version__,
-        organizations=tuple(o.name for o in chosen),
+        organizations=tuple(o.name for o in chosen), site_checks=tuple(checked_by_the_catalogue(schema)),
     )
     lookups: dict[str, Any] = {"organizations": shown, "organization_names": names, "licences": licences}
     tick = progress("Writing workbook", len(packages)) if progress else None

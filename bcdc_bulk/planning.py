@@ -16,6 +16,7 @@ from typing import Any
 from bcdc_bulk.converters import Converters, canonical, same_value, value_text
 from bcdc_bulk.diffing import CellDiff, RowDiff
 from bcdc_bulk.errors import WorkbookError
+from bcdc_bulk.layouts import layout_for
 from bcdc_bulk.problems import ERROR, Code, Problem
 from bcdc_bulk.schema import Field, Schema, schema_from_dict
 from bcdc_bulk.tables import (
@@ -29,7 +30,6 @@ from bcdc_bulk.tables import (
     Renderer,
     SheetSpec,
     is_marked,
-    load_layout,
     normalize_cell,
     parse_list,
     sheet_fields,
@@ -115,6 +115,8 @@ class RecordPlan:
             if at is not None:
                 sheet, row = at
                 leaf = path[size] if size < len(path) else None
+                if size + 1 < len(path) and isinstance(leaf, str) and isinstance(path[size + 1], str):
+                    leaf = f"{leaf}-{path[size + 1]}"  # one language of a multilingual field: its own column
                 column = self.letters.get(sheet, {}).get(leaf, "") if isinstance(leaf, str) else ""
                 return CellRef(sheet, row, column)
         return CellRef("Datasets", None)
@@ -147,7 +149,7 @@ class Plan:
 def renderer_for(book: ReadWorkbook) -> Renderer:
     """A renderer equal to the one that wrote the workbook (its own schema and lookups)."""
     schema = schema_from_dict(book.schema_raw)
-    return Renderer(schema, load_layout(), book.lookups.get("organizations", {}), book.lookups.get("licences", {}),
+    return Renderer(schema, layout_for(schema), book.lookups.get("organizations", {}), book.lookups.get("licences", {}),
                     book.lookups.get("organization_names", {}))
 
 
@@ -260,6 +262,10 @@ class _Builder:
                   resource_id: str | None, cell: CellRef, exact: dict[str, Any] | None = None) -> None:
         """Set one changed field in the record's after-state, unless the change is only cosmetic.
         ``exact``: the values the cell stands for (an undo workbook's), taken to the character."""
+        multilingual = self.language_of(fld_name, resource_id) if fld is None else None
+        if multilingual is not None:
+            self.set_language(rec, *multilingual, text, resource_id, cell)
+            return
         new = copy.deepcopy(exact[fld_name]) if exact is not None and fld_name in exact else \
             self.converters.of(fld_name, fld).value(text)
 
@@ -272,6 +278,34 @@ class _Builder:
         rec.own()
         holder_of()[fld_name] = new
         rec.changes.append(FieldChange(fld_name, old, new, resource_id, cell))
+
+    def language_of(self, column: str, resource_id: str | None) -> tuple[Field, str] | None:
+        """(the multilingual field, the language) of a column such as 'title_translated-fr'; else None."""
+        base, _, lang = column.rpartition("-")
+        schema = self.renderer.schema
+        fld = (schema.resource_field(base) if resource_id else schema.dataset_field(base)) if base else None
+        return (fld, lang) if fld is not None and fld.fluent else None
+
+    def set_language(self, rec: RecordPlan, fld: Field, lang: str, text: str, resource_id: str | None,
+                     cell: CellRef) -> None:
+        """One language of a multilingual field: the field's value is the same with that language's
+        text (or keywords) replaced, and one change a field however many of its languages changed."""
+        holder = rec.after if resource_id is None else next(r for r in rec.after["resources"]
+                                                            if r.get("id") == resource_id)
+        old = holder.get(fld.name)
+        value = dict(old) if isinstance(old, dict) else ({self.renderer.languages(fld)[0]: old} if old else {})
+        value[lang] = [t.strip() for t in text.split(",") if t.strip()] if fld.fluent == "tags" else text
+        if canonical(old) == canonical(value):
+            return
+        rec.own()
+        holder = rec.after if resource_id is None else next(r for r in rec.after["resources"]
+                                                            if r.get("id") == resource_id)
+        holder[fld.name] = value
+        earlier = next((c for c in rec.changes if c.field == fld.name and c.resource_id == resource_id), None)
+        if earlier is not None:
+            earlier.new = value
+        else:
+            rec.changes.append(FieldChange(fld.name, old, value, resource_id, cell))
 
     # sheets
 

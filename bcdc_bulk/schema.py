@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 DATASET_TYPE = "bcdc_dataset"
@@ -72,6 +73,7 @@ class Field:
     conditional_field: str | None = None
     conditional_values: tuple[str, ...] = ()
     moves: bool = False  # its choices are states, each naming the states a record may move to (validTo)
+    languages: tuple[str, ...] = ()  # a multilingual (ckanext-fluent) field's own form languages
 
     @property
     def is_repeating(self) -> bool:
@@ -92,6 +94,13 @@ class Field:
     def choice_text(self) -> ChoiceText:
         """How this field's choices read in a cell (labels shown, labels or values accepted)."""
         return ChoiceText.of(self)
+
+    @property
+    def fluent(self) -> str:
+        """'text' or 'tags' for a multilingual field (ckanext-fluent: one value a language), else ''."""
+        if "fluent_tags" in self.validators:
+            return "tags"
+        return "text" if "fluent_text" in self.validators else ""
 
     @property
     def display_label(self) -> str:
@@ -134,21 +143,32 @@ def _split(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+LANGUAGE = "en"  # of a label or help text given in several languages, the one shown
+
+
+def words(value: Any) -> str:
+    """A label or help text as shown: a multilingual one ({"en": ..., "fr": ...}) in English, else its first."""
+    if isinstance(value, dict):
+        value = value.get(LANGUAGE) or next((v for v in value.values() if v), "")
+    return str(value or "")
+
+
 def _field(raw: dict[str, Any]) -> Field:
-    choices = tuple(Choice(str(c["value"]), str(c.get("label") or c["value"])) for c in raw.get("choices") or [])
+    choices = tuple(Choice(str(c["value"]), words(c.get("label")) or str(c["value"])) for c in raw.get("choices") or [])
     return Field(
         name=raw["field_name"],
-        label=raw.get("label") or "",
+        label=words(raw.get("label")),
         required=bool(raw.get("required")),
         choices=choices,
         choices_helper=raw.get("choices_helper"),
         preset=raw.get("preset"),
-        help_text=raw.get("help_text") or "",
+        help_text=words(raw.get("help_text")),
         validators=_split(raw.get("validators")),
         subfields=tuple(_field(s) for s in raw.get("repeating_subfields") or []),
         conditional_field=raw.get("conditional_field"),
         conditional_values=tuple(str(v) for v in raw.get("conditional_values") or []),
         moves=any(isinstance(c, dict) and "validTo" in c for c in raw.get("choices") or []),
+        languages=tuple(str(x) for x in raw.get("form_languages") or []),
     )
 
 
@@ -165,6 +185,79 @@ def schema_from_dict(raw: dict[str, Any]) -> Schema:
         version=hashlib.sha256(canonical.encode()).hexdigest()[:12],
         raw=raw,
     )
+
+
+# ckanext-scheming's and ckanext-fluent's own presets, by what bcdc-bulk reads of them (the form's
+# widgets are not its business); a schema's other presets come from the presets files given with it
+BUILT_IN_PRESETS: dict[str, dict[str, Any]] = {
+    **{name: {} for name in ("title", "dataset_slug", "tag_string_autocomplete", "dataset_organization",
+                             "resource_url_upload", "resource_format_autocomplete", "select", "radio",
+                             "multiple_checkbox", "multiple_select", "multiple_text", "date", "datetime",
+                             "datetime_tz", "json_object", "markdown", "organization_url_upload",
+                             "resource_url", "url")},
+    **{name: {"validators": "fluent_text"} for name in ("fluent_text", "fluent_markdown", "fluent_core_translated",
+                                                         "fluent_link")},
+    "fluent_tags": {"validators": "fluent_tags"},
+}
+
+
+def schema_from_files(path: str | Path, presets: list[str | Path] | tuple = ()) -> Schema:
+    """A catalogue's schema from its scheming file (YAML or JSON) and its presets files, expanded as
+    ckanext-scheming expands them: a field naming a preset takes the preset's values under its own."""
+    raw = _read_structured(Path(path))
+    known: dict[str, dict[str, Any]] = {}
+    for preset_file in presets:
+        for preset in _read_structured(Path(preset_file)).get("presets") or []:
+            known[preset["preset_name"]] = preset.get("values") or {}
+
+    def expand(fld: dict[str, Any]) -> dict[str, Any]:
+        name = fld.get("preset")
+        if name and name not in known and name in BUILT_IN_PRESETS:
+            known[name] = BUILT_IN_PRESETS[name]
+        if name and name not in known:
+            from bcdc_bulk.errors import BulkError
+
+            raise BulkError(f"the schema's preset '{name}' is in none of the presets files given (--presets)")
+        out = dict(known.get(name) or {}, **fld) if name else dict(fld)
+        if out.get("repeating_subfields"):
+            out["repeating_subfields"] = [expand(s) for s in out["repeating_subfields"]]
+        return out
+    for key in ("dataset_fields", "resource_fields"):
+        raw[key] = [expand(f) for f in raw.get(key) or []]
+    return schema_from_dict(raw)
+
+
+def _read_structured(path: Path) -> dict[str, Any]:
+    """A YAML or JSON file's content (a scheming schema or presets file)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        return json.loads(text)
+    import yaml
+
+    return yaml.safe_load(text) or {}
+
+
+CORE_DATASET = [
+    ("name", "URL", True), ("title", "Title", True), ("notes", "Description", False),
+    ("owner_org", "Organization", True), ("license_id", "License", False), ("url", "Source", False),
+    ("version", "Version", False), ("author", "Author", False), ("author_email", "Author Email", False),
+    ("maintainer", "Maintainer", False), ("maintainer_email", "Maintainer Email", False),
+]
+CORE_RESOURCE = [("url", "URL", False), ("name", "Name", False), ("description", "Description", False),
+                 ("format", "Format", False)]
+
+
+@cache
+def core_schema() -> Schema:
+    """CKAN's own dataset form, for a site without ckanext-scheming: its core fields, and its extras as
+    key/value entries (each a row on their own sheet)."""
+    def fields(spec: list[tuple[str, str, bool]]) -> list[dict[str, Any]]:
+        return [{"field_name": n, "label": label, **({"required": True} if req else {})} for n, label, req in spec]
+    extras = {"field_name": "extras", "label": "Extras",
+              "repeating_subfields": [{"field_name": "key", "label": "Key", "required": True},
+                                      {"field_name": "value", "label": "Value"}]}
+    return schema_from_dict({"dataset_type": "dataset", "dataset_fields": fields(CORE_DATASET) + [extras],
+                             "resource_fields": fields(CORE_RESOURCE)})
 
 
 @cache

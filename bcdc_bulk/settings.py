@@ -46,6 +46,9 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     quiet: bool = False
     debug: bool = False
+    schema_path: Path | None = None  # the catalogue's scheming schema file (--schema), for offline work
+    presets: tuple[Path, ...] = ()  # its presets files (--presets)
+    dataset_type: str | None = None  # which of a site's dataset types (--dataset-type)
 
 
 def _host(url: str) -> str:

@@ -5,6 +5,7 @@ snapshot and compare it with what the user's workbook holds, cell by cell.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -173,6 +174,26 @@ def parse_list(value: Any) -> list[dict[str, Any]]:
     return []
 
 
+DEFAULT_LANGUAGES = ("en", "fr")  # a multilingual field's languages when neither it nor its schema names them
+
+
+def language_column(name: str, lang: str) -> str:
+    """The field name of one language's column of a multilingual field, as ckanext-fluent's forms name it."""
+    return f"{name}-{lang}"
+
+
+def _by_schema_order(placed: list[str], unplaced: list[str], schema_order: list[str]) -> list[str]:
+    """``placed`` with each of ``unplaced`` inserted after its nearest predecessor in the schema's order
+    (at the end when none is placed)."""
+    out = list(placed)
+    position = {name: i for i, name in enumerate(schema_order)}
+    for name in unplaced:
+        before = [n for n in out if position.get(n, -1) < position.get(name, len(position)) and n in position]
+        anchor = max(before, key=lambda n: position[n], default=None)
+        out.insert(out.index(anchor) + 1 if anchor is not None and name in position else len(out), name)
+    return out
+
+
 class Renderer:
     """Renders records into rows of text for a given schema, layout and org list."""
 
@@ -188,14 +209,29 @@ class Renderer:
         """Text of one field's value (a top-level field, or a subfield of repeating group ``group``)."""
         return self.converters.of(name, fld, group).text(value)
 
+    def languages(self, fld: Field) -> tuple[str, ...]:
+        """The languages of a multilingual field: its own form languages, else its schema's."""
+        return fld.languages or tuple(self.schema.raw.get("form_languages") or DEFAULT_LANGUAGES)
+
+    def _put(self, row: dict[str, str], key: str, value: Any, fld: Field | None) -> None:
+        """A field's cell text in a row; a multilingual field's in one cell a language ('title-fr')."""
+        if fld is not None and fld.fluent:
+            by_lang = value if isinstance(value, dict) else ({self.languages(fld)[0]: value} if value else {})
+            for lang in self.languages(fld):
+                part = by_lang.get(lang)
+                row[language_column(key, lang)] = (", ".join(str(t) for t in part) if isinstance(part, list)
+                                                   else "" if part is None else str(part))
+            return
+        row[key] = self.field_text(key, value, fld)
+
     def dataset_row(self, pkg: dict[str, Any]) -> dict[str, str]:
         """Datasets sheet cells of one package (text before display_text)."""
-        row = {}
+        row: dict[str, str] = {}
         for key, value in pkg.items():
             fld = self.schema.dataset_field(key)
             if key == "resources" or (fld is not None and fld.is_repeating):
                 continue
-            row[key] = self.field_text(key, value, fld)
+            self._put(row, key, value, fld)
         return row
 
     def resource_rows(self, pkg: dict[str, Any]) -> list[dict[str, str]]:
@@ -207,7 +243,7 @@ class Renderer:
                 fld = self.schema.resource_field(key)
                 if fld is not None and fld.is_repeating:
                     continue
-                row[key] = self.field_text(key, value, fld)
+                self._put(row, key, value, fld)
             rows.append(row)
         return rows
 
@@ -293,11 +329,14 @@ class Renderer:
         extra = sorted(k for k in seen if k not in names and k not in taken and k not in repeating)
         if kind == "dataset":
             extra = [k for k in extra if k != "tags"]
-        # fields named in the layout stay where it puts them; the rest go before the read-only tail
-        placed = [n for n in names if n in layout_cols]
-        rest = [n for n in names + extra if n not in layout_cols]
+        # fields named in the layout stay where it puts them; a schema field it does not name goes after
+        # the field the schema puts before it; fields only the data has go last
+        placed = _by_schema_order([n for n in names if n in layout_cols], [n for n in names if n not in layout_cols],
+                                  [f.name for f in fields])
+        rest = [n for n in extra if n not in layout_cols and n not in placed]
         group = sheet.get("group")
-        body = [self._column(name, kind, by_name.get(name), layout_cols.get(name, {}), group) for name in placed + rest]
+        body = [col for name in placed + rest
+                for col in self._columns(name, kind, by_name.get(name), layout_cols.get(name, {}), group)]
         actions = [c for c in tail if c.action]
         # Remove? right after the columns a person edits, not past a run of grey ones
         columns = list(lead) + [c for c in body if not c.read_only] + actions + [c for c in body if c.read_only]
@@ -305,11 +344,23 @@ class Renderer:
         return SheetSpec(name=sheet["name"], kind=kind, columns=columns, owner=sheet.get("owner"),
                          group=sheet.get("group"), frozen_columns=int(sheet.get("frozen_columns", 1)))
 
+    def _columns(self, name: str, kind: str, fld: Field | None, cfg: dict[str, Any], group: str | None) -> list[Column]:
+        """A field's column; a multilingual field's, one a language ('Title (fr)')."""
+        col = self._column(name, kind, fld, cfg, group)
+        if fld is None or not fld.fluent:
+            return [col]
+        return [dataclasses.replace(col, field=language_column(name, lang), label=f"{col.label} ({lang})")
+                for lang in self.languages(fld)]
+
     def _column(self, name: str, kind: str, fld: Field | None, cfg: dict[str, Any], group: str | None) -> Column:
         read_only = (name in self.layout.read_only and kind != "group") or (fld is None and name != "tags")
         label = cfg.get("label") or (fld.display_label if fld else name.replace("_", " ").capitalize())
         values = () if read_only or fld is None else self.choice_values(fld, group)
         help_text = (fld.help_text if fld else "") or cfg.get("help") or kind_help(name, fld, kind, group)
+        if fld is not None and fld.choices_helper and not values and not read_only:
+            # a list the catalogue makes when its form is shown (scheming's choices_helper): not in the schema
+            help_text = (help_text + " The catalogue's form offers a list here that only the catalogue knows: "
+                         "type a value from it; it is checked when you apply.").strip()
         if not values and not read_only and field_kind(name, fld, group) == Kind.ORGANIZATION:
             # a template made without a catalogue knows no organization to list
             help_text = (help_text + " This workbook was made without the catalogue, so there is no list here: type "

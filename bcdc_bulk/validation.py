@@ -34,7 +34,7 @@ from bcdc_bulk.planning import Plan, RecordPlan, is_upload
 from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, WARNING, Code, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.suggesting import RETIRED, differs_only_in_form, either, nearest, retired
-from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list
+from bcdc_bulk.tables import DEFAULT_LANGUAGES, REMOVE_FIELD, normalize_cell, parse_list
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
@@ -149,6 +149,29 @@ def _effective(fld: Field) -> tuple[str, ...]:
     return ("not_empty",) if fld.required else ("ignore_missing",)
 
 
+# validators bcdc-bulk checks before anything is sent, and those that never refuse a value (they convert,
+# default or pass through); any other a schema names is the catalogue's own, checked when you apply
+CHECKED_VALIDATORS = frozenset({
+    "not_empty", "scheming_required", "scheming_choices", "scheming_multiple_choice", "scheming_valid_json_object",
+    "isodate", "name_validator", "package_name_validator", "title_validator", "owner_org_validator",
+    "conditional_required", "iso_topic_category", "valid_next_state", "fluent_text", "fluent_tags",
+    "ignore_missing", "ignore_empty", "ignore", "unicode_safe", "default", "strip_value", "remove_whitespace",
+    "keep_extras", "if_empty_same_as", "tag_string_convert", "single_value_subfield", "convert_to_json_if_date",
+    "convert_to_extras", "convert_from_extras", "scheming_multiple_choice_output", "ignore_not_sysadmin",
+})
+
+
+def checked_by_the_catalogue(schema: Schema) -> list[str]:
+    """The labels of fields with rules (validators) only the catalogue checks, when you apply."""
+    out = []
+    for fld in list(schema.dataset_fields) + list(schema.resource_fields):
+        for each in (fld, *fld.subfields):
+            names = {v.split("(")[0] for v in each.validators}
+            if names - CHECKED_VALIDATORS and each.display_label not in out:
+                out.append(each.display_label)
+    return out
+
+
 def _required_severity(fld: Field) -> str | None:
     validators = _effective(fld)
     if "not_empty" in validators or ("scheming_required" in validators and fld.required):
@@ -163,6 +186,17 @@ def _choice_severity(fld: Field) -> str:
 
 def _is_url(name: str) -> bool:
     return name in ("url", "support_url", "preview_map_service_url", "preview_image_url", "link_to_imap")
+
+
+def _name_rules(fld: Field, validators: set[str] | frozenset[str] | tuple, out: dict[str, Any],
+                sev: dict[str, str]) -> None:
+    """CKAN's length and form rules of a title and a URL name, where the schema's validators ask for them."""
+    if fld.name == "title" and "title_validator" in validators:
+        out.update(minLength=TITLE_MIN, maxLength=TITLE_MAX, type="string")
+        sev.update(minLength=ERROR, maxLength=ERROR)
+    if fld.name == "name" and "name_validator" in validators:
+        out.update(minLength=NAME_MIN, maxLength=NAME_MAX, pattern=NAME_RE.pattern, type="string")
+        sev.update(minLength=ERROR, maxLength=ERROR, pattern=ERROR, type=ERROR)
 
 
 class Compiler:
@@ -180,6 +214,8 @@ class Compiler:
         sev: dict[str, str] = {}
         validators = _effective(fld)
         kind = field_kind(fld.name, fld, level.partition(".")[2] or None)
+        if fld.fluent:
+            return dict(out, **self.languages_schema(fld, label))
         if fld.subfields:
             out["type"] = "array"
             out["items"] = self.object_schema(fld.subfields, level=f"{level}.{fld.name}")
@@ -224,13 +260,24 @@ class Compiler:
             out["format"] = "http-url"
             sev["format"] = WARNING
             out["x-code"] = Code.URL
-        if fld.name == "title" and "title_validator" in validators:
-            out.update(minLength=TITLE_MIN, maxLength=TITLE_MAX, type="string")
-            sev.update(minLength=ERROR, maxLength=ERROR)
-        if fld.name == "name" and "name_validator" in validators:
-            out.update(minLength=NAME_MIN, maxLength=NAME_MAX, pattern=NAME_RE.pattern, type="string")
-            sev.update(minLength=ERROR, maxLength=ERROR, pattern=ERROR, type=ERROR)
+        _name_rules(fld, validators, out, sev)
         out["x-sev"] = sev
+        return out
+
+    def languages_schema(self, fld: Field, label: str) -> dict[str, Any]:
+        """A multilingual field: text (or keywords) a language; a required one in every form language,
+        as ckanext-fluent requires it."""
+        langs = list(fld.languages or self.schema.raw.get("form_languages") or DEFAULT_LANGUAGES)
+        item: dict[str, Any] = {"type": "array", "items": {"type": "string"}} if fld.fluent == "tags" else \
+            {"type": "string"}
+        props = {lang: dict(item, **{"x-label": f"{label} ({lang})", "x-field": fld.name, "x-sev": {}})
+                 for lang in langs}
+        if fld.required:
+            for lang in langs:
+                props[lang].update({"minItems": 1} if fld.fluent == "tags" else {"minLength": 1})
+        out: dict[str, Any] = {"type": "object", "properties": props, "x-sev": {"type": ERROR}}
+        if fld.required:
+            out.update(required=langs, **{"x-required": {lang: ERROR for lang in langs}})
         return out
 
     def object_schema(self, fields: tuple[Field, ...], level: str) -> dict[str, Any]:

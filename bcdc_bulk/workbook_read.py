@@ -16,7 +16,9 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import unescape
 
 from bcdc_bulk.errors import WorkbookError
-from bcdc_bulk.tables import DATASET_KEY, PARENT_NAME, POSITION, RESOURCE_ID, load_layout
+from bcdc_bulk.layouts import layout_for
+from bcdc_bulk.schema import schema_from_dict
+from bcdc_bulk.tables import DATASET_KEY, PARENT_NAME, POSITION, RESOURCE_ID, Layout
 from bcdc_bulk.workbook_write import HEADER_ROWS, PROPERTY_PREFIX, SNAPSHOT_SHEET, checksum
 
 
@@ -222,9 +224,9 @@ def _has_entries(snapshot: dict[str, dict[str, Any]], sheet: dict[str, Any]) -> 
     return False
 
 
-def _missing_sheet(name: str, present: list[str]) -> str:
-    known = {s["name"] for s in load_layout().sheets} | {SNAPSHOT_SHEET, "Lists", "Instructions", "Problems",
-                                                         "Summary", "Findings"}
+def _missing_sheet(name: str, present: list[str], layout: Layout) -> str:
+    known = {s["name"] for s in layout.sheets} | {SNAPSHOT_SHEET, "Lists", "Instructions", "Problems",
+                                                  "Summary", "Findings", "Members"}
     others = [s for s in present if s not in known]
     renamed = f" (is '{others[0]}' the renamed '{name}'? give it back its name)" if len(others) == 1 else ""
     return (f"the '{name}' sheet is missing or was renamed{renamed}; bcdc-bulk reads it by its name, and without "
@@ -246,7 +248,7 @@ def read_workbook(path: Path) -> ReadWorkbook:
 
 def _read(path: Path, book: Any, zf: zipfile.ZipFile) -> ReadWorkbook:
     provenance, schema, lookups, snapshot, fingerprint, shown = read_snapshot(book, zf)
-    layout = load_layout()
+    layout = layout_for(schema_from_dict(schema))
     if int(provenance.get("layout_version", 0)) != layout.version:
         raise WorkbookError(f"this workbook has layout version {provenance.get('layout_version')}, this "
                             f"bcdc-bulk reads version {layout.version}: export the records again")
@@ -257,7 +259,7 @@ def _read(path: Path, book: Any, zf: zipfile.ZipFile) -> ReadWorkbook:
         name = sheet["name"]
         if name not in book.sheet_names:
             if sheet["kind"] in ("dataset", "resource") or _has_entries(snapshot, sheet):
-                raise WorkbookError(_missing_sheet(name, book.sheet_names), sheet=name)
+                raise WorkbookError(_missing_sheet(name, book.sheet_names, layout), sheet=name)
             continue
         rows = _sheet(book, name)
         rows.formulas = formula_cells(zf, parts.get(name, ""))

@@ -48,6 +48,7 @@ class Provenance:
     layout_version: int
     tool_version: str
     organizations: tuple[str, ...] = ()
+    site_checks: tuple[str, ...] = ()  # fields with rules only the catalogue checks (when you apply)
 
 
 @dataclass
@@ -186,7 +187,8 @@ def _write(path: Path, provenance: Provenance, specs: list[SheetSpec], renderer:
     snapshot.ws.hide()
     snapshot.ws.protect()
 
-    props = {f"{PROPERTY_PREFIX}{k}": str(v) for k, v in provenance.__dict__.items() if k != "organizations"}
+    props = {f"{PROPERTY_PREFIX}{k}": str(v) for k, v in provenance.__dict__.items()
+             if k not in ("organizations", "site_checks")}
     props[f"{PROPERTY_PREFIX}checksum"] = snapshot.digest.hexdigest()
     for name, value in props.items():
         wb.set_custom_property(name, value)
@@ -475,6 +477,10 @@ def _instructions(wb: Any, fmt: _Formats, prov: Provenance, specs: list[SheetSpe
     lines = [("What this is", _INTRO[purpose])]
     if purpose is not Purpose.INVENTORY:
         lines += _EDITING
+    if prov.site_checks and purpose is not Purpose.INVENTORY:
+        lines.append(("Checked by the catalogue", "These fields have rules that only the catalogue checks, when you "
+                      "apply (a value it refuses is reported in its cell, and the rest is written): "
+                      + ", ".join(prov.site_checks) + "."))
     lines += [
         ("Sheets", ", ".join(s.name for s in specs)),
         ("", ""),
