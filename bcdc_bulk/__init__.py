@@ -17,9 +17,8 @@ Errors that stop a step are bcdc_bulk.errors.BulkError (WorkbookError names the 
 column); problems in rows are data (Problem), never exceptions.
 """
 
-__version__ = "0.1.0"
-
-from bcdc_bulk.api import (  # noqa: E402  (the API imports modules that read __version__)
+from bcdc_bulk.about import VERSION as __version__
+from bcdc_bulk.api import (
     ApplyResult,
     ApplySettings,
     Check,
@@ -39,7 +38,7 @@ from bcdc_bulk.api import (  # noqa: E402  (the API imports modules that read __
     read,
     template,
 )
-from bcdc_bulk.errors import BulkError, WorkbookError  # noqa: E402
+from bcdc_bulk.errors import BulkError, WorkbookError
 
 __all__ = ["connect", "export", "export_mine", "template", "read", "check", "Check", "apply", "inventory",
            "annotate", "fix", "Fix", "frames",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from bcdc_bulk import __version__
+from bcdc_bulk.about import VERSION
 from bcdc_bulk.errors import (
     BulkError,
     CatalogueError,
@@ -37,7 +37,7 @@ DOING = {
     "package_patch": "saving a dataset", "package_revise": "saving a dataset", "resource_patch": "saving a resource",
     "package_create": "creating a dataset", "resource_create": "creating a resource",
 }
-USER_AGENT = f"bcdc-bulk/{__version__}"
+USER_AGENT = f"bcdc-bulk/{VERSION}"
 TEMPLATE_SITE = "(built-in schema)"  # the site of the empty catalogue: a template made without -r
 
 

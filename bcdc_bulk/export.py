@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bcdc_bulk import __version__
+from bcdc_bulk.about import VERSION
 from bcdc_bulk.catalogue import Catalogue, Organization, organization_labels, resolve_org, with_suborgs
 from bcdc_bulk.layouts import layout_for
 from bcdc_bulk.schema import Schema
@@ -124,7 +124,7 @@ def write_records(catalogue: Catalogue, path: Path, packages: Records, chosen: l
     stamp = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()
     provenance = Provenance(
         site=catalogue.site, organization=org_label, exported_at=stamp, user=catalogue.user_name() or "",
-        schema_version=schema.version, layout_version=layout.version, tool_version=__version__,
+        schema_version=schema.version, layout_version=layout.version, tool_version=VERSION,
         organizations=tuple(o.name for o in chosen), site_checks=tuple(checked_by_the_catalogue(schema)),
     )
     lookups: dict[str, Any] = {"organizations": shown, "organization_names": names, "licences": licences}

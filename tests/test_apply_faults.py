@@ -135,9 +135,10 @@ def test_ctrl_c_finishes_the_calls_in_flight_writes_the_report_and_stops(sandbox
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     report_file = edited.with_name("edited.journal.jsonl")
     deadline = time.monotonic() + 60
-    while not report_file.exists() and time.monotonic() < deadline:  # writing has begun
+    def journalled() -> int:
+        return len(report_file.read_text(encoding="utf-8").splitlines()) if report_file.exists() else 0
+    while journalled() < 3 and proc.poll() is None and time.monotonic() < deadline:  # writes are under way
         time.sleep(0.05)
-    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 3, out + err

@@ -9,7 +9,7 @@ from bcdc_bulk.diffing import CellDiff
 from bcdc_bulk.planning import build_plan
 from bcdc_bulk.problems import WARNING, Code
 from bcdc_bulk.schema import shipped_schema
-from bcdc_bulk.tables import DATASET_KEY, PARENT_NAME, POSITION, TRUNCATION_MARK, Renderer, load_layout
+from bcdc_bulk.tables import PARENT_NAME, TRUNCATION_MARK, Renderer, load_layout
 from bcdc_bulk.workbook_read import ReadWorkbook, SheetRows
 
 SCHEMA = shipped_schema()
@@ -52,13 +52,13 @@ def test_an_untouched_row_changes_nothing_and_an_edit_is_the_cell_text_as_typed(
 def test_cells_that_cannot_be_taken_are_issues_not_changes():
     spec = SPECS["dataset"]
     fields = {f.name: f for f in SCHEMA.dataset_fields}
-    letter = {c.field: i for i, c in enumerate(spec.columns)}
     title_letter = sheet_of("dataset", []).letter("title")
     diff = CellDiff(spec, sheet_of("dataset", [], {3: {title_letter: "=UPPER(B3)"}}), fields)
     result = diff.row(3, dataset_row(title="FIRE PERIMETERS", notes="a\x07b"), RENDERER.dataset_row(PKG))
     assert result.changed == {}
     assert {(i.field, i.code) for i in result.issues} == {("title", Code.FORMULA), ("notes", Code.CONTROL_CHARACTER)}
-    assert "title" in letter
+    # each issue is on its row and keeps what was typed, so the message can quote it
+    assert {(i.row, i.field, i.value) for i in result.issues} == {(3, "title", "=UPPER(B3)"), (3, "notes", "a\x07b")}
 
 
 def test_a_number_the_spreadsheet_made_is_sent_as_text_with_a_warning():
@@ -112,4 +112,5 @@ def test_rows_of_a_deleted_dataset_are_told_whichever_sheet_comes_first():
     assert [p.code for p in plan.problems] == [Code.DELETED_PACKAGE]
     assert plan.problems[0].column == sheet_of("resource", []).letter(PARENT_NAME)
     assert any("deleted from the workbook" in n.message for n in plan.ignored)
-    assert DATASET_KEY and POSITION
+    # the deleted dataset's resource rows are not planned as changes of some other record
+    assert all(p.sheet == SPECS["resource"].name for p in plan.problems)

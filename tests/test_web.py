@@ -184,7 +184,7 @@ def test_an_apply_survives_its_worker_being_killed_and_writes_each_change_once(b
     for pid in [worker, *map(int, horses)]:  # as a machine going down: the worker and the apply in it
         os.kill(pid, signal.SIGKILL)
     killed_at = written()
-    time.sleep(1)
+    time.sleep(1)  # watching for a write that must not come: there is no event to wait for
     assert written() == killed_at  # nothing is writing any more
     subprocess.run(["bash", str(STATE.parent / "start.sh")], check=True, capture_output=True)  # a new worker
     editor.wait_for(lambda: status_of(editor, status_url)["stale"], "the page to see the worker stopped", timeout=60)
