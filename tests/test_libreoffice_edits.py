@@ -226,3 +226,26 @@ def test_saved_as_ods_says_how_to_save_it_back_and_back_as_xlsx_keeps_the_edit(o
         read_workbook(ods)
     back = edit(office, ods, tmp_path / "back.xlsx", [])
     assert changes(build_plan(read_workbook(back))) == {("Datasets", 3, "purpose"): "Kept through .ods"}
+
+
+def test_another_catalogues_workbook_survives_libreoffice_and_takes_a_french_title(office, tmp_path):
+    """Issue 21: a workbook laid out from open.canada.ca's schema (a column a language), opened and
+    saved by LibreOffice: nothing changes; a French title typed there changes that language only."""
+    from test_other_schemas import CANADA, SCHEMAS
+    from test_other_schemas import exported as other_export
+
+    if not SCHEMAS.is_dir():
+        pytest.skip("../shared/ckan-schemas is not present")
+    from bcdc_bulk.schema import schema_from_files
+
+    path = other_export(schema_from_files(*CANADA), tmp_path)
+    same = edit(office, path, tmp_path / "saved.xlsx", [])
+    assert build_plan(read_workbook(same)).records == []
+    ws = openpyxl.load_workbook(path)["Datasets"]
+    column = next(c.column_letter for c in ws[2] if c.value == "title_translated-fr")
+    typed = edit(office, path, tmp_path / "typed.xlsx",
+                 [{"op": "type", "sheet": "Datasets", "cell": f"{column}3", "text": "Titre saisi dans LibreOffice"}])
+    [rec] = build_plan(read_workbook(typed)).records
+    [change] = rec.changes
+    assert change.field == "title_translated"
+    assert change.new == dict(change.old, fr="Titre saisi dans LibreOffice")
