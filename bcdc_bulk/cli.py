@@ -58,7 +58,7 @@ def handle_errors(outcome: str) -> Callable[[Callable[..., Any]], Callable[..., 
 
 def _settings(ctx: click.Context, remote: str | None, apikey: str | None) -> Settings:
     root = ctx.find_root().params
-    resolved = resolve_remote(remote) if remote else None
+    resolved = resolve_remote(remote, current_env()) if remote else None
     key = resolve_api_key(apikey, resolved, current_env()) if resolved and not resolved.is_file else None
     return Settings(remote=resolved, api_key=key, quiet=bool(root.get("quiet")), debug=bool(root.get("debug")),
                     schema_path=root.get("schema_path"), presets=tuple(root.get("presets") or ()),

@@ -59,9 +59,10 @@ def _host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def resolve_remote(value: str) -> Remote:
-    """Turn ``-r`` into a Remote: a shortcut, an http(s) URL, or a catalogue file. A catalogue
-    given by its full address is that shortcut (so production is always recognised as such)."""
+def resolve_remote(value: str, env: Mapping[str, str] | None = None, config_path: Path | None = None) -> Remote:
+    """Turn ``-r`` into a Remote: a shortcut, an http(s) URL, a catalogue file, or a site named by a
+    ``[name]`` section of the config file (``url = https://...``). A catalogue given by its full address
+    is that shortcut (so production is always recognised as such)."""
     if value in SHORTCUTS:
         return Remote(url=SHORTCUTS[value], name=value)
     if value.lower().startswith(("http://", "https://")):
@@ -74,9 +75,28 @@ def resolve_remote(value: str) -> Remote:
         if path.is_dir():
             raise ConfigError(f"{value} is a folder; give a catalogue file (.jsonl) or a CKAN URL")
         return Remote(path=path, name=str(path))
+    named = _configured_url(value, config_path or (default_config_path(env) if env is not None else None))
+    if named:
+        return Remote(url=named.rstrip("/"), name=value)
     raise ConfigError(
-        f"unknown remote '{value}': use prod, test, an http(s) URL, or the path of a catalogue file"
+        f"unknown remote '{value}': use prod, test, an http(s) URL, the path of a catalogue file, or a site "
+        "named in the config file (a [name] section with url = ...)"
     )
+
+
+def _configured_url(name: str, path: Path | None) -> str | None:
+    """The url of config section [name], if the config file has one."""
+    if path is None or not path.exists():
+        return None
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.message}") from None
+    url = parser.get(name, "url", fallback="").strip() if parser.has_section(name) else ""
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise ConfigError(f"the config file's [{name}] url must start with http:// or https://")
+    return url or None
 
 
 def default_config_path(env: Mapping[str, str]) -> Path:

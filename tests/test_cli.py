@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from conftest import SAMPLE
 
 from bcdc_bulk.cli import cli
+from bcdc_bulk.errors import ConfigError
 from bcdc_bulk.settings import resolve_api_key, resolve_remote
 
 
@@ -128,6 +129,23 @@ def test_production_in_any_form_asks_first(form, monkeypatch, tmp_path):
     result = CliRunner().invoke(cli, ["apply", str(tmp_path / "w.xlsx"), "-r", form], env={"BCDC_API_KEY": "k"})
     assert asked == ["https://catalogue.data.gov.bc.ca"]
     assert result.exit_code == 1 and "not writing to prod without a yes" in result.output, result.output
+
+
+def test_a_site_named_in_the_config_file(tmp_path):
+    """Issue 21: other catalogues by name: a [name] section with url (and its own apikey)."""
+    config = tmp_path / "config.ini"
+    config.write_text("[opendata-ch]\nurl = https://ckan.opendata.swiss/\napikey = ch-key\n")
+    remote = resolve_remote("opendata-ch", {}, config)
+    assert (remote.url, remote.name, remote.is_production) == ("https://ckan.opendata.swiss", "opendata-ch", False)
+    assert resolve_api_key(None, remote, {}, config) == "ch-key"
+    config.write_text("[bad]\nurl = ckan.example\n")
+    with pytest.raises(ConfigError, match=r"\[bad\] url must start with http"):
+        resolve_remote("bad", {}, config)
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    (tmp_path / "bcdc-bulk").mkdir()
+    (tmp_path / "bcdc-bulk" / "config.ini").write_text("[mine]\nurl = http://127.0.0.1:9/\n")
+    result = CliRunner().invoke(cli, ["export", "-r", "mine", "--org", "x", "-o", str(tmp_path / "x.xlsx")], env=env)
+    assert "unknown remote" not in result.output and "127.0.0.1" in result.output
 
 
 def test_other_addresses_are_not_production():
