@@ -1,0 +1,150 @@
+"""Issue 21 against a real CKAN running another catalogue's schema: ckanext-dcat's DCAT-AP
+(dcat_ap_full.yaml, from PyPI), served beside the sandbox by tests/ckan_sandbox/start_dcat.sh.
+Records made to fit are exported with no change to send, survive LibreOffice, and edits of each
+kind of field (a repeating-field row added and one removed, a date, a choice) land and read back;
+a value the catalogue refuses is reported on its row."""
+from __future__ import annotations
+
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import ckanapi
+import openpyxl
+import pytest
+from conftest import SANDBOX
+from test_libreoffice_edits import _uno_ready, office  # noqa: F401  (office: a fixture used below)
+from test_libreoffice_edits import edit as lo_edit
+
+import bcdc_bulk as bb
+from bcdc_bulk.catalogue import RemoteCatalogue
+
+pytestmark = pytest.mark.sandbox
+COMPLETED, DEPRECATED = "http://purl.org/adms/status/Completed", "http://purl.org/adms/status/Deprecated"
+
+
+@pytest.fixture(scope="module")
+def dcat(sandbox: dict[str, str]) -> dict[str, str]:
+    """URL and sysadmin token of the DCAT-AP catalogue (started when needed)."""
+    done = subprocess.run(["bash", str(SANDBOX / "start_dcat.sh"), "full"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    env = SANDBOX / ".state" / "dcat-full" / "env"
+    return dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line)
+
+
+@pytest.fixture
+def world(dcat: dict[str, str]) -> dict[str, Any]:
+    """A fresh organization of three DCAT-AP records, each field kind filled in."""
+    ckan = ckanapi.RemoteCKAN(dcat["CKAN_URL"], apikey=dcat["CKAN_SYSADMIN_TOKEN"])
+    run = uuid.uuid4().hex[:8]
+    org = ckan.action.organization_create(name=f"dcat-{run}", title=f"DCAT {run}")
+    packages = [ckan.action.package_create(
+        name=f"dcat-{run}-{i}", title=f"Air quality {i} ({run})", notes="Hourly readings.", owner_org=org["id"],
+        issued=f"2024-01-0{i + 1}", theme=["http://publications.europa.eu/resource/authority/data-theme/ENVI"],
+        contact=[{"name": "Ann Example", "email": "ann@example.invalid"},
+                 {"name": "Bo Example", "email": "bo@example.invalid"}],
+        temporal_coverage=[{"start": "2020-01-01", "end": "2020-12-31"}],
+        resources=[{"url": f"https://example.invalid/{i}.csv", "name": "Readings", "format": "CSV",
+                    "status": COMPLETED}])
+        for i in range(3)]
+    return {"ckan": ckan, "org": org, "packages": packages,
+            "catalogue": RemoteCatalogue(dcat["CKAN_URL"], dcat["CKAN_SYSADMIN_TOKEN"])}
+
+
+def row_of(ws: Any, name: str, column: str = "name", nth: int = 1) -> int:
+    cols = {c.value: c.column for c in ws[2]}
+    return [r for r in range(3, ws.max_row + 1) if ws.cell(r, cols[column]).value == name][nth - 1]
+
+
+def put(ws: Any, row: int, values: dict[str, Any]) -> None:
+    cols = {c.value: c.column for c in ws[2]}
+    for field, value in values.items():
+        ws.cell(row, cols[field]).value = value
+
+
+def test_a_dcat_ap_catalogue_round_trips_and_takes_edits_of_every_kind(world, tmp_path):
+    catalogue, ckan = world["catalogue"], world["ckan"]
+    assert catalogue.schema().dataset_type == "dataset"  # the site's only scheming type
+    path = tmp_path / "dcat.xlsx"
+    bb.export(catalogue, path, world["org"]["name"])
+    wb = openpyxl.load_workbook(path)
+    assert {"Datasets", "Resources", "Contact points", "Temporal coverage"} <= set(wb.sheetnames)
+    assert bb.check(path, catalogue).calls() == []  # exported and not edited: nothing to send
+    first, second, third = world["packages"]
+    put(wb["Datasets"], row_of(wb["Datasets"], first["name"]), {"issued": "2025-06-30"})  # a date
+    res = wb["Resources"]
+    put(res, row_of(res, first["name"], "package_name"), {"status": "Deprecated"})  # a choice, by its label
+    temporal = wb["Temporal coverage"]
+    new = temporal.max_row + 1
+    put(temporal, new, {"package_name": second["name"], "position": "2", "start": "2021-01-01", "end": "2021-12-31"})
+    contacts = wb["Contact points"]
+    put(contacts, row_of(contacts, third["name"], "package_name", 2), {"remove": "remove"})  # an entry removed
+    wb.save(tmp_path / "edited.xlsx")
+    result = bb.apply(tmp_path / "edited.xlsx", catalogue, bb.ApplySettings(workers=2))
+    assert {str(r.status) for r in result.rows} == {"applied"}, [(r.sheet, r.row, r.message) for r in result.rows]
+    now = {p["name"]: ckan.action.package_show(id=p["id"]) for p in world["packages"]}
+    assert now[first["name"]]["issued"].startswith("2025-06-30")
+    assert now[first["name"]]["resources"][0]["status"] == DEPRECATED
+    assert now[second["name"]]["temporal_coverage"] == [{"start": "2020-01-01", "end": "2020-12-31"},
+                                                        {"start": "2021-01-01", "end": "2021-12-31"}]
+    assert [c["name"] for c in now[third["name"]]["contact"]] == ["Ann Example"]
+    again = tmp_path / "again.xlsx"  # and what landed reads back as exported: nothing to send
+    bb.export(catalogue, again, world["org"]["name"])
+    assert bb.check(again, catalogue).calls() == []
+
+
+def test_a_value_the_dcat_ap_catalogue_refuses_is_reported_on_its_row(world, tmp_path):
+    catalogue = world["catalogue"]
+    path = tmp_path / "dcat.xlsx"
+    bb.export(catalogue, path, world["org"]["name"])
+    wb = openpyxl.load_workbook(path)
+    first = world["packages"][0]
+    row = row_of(wb["Datasets"], first["name"])
+    put(wb["Datasets"], row, {"issued": "not a date"})
+    wb.save(tmp_path / "bad.xlsx")
+    result = bb.apply(tmp_path / "bad.xlsx", catalogue, bb.ApplySettings(workers=1))
+    [refused] = result.rows
+    assert (refused.sheet, refused.row, str(refused.status)) == ("Datasets", row, "failed")
+    assert "issued" in refused.message.lower() or "date" in refused.message.lower(), refused.message
+    assert world["ckan"].action.package_show(id=first["id"])["issued"].startswith("2024-01-01")
+
+
+@pytest.mark.skipif(not _uno_ready(), reason="needs LibreOffice with python3-uno")
+def test_a_dcat_ap_workbook_saved_by_libreoffice_sends_nothing(world, office, tmp_path):  # noqa: F811
+    path = tmp_path / "dcat.xlsx"
+    bb.export(world["catalogue"], path, world["org"]["name"])
+    saved = lo_edit(office, path, tmp_path / "saved.xlsx", [])
+    assert bb.check(saved, world["catalogue"]).calls() == []
+
+
+def test_the_multilingual_dcat_ap_schema_works_offline_with_its_presets(dcat, tmp_path):
+    """dcat_ap_multilingual.yaml (ckanext-dcat, as installed for the sandbox) with ckanext-fluent's
+    presets (../shared): a column a language, read back with no change, one language edited."""
+    import json
+
+    from schema_records import records_for
+
+    from bcdc_bulk.catalogue import FileCatalogue
+    from bcdc_bulk.schema import schema_from_files
+
+    fluent = SANDBOX.parents[2] / "shared" / "ckan-schemas" / "ckanext-fluent" / "ckanext" / "fluent" / "presets.json"
+    if not fluent.exists():
+        pytest.skip("../shared/ckan-schemas is not present")
+    venv = Path((SANDBOX / ".state" / "venv").read_text().strip())
+    [schemas] = venv.glob("lib/python3*/site-packages/ckanext/dcat/schemas")
+    schema = schema_from_files(schemas / "dcat_ap_multilingual.yaml", [schemas / "presets.yaml", fluent])
+    org = {"id": "org-1", "name": "org-one", "title": "Org One"}
+    (tmp_path / "cat.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records_for(schema, org)))
+    (tmp_path / "organizations.jsonl").write_text(json.dumps(org) + "\n")
+    path = tmp_path / "ml.xlsx"
+    bb.export(FileCatalogue(tmp_path / "cat.jsonl", given_schema=schema), path, org["name"])
+    assert bb.check(path).plan.records == []
+    wb = openpyxl.load_workbook(path)
+    names = [c.value for c in wb["Datasets"][2]]
+    assert {"title_translated-en", "title_translated-ca", "title_translated-es"} <= set(names)
+    put(wb["Datasets"], 3, {"title_translated-es": "Calidad del aire"})
+    wb.save(tmp_path / "edited.xlsx")
+    [rec] = bb.check(tmp_path / "edited.xlsx").plan.records
+    [change] = rec.changes
+    assert change.new == dict(change.old, es="Calidad del aire")
