@@ -114,6 +114,7 @@ def write_records(catalogue: Catalogue, path: Path, packages: Records, chosen: l
     """Write packages to a workbook in the export layout (``extra`` adds inventory sheets;
     ``snapshot`` records other values than the cells show, for an undo workbook)."""
     schema = catalogue.schema()
+    _same_type(packages, schema, catalogue.site)
     layout = layout_for(schema)
     all_orgs = catalogue.organizations()
     licences = {str(lic["id"]): lic.get("title") or str(lic["id"]) for lic in catalogue.licenses()}
@@ -135,6 +136,27 @@ def write_records(catalogue: Catalogue, path: Path, packages: Records, chosen: l
         path=Path(path), organizations=[o.name for o in chosen], packages=len(packages),
         resources=sum(len(p.get("resources") or []) for p in packages), sheets=[s.name for s in specs],
     )
+
+
+CORE_FIELDS = frozenset({"id", "name", "title", "notes", "owner_org", "license_id", "url", "version", "author",
+                         "author_email", "maintainer", "maintainer_email", "tags", "tag_string", "resources",
+                         "extras", "type", "state", "private", "groups", "organization"})
+
+
+def _same_type(packages: Records, schema: Schema, site: str) -> None:
+    """Refuse records that hold none of the schema's own fields (another catalogue's records read with
+    the BC Data Catalogue's schema, say): their workbook would show the wrong fields."""
+    if not isinstance(packages, list) or not packages:
+        return  # a spool (the inventory) is read once, later
+    own = {f.name for f in schema.dataset_fields} - CORE_FIELDS
+    if own and not any(p.get(name) not in (None, "", [], {}) for p in packages[:200] for name in own):
+        from bcdc_bulk.errors import BulkError
+
+        types = ", ".join(sorted({str(p.get("type")) for p in packages if p.get("type")})) or "unknown"
+        raise BulkError(f"the records of {site} (of type {types}) hold none of the fields of the {schema.dataset_type} "
+                        "schema this export would lay them out by: give their catalogue's schema before the command, "
+                        "as in bcdc-bulk --schema SCHEMA.yaml --presets PRESETS.yaml export ... (or --dataset-type "
+                        "for a site with several)")
 
 
 def refused_note(schema: Schema) -> Callable[[SheetSpec, Column, str], str | None]:

@@ -74,6 +74,8 @@ class Field:
     conditional_values: tuple[str, ...] = ()
     moves: bool = False  # its choices are states, each naming the states a record may move to (validTo)
     languages: tuple[str, ...] = ()  # a multilingual (ckanext-fluent) field's own form languages
+    multiple: bool = False  # several choices (a form of checkboxes or a multiple select, however preset)
+    output: tuple[str, ...] = ()  # its output validators (how the site shows the stored value)
 
     @property
     def is_repeating(self) -> bool:
@@ -88,7 +90,7 @@ class Field:
     @property
     def is_multiple_choice(self) -> bool:
         """True when the value is a list of choices (checkboxes, autocomplete)."""
-        return self.preset in ("multiple_checkbox", "autocomplete", "multiple_select")
+        return self.multiple or self.preset in ("multiple_checkbox", "autocomplete", "multiple_select")
 
     @cached_property
     def choice_text(self) -> ChoiceText:
@@ -98,9 +100,10 @@ class Field:
     @property
     def fluent(self) -> str:
         """'text' or 'tags' for a multilingual field (ckanext-fluent: one value a language), else ''."""
-        if "fluent_tags" in self.validators:
+        if "fluent_tags" in self.validators or "fluent_tags_output" in self.output:
             return "tags"
-        return "text" if "fluent_text" in self.validators else ""
+        text_out = ("fluent_text_output", "fluent_core_translated_output", "multilingual_text_output")
+        return "text" if "fluent_text" in self.validators or any(o in self.output for o in text_out) else ""
 
     @property
     def display_label(self) -> str:
@@ -169,6 +172,9 @@ def _field(raw: dict[str, Any]) -> Field:
         conditional_values=tuple(str(v) for v in raw.get("conditional_values") or []),
         moves=any(isinstance(c, dict) and "validTo" in c for c in raw.get("choices") or []),
         languages=tuple(str(x) for x in raw.get("form_languages") or []),
+        multiple=str(raw.get("form_snippet") or "") in ("multiple_checkbox.html", "multiple_select.html")
+        or "scheming_multiple_choice_output" in _split(raw.get("output_validators")),
+        output=_split(raw.get("output_validators")),
     )
 
 
@@ -217,7 +223,8 @@ def schema_from_files(path: str | Path, presets: list[str | Path] | tuple = ()) 
         if name and name not in known:
             from bcdc_bulk.errors import BulkError
 
-            raise BulkError(f"the schema's preset '{name}' is in none of the presets files given (--presets)")
+            raise BulkError(f"the schema's preset '{name}' is in none of the presets files given: add the presets "
+                            "file it comes with, as in bcdc-bulk --schema SCHEMA --presets PRESETS export ...")
         out = dict(known.get(name) or {}, **fld) if name else dict(fld)
         if out.get("repeating_subfields"):
             out["repeating_subfields"] = [expand(s) for s in out["repeating_subfields"]]

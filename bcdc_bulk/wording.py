@@ -12,7 +12,7 @@ from typing import Any
 
 from bcdc_bulk.converters import Converters, same_value
 from bcdc_bulk.planning import Call, FieldChange, RecordPlan, quoted
-from bcdc_bulk.schema import Field
+from bcdc_bulk.schema import Field, words
 
 # The subfields that name a list entry best, in order (a contact by name, a link by its URL ...).
 _NAMING = ("name", "title", "url", "email", "role", "type")
@@ -84,7 +84,10 @@ class Wording:
         verb = _CALL_WORDS.get(call.action, call.action)
         if rec is None:
             return f"{verb} {call.target}"
-        what = f"{verb} {quoted(rec.after.get('title') or rec.name or rec.key)}"
+        title = rec.after.get("title") or rec.after.get("title_translated")
+        if isinstance(title, dict):  # a title in several languages: as the form shows it first
+            title = words(title)
+        what = f"{verb} {quoted(title or rec.name or rec.key)}"
         name = rec.after.get("name") or rec.name
         return f"{what} ({name})" if name else what
 
@@ -110,6 +113,8 @@ class Wording:
         fld = self.field(change.field, resource)
         if fld is not None and fld.is_repeating and (isinstance(change.new, list) or isinstance(change.old, list)):
             return self._entries(head, change, fld)
+        if fld is not None and fld.fluent and isinstance(change.new, dict):
+            return _languages(head, change.old, change.new)
         note = ""
         if change.field == "name" and not resource and change.old:
             note = (f"the record's web address changes to {self.site}/dataset/{change.new}; "
@@ -182,4 +187,14 @@ def _keys(fld: Field, before: dict[str, Any], after: dict[str, Any]) -> list[str
     """Subfield names in the form's order, then any the schema does not name."""
     order = [s.name for s in fld.subfields]
     return [k for k in order if k in before or k in after] + sorted((set(before) | set(after)) - set(order))
+
+
+def _languages(head: str, old: Any, new: dict[str, Any]) -> list[Part]:
+    """A multilingual field's change, a line a language that changed ('Title (fr)'), as its cells show it."""
+    before = old if isinstance(old, dict) else {}
+
+    def shown(value: Any) -> str:
+        return ", ".join(map(str, value)) if isinstance(value, list) else quoted(value or "")[1:-1]
+    return [Part(f"{head} ({lang})", CHANGED, shown(before.get(lang)), shown(value))
+            for lang, value in new.items() if not same_value(before.get(lang), value)]
 

@@ -426,10 +426,11 @@ _EDITING = [
                     "Row 2 of each sheet holds the field names the tool reads: leave it as it is. You may sort, "
                     "filter, hide, move and resize columns, and add your own columns (they are ignored)."),
     ("Add a record", "Add a row on Datasets with an empty ID, and its resources on Resources with the same "
-                     "'Dataset URL name' and an empty ID. Contacts, links and dates go on their own sheets, "
-                     "keyed by the dataset's URL name and a position (#)."),
+                     "'Dataset URL name' and an empty ID. The entries of a list field (contacts, links, dates ...) "
+                     "go on its own sheet, keyed by the dataset's URL name and a position (#)."),
     ("Remove", "To remove a dataset, a resource, or a contact, link or date, pick 'remove' in the row's "
-               "Remove? column (editors may remove Draft datasets only; admins any). Deleting a row removes "
+               "Remove? column (who may remove what is the catalogue's rule: in the BC Data Catalogue, editors "
+               "remove Draft datasets only, admins any). Deleting a row removes "
                "nothing: it is reported and ignored. A removed resource or entry can be put back by applying "
                "the undo workbook that apply writes."),
     ("Notes on cells", "A cell with a note (a red corner; hover over it) holds a value stored in the catalogue "

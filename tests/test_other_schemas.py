@@ -117,8 +117,12 @@ def test_the_command_line_takes_a_schema_file_with_its_presets(tmp_path):
     missing = CliRunner().invoke(cli, ["--schema", str(SWISS[0]), "export", "-r", str(path), "--org", ORG["name"],
                                        "-o", str(tmp_path / "x.xlsx")])
     assert missing.exit_code == 1
-    assert "the schema's preset 'multilingual_text_full' is in none of the presets files given (--presets)" \
-        in missing.output
+    assert "the schema's preset 'multilingual_text_full' is in none of the presets files given: add the presets " \
+        "file it comes with" in missing.output
+    # without the schema, another catalogue's records are not laid out as the BC Data Catalogue's
+    wrong = CliRunner().invoke(cli, ["export", "-r", str(path), "--org", ORG["name"], "-o", str(tmp_path / "y.xlsx")])
+    assert wrong.exit_code == 1 and "hold none of the fields of the bcdc_dataset schema" in wrong.output
+    assert not (tmp_path / "y.xlsx").exists()
 
 
 def test_ckan_without_scheming_has_its_core_fields_and_extras_as_rows(tmp_path):
@@ -162,3 +166,19 @@ def test_a_field_the_bcdc_schema_gains_gets_a_column_where_the_schema_puts_it(tm
     edited = typed(out, tmp_path / "edited.xlsx", "Datasets", 3, {"review_cycle": "Never"})
     [rec] = bb.check(edited).plan.records
     assert [(c.field, c.old, c.new) for c in rec.changes] == [("review_cycle", "yearly", "never")]
+
+
+@needs_shared
+def test_a_swiss_editors_plan_reads_in_their_words(tmp_path):
+    """From a new user's try: a title edited in German is one line 'Title (de)', not JSON; the
+    languages (checkboxes in the form) take several, comma separated."""
+    schema = schema_from_files(*SWISS)
+    path = exported(schema, tmp_path)
+    edited = typed(path, tmp_path / "edited.xlsx", "Datasets", 3, {"title-de": "Neuer Titel",
+                                                                    "language": "English, German"})
+    result = CliRunner().invoke(cli, ["plan", str(edited)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Update 'Title 0 (en)' (record-0), Datasets row 3")
+    assert "    Title (de): 'Title 0 (de)' -> 'Neuer Titel'" in lines
+    assert "    Languages: 'English' -> 'English, German'" in lines
