@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -182,6 +183,18 @@ def language_column(name: str, lang: str) -> str:
     return f"{name}-{lang}"
 
 
+def _language_help(help_text: str, fld: Field, lang: str) -> str:
+    """One language's column help: the field's, and how its keywords are written."""
+    said = f"In {lang}." + (" Keywords separated by commas." if fld.fluent == "tags" else "")
+    return f"{help_text} {said}".strip()
+
+
+def _distinct(columns: list[Column]) -> list[Column]:
+    """Columns a schema labels alike (two 'Format' fields) told apart by their field names."""
+    seen = Counter(c.label for c in columns)
+    return [dataclasses.replace(c, label=f"{c.label} ({c.field})") if seen[c.label] > 1 else c for c in columns]
+
+
 def _by_schema_order(placed: list[str], unplaced: list[str], schema_order: list[str]) -> list[str]:
     """``placed`` with each of ``unplaced`` inserted after its nearest predecessor in the schema's order
     (at the end when none is placed)."""
@@ -341,7 +354,7 @@ class Renderer:
         # Remove? right after the columns a person edits, not past a run of grey ones
         columns = list(lead) + [c for c in body if not c.read_only] + actions + [c for c in body if c.read_only]
         columns += [c for c in tail if not c.action]
-        return SheetSpec(name=sheet["name"], kind=kind, columns=columns, owner=sheet.get("owner"),
+        return SheetSpec(name=sheet["name"], kind=kind, columns=_distinct(columns), owner=sheet.get("owner"),
                          group=sheet.get("group"), frozen_columns=int(sheet.get("frozen_columns", 1)))
 
     def _columns(self, name: str, kind: str, fld: Field | None, cfg: dict[str, Any], group: str | None) -> list[Column]:
@@ -349,8 +362,8 @@ class Renderer:
         col = self._column(name, kind, fld, cfg, group)
         if fld is None or not fld.fluent:
             return [col]
-        return [dataclasses.replace(col, field=language_column(name, lang), label=f"{col.label} ({lang})")
-                for lang in self.languages(fld)]
+        return [dataclasses.replace(col, field=language_column(name, lang), label=f"{col.label} ({lang})",
+                                    help=_language_help(col.help, fld, lang)) for lang in self.languages(fld)]
 
     def _column(self, name: str, kind: str, fld: Field | None, cfg: dict[str, Any], group: str | None) -> Column:
         read_only = (name in self.layout.read_only and kind != "group") or (fld is None and name != "tags")

@@ -182,3 +182,8 @@ def test_a_swiss_editors_plan_reads_in_their_words(tmp_path):
     assert lines[0].startswith("Update 'Title 0 (en)' (record-0), Datasets row 3")
     assert "    Title (de): 'Title 0 (de)' -> 'Neuer Titel'" in lines
     assert "    Languages: 'English' -> 'English, German'" in lines
+    # two fields the schema labels alike are told apart; a language's keywords say how to write them
+    wb = openpyxl.load_workbook(path)
+    assert {"Format (media_type)", "Format (format)"} <= {c.value for c in wb["Resources"][1]}
+    keywords = next(c for c in wb["Datasets"][1] if c.value == "Keywords (de)")
+    assert "In de. Keywords separated by commas." in keywords.comment.text
