@@ -86,6 +86,17 @@ def resolve_remote(value: str, env: Mapping[str, str] | None = None, config_path
 
 def _configured_url(name: str, path: Path | None) -> str | None:
     """The url of config section [name], if the config file has one."""
+    parser = read_config(path)
+    if parser is None:
+        return None
+    url = parser.get(name, "url", fallback="").strip() if parser.has_section(name) else ""
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise ConfigError(f"the config file's [{name}] url must start with http:// or https://")
+    return url or None
+
+
+def read_config(path: Path | None) -> configparser.ConfigParser | None:
+    """The config file, parsed (None when there is none); a broken one is an error naming it."""
     if path is None or not path.exists():
         return None
     parser = configparser.ConfigParser()
@@ -93,10 +104,7 @@ def _configured_url(name: str, path: Path | None) -> str | None:
         parser.read(path, encoding="utf-8")
     except configparser.Error as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.message}") from None
-    url = parser.get(name, "url", fallback="").strip() if parser.has_section(name) else ""
-    if url and not url.lower().startswith(("http://", "https://")):
-        raise ConfigError(f"the config file's [{name}] url must start with http:// or https://")
-    return url or None
+    return parser
 
 
 def default_config_path(env: Mapping[str, str]) -> Path:
@@ -117,14 +125,9 @@ def resolve_api_key(explicit: str | None, remote: Remote | None, env: Mapping[st
     for name in KEY_VARIABLES:
         if env.get(name):
             return env[name]
-    path = config_path or default_config_path(env)
-    if not path.exists():
+    parser = read_config(config_path or default_config_path(env))
+    if parser is None:
         return None
-    parser = configparser.ConfigParser()
-    try:
-        parser.read(path, encoding="utf-8")
-    except configparser.Error as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.message}") from None
     for section in ([remote.name] if remote else []) + ["default"]:
         if parser.has_option(section, "apikey"):
             return parser.get(section, "apikey").strip() or None
