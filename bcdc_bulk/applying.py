@@ -224,6 +224,11 @@ class FileLines:
             os.fsync(handle.fileno())
 
 
+def journal_beside(workbook: Path) -> Path:
+    """Where apply keeps a workbook's journal by default (and a later check looks for it)."""
+    return workbook.with_name(workbook.stem + ".journal.jsonl")
+
+
 class Journal:
     """Every call's outcome, kept as it happens (JSON lines)."""
 
@@ -714,7 +719,7 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
                ) -> ApplyResult:
     """Send a validated plan to the catalogue; the result has one row per changed or new row."""
     workbook = Path(workbook)
-    journal_path = settings.journal or workbook.with_name(workbook.stem + ".journal.jsonl")  # as rebasing reads it
+    journal_path = settings.journal or journal_beside(workbook)
     result = ApplyResult(journal=journal_path)
     words = Wording(plan.converters, catalogue.site, plan.labels)
     invalid, blocked = _invalid_rows(plan, report, words)
@@ -868,7 +873,7 @@ def apply_workbook(path: Path, catalogue: Catalogue, settings: ApplySettings,
                    ) -> tuple[ApplyResult, ValidationReport]:
     """Read, validate and apply a workbook to a live catalogue."""
     from bcdc_bulk.export import write_undo
-    from bcdc_bulk.rebasing import follow_own_writes, journal_beside
+    from bcdc_bulk.rebasing import follow_own_writes
     from bcdc_bulk.validation import adopt_catalogue_words, check_site, validate_workbook
     from bcdc_bulk.workbook_read import read_workbook
 

@@ -164,12 +164,20 @@ def refused_note(schema: Schema) -> Callable[[SheetSpec, Column, str], str | Non
     security class of the older form): what is wrong and what to write, from the schema's choices."""
     from bcdc_bulk.validation import choice_message
 
+    fields: dict[str, dict[str, Any]] = {}
+    said: dict[tuple[str, str, str], str | None] = {}  # a legacy value repeats on many rows: worded once
+
     def note(spec: SheetSpec, col: Column, text: str) -> str | None:
-        fld = sheet_fields(schema, spec).get(col.field)
-        if fld is None or not fld.choices or fld.is_multiple_choice:
-            return None  # licences and organizations come from the catalogue; lists of choices are checked whole
-        return (f"{choice_message(fld.label or col.label, text, fld)}.\n\nThe catalogue holds it so from before; it asks "
-                "for it to be fixed whenever the record is saved, so fix it when you edit this record.")
+        key = (spec.name, col.field, text)
+        if key not in said:
+            fld = fields.setdefault(spec.name, sheet_fields(schema, spec)).get(col.field)
+            if fld is None or not fld.choices or fld.is_multiple_choice:
+                said[key] = None  # licences and organizations come from the catalogue; lists are checked whole
+            else:
+                said[key] = (f"{choice_message(fld.label or col.label, text, fld)}.\n\nThe catalogue holds it so from "
+                             "before; it asks for it to be fixed whenever the record is saved, so fix it when you "
+                             "edit this record.")
+        return said[key]
     return note
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bcdc_bulk.applying import FileLines, Journal, JournalLines
+from bcdc_bulk.applying import FileLines, Journal, JournalLines, journal_beside
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
@@ -45,11 +45,6 @@ def followed_notes(followed: list[str], overtaken: list[str], names: dict[str, s
                      f"still compared with the export and their new values show as conflicts: {listed}. Export "
                      "them again to go on editing them.")
     return notes
-
-
-def journal_beside(workbook: Path) -> Path:
-    """Where apply keeps a workbook's journal by default."""
-    return workbook.with_name(workbook.stem + ".journal.jsonl")
 
 
 def follow_own_writes(book: Any, catalogue: Catalogue, validate: Callable[[Any], Checked],

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 DATASET_TYPE = "bcdc_dataset"
+DEFAULT_LANGUAGES = ("en", "fr")  # a multilingual field's languages when neither it nor its schema names them
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,10 @@ class Schema:
     @cached_property
     def _resource_index(self) -> dict[str, Field]:
         return {f.name: f for f in self.resource_fields}
+
+    def languages(self, fld: Field) -> tuple[str, ...]:
+        """The languages of a multilingual field: its own form languages, else the schema's (fluent's rule)."""
+        return fld.languages or tuple(self.raw.get("form_languages") or DEFAULT_LANGUAGES)
 
     def dataset_field(self, name: str) -> Field | None:
         """The dataset field called ``name``, if the schema has it (looked up per cell: a dict)."""

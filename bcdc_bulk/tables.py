@@ -175,9 +175,6 @@ def parse_list(value: Any) -> list[dict[str, Any]]:
     return []
 
 
-DEFAULT_LANGUAGES = ("en", "fr")  # a multilingual field's languages when neither it nor its schema names them
-
-
 def language_column(name: str, lang: str) -> str:
     """The field name of one language's column of a multilingual field, as ckanext-fluent's forms name it."""
     return f"{name}-{lang}"
@@ -223,8 +220,8 @@ class Renderer:
         return self.converters.of(name, fld, group).text(value)
 
     def languages(self, fld: Field) -> tuple[str, ...]:
-        """The languages of a multilingual field: its own form languages, else its schema's."""
-        return fld.languages or tuple(self.schema.raw.get("form_languages") or DEFAULT_LANGUAGES)
+        """The languages of a multilingual field (see Schema.languages)."""
+        return self.schema.languages(fld)
 
     def _put(self, row: dict[str, str], key: str, value: Any, fld: Field | None) -> None:
         """A field's cell text in a row; a multilingual field's in one cell a language ('title-fr')."""

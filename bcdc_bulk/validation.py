@@ -34,7 +34,7 @@ from bcdc_bulk.planning import Plan, RecordPlan, is_upload
 from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, WARNING, Code, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.suggesting import RETIRED, differs_only_in_form, either, nearest, retired
-from bcdc_bulk.tables import DEFAULT_LANGUAGES, REMOVE_FIELD, normalize_cell, parse_list
+from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
@@ -267,7 +267,7 @@ class Compiler:
     def languages_schema(self, fld: Field, label: str) -> dict[str, Any]:
         """A multilingual field: text (or keywords) a language; a required one in every form language,
         as ckanext-fluent requires it."""
-        langs = list(fld.languages or self.schema.raw.get("form_languages") or DEFAULT_LANGUAGES)
+        langs = list(self.schema.languages(fld))
         item: dict[str, Any] = {"type": "array", "items": {"type": "string"}} if fld.fluent == "tags" else \
             {"type": "string"}
         props = {lang: dict(item, **{"x-label": f"{label} ({lang})", "x-field": fld.name, "x-sev": {}})
@@ -909,6 +909,8 @@ def keep_refused_put_backs(plan: Plan, report: ValidationReport, shown: dict[str
     from bcdc_bulk.verifying import value_now
     from bcdc_bulk.wording import Wording
 
+    if not shown:
+        return  # not an undo workbook
     records = {r.key: r for r in plan.records}
     words = Wording(plan.converters, plan.site, plan.labels)
     for problem in list(report.errors):

@@ -308,6 +308,7 @@ class _RecordSheet:
         # what each dropdown column offers: a stored value outside it gets a note on its cell
         self.offered = [set(col.choice_values) if refused and col.choices and not col.read_only else None
                         for col in spec.columns]
+        self.stored = [frozenset(col.stored_values) for col in spec.columns]  # looked up per cell: a set
         self.list_ranges = list_ranges
         _header(self.ws, fmt, spec)
         self.spec, self.renderer = spec, renderer
@@ -355,8 +356,8 @@ class _RecordSheet:
     def _refused(self, c: int, col: Column, text: str, value: Any) -> bool:
         """Whether a stored value is not one its list has: by the value itself where the sheet has it
         (a value stored as its label looks right in the cell), else by the cell's text."""
-        if isinstance(value, str) and value and col.stored_values:
-            return value not in col.stored_values
+        if isinstance(value, str) and value and self.stored[c]:
+            return value not in self.stored[c]
         return text not in (self.offered[c] or ())
 
     def _note_refused(self, c: int, col: Column, text: str) -> None:
