@@ -47,11 +47,14 @@ def layout_for(schema: Schema) -> Layout:
 def layout_from_schema(schema: Schema) -> Layout:
     """A layout made from the schema: its fields in its order, one sheet per repeating field."""
     shipped = load_layout()
+    title, res_name = _named_by(schema.dataset_fields, "title"), _named_by(schema.resource_fields, "name")
+    lead = {"dataset": [{"field": "name", "label": "URL name", "width": 28}, {"field": title, "width": 36}],
+            "resource": [{"field": res_name, "width": 30}, {"field": "url", "width": 40}]}
     sheets: list[dict[str, Any]] = [
         {"name": "Datasets", "kind": "dataset", "frozen_columns": 2,
-         "columns": [{"field": "name", "label": "URL name", "width": 28}, {"field": "title", "width": 36}]},
+         "columns": _in_schema_order(lead["dataset"], schema.dataset_fields)},
         {"name": "Resources", "kind": "resource", "frozen_columns": 2,
-         "columns": [{"field": "name", "width": 30}, {"field": "url", "width": 40}]},
+         "columns": _in_schema_order(lead["resource"], schema.resource_fields)},
     ]
     taken = set(RESERVED)
     for owner, fields in (("dataset", schema.dataset_fields), ("resource", schema.resource_fields)):
@@ -63,6 +66,19 @@ def layout_from_schema(schema: Schema) -> Layout:
                                "frozen_columns": 2 if owner == "dataset" else 3})
     return Layout(version=shipped.version, read_only=COMPUTED, sheets=tuple(sheets), hidden=dict(HIDDEN),
                   raw={"generated_from": schema.dataset_type})
+
+
+def _in_schema_order(lead: list[dict[str, Any]], fields: tuple[Field, ...]) -> list[dict[str, Any]]:
+    """The columns that name a record first, then every other field in the schema's order."""
+    named = {c["field"] for c in lead}
+    return lead + [{"field": f.name} for f in fields if f.name not in named and not f.is_repeating]
+
+
+def _named_by(fields: tuple[Field, ...], core: str) -> str:
+    """The field that names a record: CKAN's own (title), or the multilingual field ckanext-fluent
+    keeps it in (title_translated, whose first language CKAN's title is made from)."""
+    names = {f.name for f in fields}
+    return f"{core}_translated" if core not in names and f"{core}_translated" in names else core
 
 
 def sheet_name(fld: Field, owner: str, taken: set[str]) -> str:

@@ -30,6 +30,7 @@ from bcdc_bulk.tables import (
     Renderer,
     SheetSpec,
     is_marked,
+    language_field,
     normalize_cell,
     parse_list,
     sheet_fields,
@@ -37,6 +38,17 @@ from bcdc_bulk.tables import (
 from bcdc_bulk.workbook_read import ReadWorkbook, SheetRows
 
 Path_ = tuple  # a JSON path into a package: ("title",), ("resources", 2, "format"), ("contacts", 0, "email")
+
+
+def column_field(path: Path_) -> str:
+    """The field name of the column a JSON path of a package is shown in ('title_translated-fr' for
+    one language of a multilingual field, 'tags' for any keyword)."""
+    if path[:1] in (("tags",), ("tag_string",)):
+        return "tags"
+    names = [p for p in path if isinstance(p, str)]
+    if len(path) >= 2 and isinstance(path[-1], str) and isinstance(path[-2], str):
+        return f"{path[-2]}-{path[-1]}"
+    return names[-1] if names else ""
 
 
 @dataclass(frozen=True)
@@ -286,6 +298,12 @@ class _Builder:
         fld = (schema.resource_field(base) if resource_id else schema.dataset_field(base)) if base else None
         return (fld, lang) if fld is not None and fld.fluent else None
 
+    def language_value(self, old: Any, fld: Field, lang: str, text: str) -> dict[str, Any]:
+        """A multilingual field's value with one language's text (or keywords) replaced."""
+        value = dict(old) if isinstance(old, dict) else ({self.renderer.languages(fld)[0]: old} if old else {})
+        value[lang] = [t.strip() for t in text.split(",") if t.strip()] if fld.fluent == "tags" else text
+        return value
+
     def set_language(self, rec: RecordPlan, fld: Field, lang: str, text: str, resource_id: str | None,
                      cell: CellRef) -> None:
         """One language of a multilingual field: the field's value is the same with that language's
@@ -293,8 +311,7 @@ class _Builder:
         holder = rec.after if resource_id is None else next(r for r in rec.after["resources"]
                                                             if r.get("id") == resource_id)
         old = holder.get(fld.name)
-        value = dict(old) if isinstance(old, dict) else ({self.renderer.languages(fld)[0]: old} if old else {})
-        value[lang] = [t.strip() for t in text.split(",") if t.strip()] if fld.fluent == "tags" else text
+        value = self.language_value(old, fld, lang, text)
         if canonical(old) == canonical(value):
             return
         rec.own()
@@ -604,6 +621,11 @@ class _Builder:
             else:
                 entry = entries.setdefault(position, {})
                 for fld, text in changed.items():
+                    multilingual = language_field(fld, subfields)
+                    if multilingual is not None:
+                        entry[multilingual[0].name] = self.language_value(entry.get(multilingual[0].name),
+                                                                          *multilingual, text)
+                        continue
                     entry[fld] = copy.deepcopy(shown_entry[fld]) if shown_entry and fld in row_diff.exact else \
                         self.converters.of(fld, subfields.get(fld), group).value(text)
             touched.append(number)

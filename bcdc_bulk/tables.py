@@ -180,6 +180,13 @@ def language_column(name: str, lang: str) -> str:
     return f"{name}-{lang}"
 
 
+def language_field(column: str, fields: dict[str, Field]) -> tuple[Field, str] | None:
+    """(the multilingual field, the language) a column such as 'title_translated-fr' holds; else None."""
+    base, _, lang = column.rpartition("-")
+    fld = fields.get(base) if base else None
+    return (fld, lang) if fld is not None and fld.fluent else None
+
+
 def _language_help(help_text: str, fld: Field, lang: str) -> str:
     """One language's column help: the field's, and how its keywords are written."""
     said = f"In {lang}." + (" Keywords separated by commas." if fld.fluent == "tags" else "")
@@ -275,8 +282,11 @@ class Renderer:
             for position, entry in enumerate(parse_list(value), 1):
                 row = dict(keys, **{POSITION: str(position)})
                 for key, sub_value in entry.items():
-                    if not (spec.group == "contacts" and key == DISPLAYED):
-                        row[key] = self.field_text(key, sub_value, subfields.get(key), spec.group)
+                    sub = subfields.get(key)
+                    if sub is not None and sub.fluent:
+                        self._put(row, key, sub_value, sub)
+                    elif not (spec.group == "contacts" and key == DISPLAYED):
+                        row[key] = self.field_text(key, sub_value, sub, spec.group)
                 if spec.group == "contacts":
                     row[DISPLAYED] = self.field_text(DISPLAYED, stored_displayed(entry), None, spec.group)
                 rows.append(row)

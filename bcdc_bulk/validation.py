@@ -30,7 +30,7 @@ import jsonschema
 from bcdc_bulk.catalogue import TEMPLATE_SITE, organization_labels
 from bcdc_bulk.converters import Kind, field_kind, value_text
 from bcdc_bulk.local_files import LocalFiles, not_on_a_server
-from bcdc_bulk.planning import Plan, RecordPlan, is_upload
+from bcdc_bulk.planning import Plan, RecordPlan, column_field, is_upload
 from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, WARNING, Code, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.suggesting import RETIRED, differs_only_in_form, either, nearest, retired
@@ -855,8 +855,7 @@ def _place(rec: RecordPlan, issue: Issue, pre_existing: bool) -> Problem:
         message = f"{message} (already so before your edit; the catalogue checks the whole record, so fix it too)"
     value = issue.value
     shown = value_text(value) if isinstance(value, (list, dict)) else normalize_cell(value)
-    field_name = "tags" if issue.path[:1] == ("tags",) else next(
-        (str(p) for p in reversed(issue.path) if isinstance(p, str)), "")
+    field_name = column_field(issue.path)
     return Problem(cell.sheet, cell.row, cell.column, field_name, shown[:200], issue.code, message,
                    issue.severity, rec.key, pre_existing, rec.name)
 

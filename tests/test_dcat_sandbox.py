@@ -1,5 +1,5 @@
 """Issue 21 against a real CKAN running another catalogue's schema: ckanext-dcat's DCAT-AP
-(dcat_ap_full.yaml, from PyPI), served beside the sandbox by tests/ckan_sandbox/start_dcat.sh.
+(dcat_ap_full.yaml, from PyPI), served beside the sandbox by tests/ckan_sandbox/start_other.sh.
 Records made to fit are exported with no change to send, survive LibreOffice, and edits of each
 kind of field (a repeating-field row added and one removed, a date, a choice) land and read back;
 a value the catalogue refuses is reported on its row."""
@@ -27,7 +27,7 @@ COMPLETED, DEPRECATED = "http://purl.org/adms/status/Completed", "http://purl.or
 @pytest.fixture(scope="module")
 def dcat(sandbox: dict[str, str]) -> dict[str, str]:
     """URL and sysadmin token of the DCAT-AP catalogue (started when needed)."""
-    done = subprocess.run(["bash", str(SANDBOX / "start_dcat.sh"), "full"], capture_output=True, text=True)
+    done = subprocess.run(["bash", str(SANDBOX / "start_other.sh"), "full"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     env = SANDBOX / ".state" / "dcat-full" / "env"
     return dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line)
@@ -148,3 +148,93 @@ def test_the_multilingual_dcat_ap_schema_works_offline_with_its_presets(dcat, tm
     [rec] = bb.check(tmp_path / "edited.xlsx").plan.records
     [change] = rec.changes
     assert change.new == dict(change.old, es="Calidad del aire")
+
+
+@pytest.fixture(scope="module")
+def multilingual(sandbox: dict[str, str]) -> dict[str, str]:
+    """URL and sysadmin token of the multilingual DCAT-AP catalogue (ckanext-fluent from ../shared)."""
+    done = subprocess.run(["bash", str(SANDBOX / "start_other.sh"), "multilingual"], capture_output=True, text=True)
+    if done.returncode == 3:
+        pytest.skip("../shared/ckan-schemas/ckanext-fluent is not present")
+    assert done.returncode == 0, done.stderr[-2000:]
+    env = SANDBOX / ".state" / "dcat-multilingual" / "env"
+    return dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line)
+
+
+@pytest.fixture
+def ml_world(multilingual: dict[str, str]) -> dict[str, Any]:
+    """A fresh organization of two records of dcat_ap_multilingual.yaml, in English, Catalan and Spanish."""
+    ckan = ckanapi.RemoteCKAN(multilingual["CKAN_URL"], apikey=multilingual["CKAN_SYSADMIN_TOKEN"])
+    run = uuid.uuid4().hex[:8]
+    org = ckan.action.organization_create(name=f"ml-{run}", title=f"Multilingual {run}")
+    packages = [ckan.action.package_create(
+        name=f"ml-{run}-{i}", owner_org=org["id"],
+        title_translated={"en": f"Air quality {i}", "ca": f"Qualitat de l'aire {i}", "es": f"Calidad del aire {i}"},
+        notes_translated={"en": "Hourly readings.", "ca": "Lectures horàries.", "es": "Lecturas horarias."},
+        tags_translated={"en": ["air"], "ca": ["aire"], "es": ["aire"]},
+        contact=[{"name": "Ann", "email": "ann@example.invalid",
+                  "name_translated": {"en": "Ann", "ca": "Anna", "es": "Ana"}}],
+        resources=[{"url": f"https://example.invalid/{i}.csv", "format": "CSV",
+                    "name_translated": {"en": "Readings", "ca": "Lectures", "es": "Lecturas"}}])
+        for i in range(2)]
+    return {"ckan": ckan, "org": org, "packages": packages,
+            "catalogue": RemoteCatalogue(multilingual["CKAN_URL"], multilingual["CKAN_SYSADMIN_TOKEN"])}
+
+
+def test_a_multilingual_catalogue_round_trips_and_takes_each_languages_edits(ml_world, tmp_path):
+    """A real CKAN with ckanext-fluent: a column a language, on every sheet (a contact's name too);
+    exported, nothing to send; a title, keywords, a resource name and a contact's name edited in one
+    language each land with the other languages kept; a contact added in three languages lands."""
+    catalogue, ckan = ml_world["catalogue"], ml_world["ckan"]
+    path = tmp_path / "ml.xlsx"
+    bb.export(catalogue, path, ml_world["org"]["name"])
+    assert bb.check(path, catalogue).calls() == []
+    wb = openpyxl.load_workbook(path)
+    assert [c.value for c in wb["Datasets"][1]][:4] == ["URL name", "Title (en) *", "Title (ca) *", "Title (es) *"]
+    first, second = ml_world["packages"]
+    put(wb["Datasets"], row_of(wb["Datasets"], first["name"]),
+        {"title_translated-es": "Calidad del aire, cada hora", "tags_translated-ca": "aire, qualitat"})
+    res = wb["Resources"]
+    put(res, row_of(res, first["name"], "package_name"), {"name_translated-ca": "Lectures horàries"})
+    contacts = wb["Contact points"]
+    assert contacts.cell(row_of(contacts, first["name"], "package_name"), 1).value == first["name"]
+    put(contacts, row_of(contacts, first["name"], "package_name"), {"name_translated-es": "Ana María"})
+    new = contacts.max_row + 1
+    put(contacts, new, {"package_name": second["name"], "position": "2", "name": "Bo", "email": "bo@example.invalid",
+                        "name_translated-en": "Bo", "name_translated-ca": "Bo", "name_translated-es": "Bo"})
+    wb.save(tmp_path / "edited.xlsx")
+    result = bb.apply(tmp_path / "edited.xlsx", catalogue, bb.ApplySettings(workers=2))
+    assert {str(r.status) for r in result.rows} == {"applied"}, [(r.sheet, r.row, r.message) for r in result.rows]
+    one, two = (ckan.action.package_show(id=p["id"]) for p in (first, second))
+    assert one["title_translated"] == {"en": "Air quality 0", "ca": "Qualitat de l'aire 0",
+                                       "es": "Calidad del aire, cada hora"}
+    assert one["tags_translated"] == {"en": ["air"], "ca": ["aire", "qualitat"], "es": ["aire"]}
+    assert one["resources"][0]["name_translated"] == {"en": "Readings", "ca": "Lectures horàries", "es": "Lecturas"}
+    assert one["contact"][0]["name_translated"] == {"en": "Ann", "ca": "Anna", "es": "Ana María"}
+    assert [c["name_translated"] for c in two["contact"]] == [{"en": "Ann", "ca": "Anna", "es": "Ana"},
+                                                              {"en": "Bo", "ca": "Bo", "es": "Bo"}]
+    again = tmp_path / "again.xlsx"
+    bb.export(catalogue, again, ml_world["org"]["name"])
+    assert bb.check(again, catalogue).calls() == []
+
+
+def test_a_required_language_left_empty_is_a_problem_in_its_cell(ml_world, tmp_path):
+    path = tmp_path / "ml.xlsx"
+    bb.export(ml_world["catalogue"], path, ml_world["org"]["name"])
+    wb = openpyxl.load_workbook(path)
+    row = row_of(wb["Datasets"], ml_world["packages"][0]["name"])
+    put(wb["Datasets"], row, {"title_translated-ca": None})
+    wb.save(tmp_path / "bad.xlsx")
+    report = bb.check(tmp_path / "bad.xlsx", ml_world["catalogue"])
+    [problem] = [p for p in report.problems if p.severity == "error"]
+    assert (problem.sheet, problem.row, problem.column) == ("Datasets", row, "C"), problem  # Title (ca)
+    assert problem.field == "title_translated-ca" and problem.message.startswith("Title (ca)"), problem
+    assert report.calls() == []
+
+
+@pytest.mark.skipif(not _uno_ready(), reason="needs LibreOffice with python3-uno")
+def test_a_multilingual_workbook_saved_by_libreoffice_sends_nothing(ml_world, office, tmp_path):  # noqa: F811
+    path = tmp_path / "ml.xlsx"
+    bb.export(ml_world["catalogue"], path, ml_world["org"]["name"])
+    saved = lo_edit(office, path, tmp_path / "saved.xlsx", [])
+    assert bb.check(saved, ml_world["catalogue"]).calls() == []

@@ -232,11 +232,22 @@ class BcdcSandboxPlugin(plugins.SingletonPlugin):
         }
 
     def get_helpers(self) -> dict[str, Any]:
-        return {"edc_orgs_form": edc_orgs_form}
+        helpers: dict[str, Any] = {"edc_orgs_form": edc_orgs_form}
+        # ckanext-fluent's newest source chains onto a helper of ckanext-scheming's form pages, which
+        # scheming 3.1.0 (the newest release) lacks and never calls; CKAN refuses to start a chain
+        # with no base, so the multilingual DCAT-AP catalogue gets the base scheming would give
+        if toolkit.asbool(toolkit.config.get("bcdc_sandbox.fluent_base_helper", False)):
+            helpers["scheming_missing_required_fields"] = no_missing_fields
+        return helpers
 
     def get_actions(self) -> dict[str, Any]:
         return {"bcdc_sandbox_seed": seed_package, "bcdc_sandbox_seed_organization": seed_organization,
                 "bcdc_sandbox_validators": validator_modules}
+
+
+def no_missing_fields(pages: list[dict], data: dict | None = None, package_id: str | None = None) -> list[list]:
+    """The form pages' missing fields as scheming 3.1.0 knows them: none (it has no form pages)."""
+    return [[] for _ in pages]
 
 
 @toolkit.side_effect_free

@@ -1,36 +1,49 @@
 #!/usr/bin/env bash
-# A second real CKAN beside the sandbox, running another catalogue's schema: ckanext-dcat's DCAT-AP
-# (from PyPI). `start_dcat.sh full` serves dcat_ap_full.yaml. `start_dcat.sh multilingual` would serve
-# dcat_ap_multilingual.yaml with ckanext-fluent (from ../shared/ckan-schemas; exit 3 when absent), but
-# that fluent source chains a helper ckanext-scheming 3.1.0 lacks (scheming_missing_required_fields),
-# so it does not start yet; the multilingual schema is tested offline (tests/test_dcat_sandbox.py).
+# Another real CKAN beside the sandbox, running another schema:
+#   start_other.sh full          ckanext-dcat's DCAT-AP (dcat_ap_full.yaml, from PyPI)
+#   start_other.sh multilingual  dcat_ap_multilingual.yaml with ckanext-fluent (from ../shared/ckan-schemas;
+#                                exit 3 when absent)
+#   start_other.sh bcdc-plus     the sandbox's BC Data Catalogue schema with two fields it does not have,
+#                                added here: what a catalogue does when its schema gains a field
 # It shares the sandbox's virtualenv, PostgreSQL and Redis (start.sh brings those up first) and has its
-# own database, configuration, port and state folder. Idempotent; writes .state/dcat-KIND/env.
+# own database, configuration, port and state folder. Idempotent; writes .state/<state folder>/env.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 KIND="${1:-full}"
+EXTRA="bcdc_sandbox.fluent_base_helper=false"
 DCAT_VERSION="2.4.4"
 MAIN="$HERE/.state"
-STATE="$MAIN/dcat-$KIND"
-log() { echo "[dcat-$KIND] $*" >&2; }
+log() { echo "[other-$KIND] $*" >&2; }
 
 bash "$HERE/start.sh" >/dev/null  # the sandbox: venv, PostgreSQL, Redis
 VENV="$(cat "$MAIN/venv")"
 MAIN_INI="$MAIN/ckan.ini"
 MAIN_PORT="$(sed -n 's|^CKAN_URL=http://127.0.0.1:\([0-9]*\).*|\1|p' "$MAIN/env")"
+VALIDATORS=sandbox  # the DCAT-AP catalogues run none of the BC Data Catalogue's validators
+EXTRA="bcdc_sandbox.fluent_base_helper=false"
 case "$KIND" in
-  full) OFFSET=6; SCHEMA="dcat_ap_full.yaml"; PLUGINS="bcdc_sandbox dcat scheming_datasets activity"
+  full) OFFSET=6; FOLDER=dcat-full; PLUGINS="bcdc_sandbox dcat scheming_datasets activity"
+        SCHEMAS="ckanext.dcat.schemas:dcat_ap_full.yaml"
         PRESETS="ckanext.scheming:presets.json ckanext.dcat.schemas:presets.yaml" ;;
-  multilingual) OFFSET=7; SCHEMA="dcat_ap_multilingual.yaml"; PLUGINS="bcdc_sandbox dcat fluent scheming_datasets activity"
-        PRESETS="ckanext.scheming:presets.json ckanext.fluent:presets.json ckanext.dcat.schemas:presets.yaml" ;;
-  *) log "use: start_dcat.sh full|multilingual"; exit 2 ;;
+  multilingual) OFFSET=7; FOLDER=dcat-multilingual; PLUGINS="bcdc_sandbox dcat fluent scheming_datasets activity"
+        SCHEMAS="ckanext.dcat.schemas:dcat_ap_multilingual.yaml"
+        PRESETS="ckanext.scheming:presets.json ckanext.fluent:presets.json ckanext.dcat.schemas:presets.yaml"
+        # ckanext-fluent's newest source chains a helper of scheming's form pages that 3.1.0 lacks (see plugin.py)
+        EXTRA="bcdc_sandbox.fluent_base_helper=true" ;;
+  bcdc-plus) OFFSET=8; FOLDER=bcdc-plus
+        PLUGINS="$(sed -n 's|^ckan.plugins *= *||p' "$MAIN_INI" | sed 's/ *bcdc_bulk//')"
+        SCHEMAS="file://$MAIN/$FOLDER/bcdc_dataset_plus.yaml"
+        PRESETS="$(sed -n 's|^scheming.presets *= *||p' "$MAIN_INI")"
+        VALIDATORS="$(sed -n 's|^bcdc_sandbox.validators *= *||p' "$MAIN_INI")"; VALIDATORS="${VALIDATORS:-sandbox}" ;;
+  *) log "use: start_other.sh full|multilingual|bcdc-plus"; exit 2 ;;
 esac
+STATE="$MAIN/$FOLDER"
 PORT=$((MAIN_PORT + OFFSET))
 URL="http://127.0.0.1:$PORT"
 INI="$STATE/ckan.ini"
-DB="bcdc_dcat_${KIND}_$(echo -n "$STATE" | sha256sum | cut -c1-8)"
+DB="bcdc_other_${KIND//-/_}_$(echo -n "$STATE" | sha256sum | cut -c1-8)"
 alive() { curl -fsS -m 5 "$URL/api/3/action/status_show" >/dev/null 2>&1; }
 ours() { [[ -f "$STATE/gunicorn.pid" ]] && kill -0 "$(cat "$STATE/gunicorn.pid")" 2>/dev/null; }
 mkdir -p "$STATE"
@@ -60,26 +73,43 @@ if [[ "$KIND" == multilingual ]]; then
   fi
 fi
 
+if [[ "$KIND" == bcdc-plus ]]; then  # the sandbox's schema, as its ckan.ini names it, with two fields more
+  "$VENV/bin/python" - "$(sed -n 's|^scheming.dataset_schemas *= *||p' "$MAIN_INI")" "$STATE/bcdc_dataset_plus.yaml" <<'PY'
+import importlib, pathlib, sys, yaml
+module, _, name = sys.argv[1].partition(":")
+schema = yaml.safe_load((pathlib.Path(importlib.import_module(module).__file__).parent / name).read_text())
+after = next(i for i, f in enumerate(schema["dataset_fields"]) if f["field_name"] == "notes") + 1
+schema["dataset_fields"][after:after] = [
+    {"field_name": "steward_note", "label": "Data steward's note", "validators": "ignore_missing unicode_safe",
+     "help_text": "What the data steward wants every user of this dataset to know."},
+    {"field_name": "review_cycle", "label": "Review cycle", "preset": "select", "required": False,
+     "help_text": "How often the data steward reviews this record.",
+     "choices": [{"value": "yearly", "label": "Every year"}, {"value": "quarterly", "label": "Every quarter"}]},
+]
+pathlib.Path(sys.argv[2]).write_text(yaml.safe_dump(schema, sort_keys=False, allow_unicode=True))
+PY
+fi
+
 # --- configuration: the sandbox's, with this catalogue's plugins, schema, database and port ------
 SQL="$(sed -n 's|^sqlalchemy.url *= *||p' "$MAIN_INI")"
 REDIS="$(sed -n 's|^ckan.redis.url *= *||p' "$MAIN_INI")"
 cp "$MAIN_INI" "$INI"
 "$VENV/bin/ckan" config-tool "$INI" "sqlalchemy.url=${SQL%/*}/$DB" "ckan.site_url=$URL" \
-  "ckan.site_id=bcdc_dcat_$KIND" "ckan.redis.url=${REDIS%/*}/$OFFSET" "ckan.plugins=$PLUGINS" \
-  "bcdc_sandbox.validators=sandbox" "scheming.dataset_schemas=ckanext.dcat.schemas:$SCHEMA" \
-  "scheming.presets=$PRESETS" "ckan.storage_path=$STATE/storage" >/dev/null
+  "ckan.site_id=bcdc_other_${KIND//-/_}" "ckan.redis.url=${REDIS%/*}/$OFFSET" "ckan.plugins=$PLUGINS" \
+  "bcdc_sandbox.validators=$VALIDATORS" "scheming.dataset_schemas=$SCHEMAS" \
+  "scheming.presets=$PRESETS" "ckan.storage_path=$STATE/storage" "$EXTRA" >/dev/null
 mkdir -p "$STATE/storage"
 CKAN=("$VENV/bin/ckan" -c "$INI")
 PG_PORT="$(echo "$SQL" | sed -n 's|.*:\([0-9]*\)/.*|\1|p')"
 psql_su() { su postgres -c "psql -p $PG_PORT -v ON_ERROR_STOP=1 -qAt $*"; }
-if [[ ! -f "$STATE/initialized" ]]; then
+if [[ "$(cat "$STATE/initialized" 2>/dev/null)" != "$DB" ]]; then
   log "creating database $DB"
   psql_su "-c \"DROP DATABASE IF EXISTS $DB WITH (FORCE)\""
   psql_su "-c \"CREATE DATABASE $DB OWNER bcdc_sandbox ENCODING 'UTF8' TEMPLATE template0\""
   "${CKAN[@]}" db init >"$STATE/db.log" 2>&1 || { tail -20 "$STATE/db.log" >&2; exit 1; }
   "${CKAN[@]}" db upgrade -p activity >>"$STATE/db.log" 2>&1
   rm -f "$STATE/env"
-  touch "$STATE/initialized"
+  echo "$DB" > "$STATE/initialized"
 fi
 
 # --- serve ------------------------------------------------------------------------------------
@@ -109,4 +139,4 @@ if [[ ! -f "$STATE/env" ]]; then
   printf 'CKAN_URL=%s\nCKAN_SYSADMIN_TOKEN=%s\n' "$URL" "$TOKEN" > "$STATE/env.tmp"
   mv "$STATE/env.tmp" "$STATE/env"
 fi
-log "ready at $URL ($SCHEMA)"
+log "ready at $URL ($SCHEMAS)"
