@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from bcdc_bulk.applying import ApplyResult, ApplySettings, Preview, apply_workbook
+from bcdc_bulk.calls import REVISE, Call, plan_calls
 from bcdc_bulk.catalogue import Catalogue, FileCatalogue, open_catalogue
 from bcdc_bulk.export import ExportResult, export_workbook
 from bcdc_bulk.fixing import Fix
 from bcdc_bulk.inventory import InventoryResult, build_inventory
-from bcdc_bulk.planning import REVISE, Call, Plan, plan_calls
+from bcdc_bulk.plan import Plan
 from bcdc_bulk.problems import Problem, ValidationReport
 from bcdc_bulk.settings import resolve_remote
 from bcdc_bulk.workbook_read import ReadWorkbook, read_workbook

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bcdc_bulk.calls import REVISE, Call, record_calls
 from bcdc_bulk.converters import same_value
 from bcdc_bulk.errors import (
     BulkError,
@@ -38,16 +39,7 @@ from bcdc_bulk.errors import (
 )
 from bcdc_bulk.invisible import invisible_difference
 from bcdc_bulk.local_files import LocalFiles
-from bcdc_bulk.planning import (
-    REVISE,
-    Call,
-    FieldChange,
-    Plan,
-    RecordPlan,
-    RowNote,
-    quoted,
-    record_calls,
-)
+from bcdc_bulk.plan import FieldChange, Plan, RecordPlan, RowNote, quoted
 from bcdc_bulk.problems import Code, TextEnum, ValidationReport
 from bcdc_bulk.verifying import change_shortfall, new_resource_in, value_now
 from bcdc_bulk.wording import Wording

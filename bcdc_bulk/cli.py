@@ -239,7 +239,7 @@ def validate(ctx: click.Context, workbook: Path, remote: str | None, annotate: P
 def plan(ctx: click.Context, workbook: Path, remote: str | None, as_json: bool, method: str,
          apikey: str | None) -> None:
     """Show exactly what apply would send: the calls, field by field."""
-    from bcdc_bulk.planning import plan_calls
+    from bcdc_bulk.calls import plan_calls
 
     the_plan, report = _checked(ctx, workbook, remote, apikey)
     blocked = report.blocked_records()

@@ -1,24 +1,23 @@
-"""Planning: what the user changed, found by comparing each row with the snapshot,
-and the records as they will be after the edit.
+"""Planning: what the user changed, found by comparing each row with the snapshot, and the records
+as they will be after the edit (a Plan, see plan.py).
 
-A workbook becomes a Plan: one RecordPlan per package that changed or is new,
-holding the package before and after, the changed fields with their old and new
-values, and where in the workbook each field lives (so problems can name a cell).
-Rows deleted from the workbook never delete anything: they are listed as ignored.
+One planner per kind of sheet (Datasets, Resources, a repeating field's sheet) over a shared
+PlanContext, chosen by the sheet's kind. Rows deleted from the workbook never delete anything: they
+are listed as ignored.
 """
 from __future__ import annotations
 
 import copy
-import re
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from bcdc_bulk.converters import Converters, canonical, same_value, value_text
+from bcdc_bulk.converters import canonical
 from bcdc_bulk.diffing import CellDiff, RowDiff
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.layouts import layout_for
+from bcdc_bulk.plan import CellRef, FieldChange, Plan, RecordPlan, RowNote
 from bcdc_bulk.problems import ERROR, Code, Problem
-from bcdc_bulk.schema import Field, Schema, schema_from_dict
+from bcdc_bulk.schema import Field, schema_from_dict
 from bcdc_bulk.tables import (
     DATASET_KEY,
     PARENT_NAME,
@@ -37,126 +36,6 @@ from bcdc_bulk.tables import (
 )
 from bcdc_bulk.workbook_read import ReadWorkbook, SheetRows
 
-Path_ = tuple  # a JSON path into a package: ("title",), ("resources", 2, "format"), ("contacts", 0, "email")
-
-
-def column_field(path: Path_) -> str:
-    """The field name of the column a JSON path of a package is shown in ('title_translated-fr' for
-    one language of a multilingual field, 'tags' for any keyword)."""
-    if path[:1] in (("tags",), ("tag_string",)):
-        return "tags"
-    names = [p for p in path if isinstance(p, str)]
-    if len(path) >= 2 and isinstance(path[-1], str) and isinstance(path[-2], str):
-        return f"{path[-2]}-{path[-1]}"
-    return names[-1] if names else ""
-
-
-@dataclass(frozen=True)
-class CellRef:
-    """A cell of the workbook (column may be empty when the field has no column)."""
-
-    sheet: str
-    row: int | None
-    column: str = ""
-
-
-@dataclass
-class FieldChange:
-    """One field whose value really changes: a dataset field, a whole repeating
-    list (contacts, more_info ...), or a field of one resource."""
-
-    field: str
-    old: Any
-    new: Any
-    resource_id: str | None = None  # set for resource fields
-    cell: CellRef | None = None
-    removal: bool = False  # the dataset (field 'state') or a resource (field 'resources') is removed
-
-    @property
-    def label(self) -> str:
-        """'title' or 'resources[<id>].format'."""
-        return f"resources[{self.resource_id}].{self.field}" if self.resource_id else self.field
-
-
-@dataclass
-class RecordPlan:
-    """One package to write: an update of an existing package or a new one."""
-
-    action: str  # "update" | "create" | "delete" (the dataset is removed)
-    key: str  # package id (update) or "new:<sheet row>" (create)
-    name: str
-    before: dict[str, Any] | None
-    after: dict[str, Any]
-    changes: list[FieldChange] = field(default_factory=list)
-    new_resources: list[int] = field(default_factory=list)  # indexes into after["resources"]
-    rows_at: dict[Path_, tuple[str, int]] = field(default_factory=dict, repr=False)  # JSON path -> sheet row
-    letters: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)  # sheet -> field -> column
-    _own: bool = field(default=False, repr=False)
-
-    def own(self) -> None:
-        """Copy the package before the first change (most rows of a big workbook change nothing)."""
-        if not self._own:
-            self.after = copy.deepcopy(self.after)
-            self._own = True
-
-    def touches(self, field_name: str) -> bool:
-        """True when the user set this dataset field (every field of a new record counts)."""
-        return self.action == "create" or any(c.field == field_name and c.resource_id is None for c in self.changes)
-
-    def dataset_changes(self) -> list[FieldChange]:
-        """Changes to package-level fields (repeating lists included)."""
-        return [c for c in self.changes if c.resource_id is None]
-
-    def removed_resources(self) -> list[FieldChange]:
-        """The resources marked for removal (each change's old value is the resource as exported)."""
-        return [c for c in self.changes if c.removal and c.resource_id]
-
-    def resource_changes(self) -> dict[str, list[FieldChange]]:
-        """Changes to existing resources, by resource id (removals apart)."""
-        out: dict[str, list[FieldChange]] = {}
-        for c in self.changes:
-            if c.resource_id and not c.removal:
-                out.setdefault(c.resource_id, []).append(c)
-        return out
-
-    def locate(self, path: Path_) -> CellRef:
-        """The cell a JSON path of the package lives in, or the nearest row."""
-        path = tuple("tags" if p == "tag_string" else p for p in path)
-        for size in range(len(path), -1, -1):
-            at = self.rows_at.get(path[:size])
-            if at is not None:
-                sheet, row = at
-                leaf = path[size] if size < len(path) else None
-                if size + 1 < len(path) and isinstance(leaf, str) and isinstance(path[size + 1], str):
-                    leaf = f"{leaf}-{path[size + 1]}"  # one language of a multilingual field: its own column
-                column = self.letters.get(sheet, {}).get(leaf, "") if isinstance(leaf, str) else ""
-                return CellRef(sheet, row, column)
-        return CellRef("Datasets", None)
-
-
-@dataclass(frozen=True)
-class RowNote:
-    """A row (or record) that is left alone, and why."""
-
-    sheet: str
-    row: int | None
-    record: str
-    message: str
-
-
-@dataclass
-class Plan:
-    """Everything a workbook asks for."""
-
-    records: list[RecordPlan] = field(default_factory=list)
-    ignored: list[RowNote] = field(default_factory=list)
-    kept: list[RowNote] = field(default_factory=list)  # an undo's values the catalogue no longer takes
-    problems: list[Problem] = field(default_factory=list)  # rows that cannot be planned at all
-    schema: Schema | None = None  # the schema the workbook was exported with
-    converters: Converters | None = None  # its cells' words (choices, organizations, licences)
-    labels: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet kind or group, field) -> header
-    site: str = ""  # the catalogue the workbook was exported from (records' web addresses)
-
 
 def renderer_for(book: ReadWorkbook) -> Renderer:
     """A renderer equal to the one that wrote the workbook (its own schema and lookups)."""
@@ -165,42 +44,10 @@ def renderer_for(book: ReadWorkbook) -> Renderer:
                     book.lookups.get("organization_names", {}))
 
 
-def quoted(value: Any) -> str:
-    """A value in quotes for a message a person reads: line breaks shown as ↵, cut at 200 characters."""
-    text = value if isinstance(value, str) else value_text(value)
-    text = text.replace("\r\n", "\n").replace("\n", " ↵ ")
-    return "'" + (text if len(text) <= 200 else text[:197] + "...") + "'"
+class PlanContext:
+    """What the planners of every sheet share: the workbook and its renderer, the records planned so
+    far, each sheet's columns and cell diff, and the plan's notes and problems."""
 
-
-def describe(change: FieldChange) -> str:
-    """A change in words: 'title: 'a' -> 'b'', or for a list of entries only what differs
-    ('contacts #2 email: 'a' -> 'b'')."""
-    old, new = change.old, change.new
-    if change.removal:
-        if change.resource_id:
-            return f"remove resource {quoted((old or {}).get('name') or change.resource_id)}"
-        return "remove the dataset"
-    if isinstance(new, list) and all(isinstance(e, dict) for e in new) and (
-            old is None or isinstance(old, list)) and change.field != "tags":
-        old_list = [e for e in (old or []) if isinstance(e, dict)]
-        parts = []
-        for i in range(max(len(old_list), len(new))):
-            before = old_list[i] if i < len(old_list) else {}
-            after = new[i] if i < len(new) else {}
-            if not after:
-                parts.append(f"{change.label} #{i + 1} removed")
-                continue
-            for key in sorted(set(before) | set(after)):
-                if not same_value(before.get(key), after.get(key)):
-                    parts.append(f"{change.label} #{i + 1} {key}: {quoted(before.get(key) or '')} -> "
-                                 f"{quoted(after.get(key) or '')}")
-        return "; ".join(parts) or change.label
-    return f"{change.label}: {quoted(old if old is not None else '')} -> {quoted(new)}"
-
-
-# --- building the plan ------------------------------------------------------------------------
-
-class _Builder:
     def __init__(self, book: ReadWorkbook) -> None:
         self.book = book
         self.renderer = renderer_for(book)
@@ -217,8 +64,6 @@ class _Builder:
         self.present = _present(book, self.specs)  # package ids with a row on Datasets (None: no such sheet)
         self.orphans_told: set[tuple[str, str]] = set()
         self.plan = Plan()
-
-    # records
 
     def record(self, pkg: dict[str, Any]) -> RecordPlan:
         """The plan of an exported package (made on first use; copied only when changed)."""
@@ -324,71 +169,6 @@ class _Builder:
         else:
             rec.changes.append(FieldChange(fld.name, old, value, resource_id, cell))
 
-    # sheets
-
-    def datasets(self, spec: SheetSpec, sheet: SheetRows) -> None:
-        """Plan the Datasets sheet: changed fields, new datasets, deleted rows."""
-        seen = set()
-        for number, values in sheet.rows:
-            rid = normalize_cell(values.get(DATASET_KEY))
-            if not rid:
-                self.new_package(spec, sheet, number, values)
-                continue
-            pkg = self.book.snapshot.get(rid)
-            if pkg is None:
-                self.problem(sheet, number, DATASET_KEY, rid, Code.UNKNOWN_RECORD,
-                             f"id {rid} is not a record of this export; ids are filled in by the catalogue, "
-                             "leave the id empty on a new row", rid)
-                continue
-            seen.add(rid)
-            rec = self.record(pkg)
-            rec.rows_at[()] = (sheet.name, number)
-            if is_marked(values.get(REMOVE_FIELD)):
-                self.remove_dataset(rec, sheet, number)
-                continue
-            expected = self.renderer.dataset_row(pkg)
-            shown = self.book.shown.get(rid)
-            row_diff = self.diff(spec, sheet).row(number, values, expected,
-                                                  self.renderer.dataset_row(shown) if shown else None)
-            for fld, text in self.take(sheet, row_diff, rid, number).items():
-                self.set_field(rec, fld, text, self.fields_of(spec).get(fld), None,
-                               CellRef(sheet.name, number, sheet.letter(fld)), shown if fld in row_diff.exact else None)
-        for pkg in self.packages:
-            if pkg["id"] not in seen:
-                self.plan.ignored.append(RowNote(sheet.name, None, pkg.get("name") or pkg["id"],
-                                                 "the row was deleted from the workbook; nothing is deleted "
-                                                 "in the catalogue"))
-
-    def remove_dataset(self, rec: RecordPlan, sheet: SheetRows, number: int) -> None:
-        """A Datasets row marked for removal: the dataset is deleted (its other edits are moot)."""
-        rec.action = "delete"
-        rec.changes.append(FieldChange("state", (rec.before or {}).get("state") or "active", "deleted", None,
-                                       CellRef(sheet.name, number, sheet.letter(REMOVE_FIELD)), removal=True))
-
-    def unmarked(self, sheet: SheetRows, number: int, values: dict[str, Any]) -> bool:
-        """False (with a note) for a new row marked for removal: there is nothing to remove."""
-        if is_marked(values.get(REMOVE_FIELD)):
-            self.plan.ignored.append(RowNote(sheet.name, number, "", "a new row marked for removal is not added"))
-            return False
-        return True
-
-    def new_package(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any]) -> None:
-        """A Datasets row without an id: a dataset to create."""
-        if not self.unmarked(sheet, number, values):
-            return
-        name = normalize_cell(values.get("name"))
-        key = f"new:{sheet.name}:{number}"
-        # without its type CKAN would create a plain dataset, outside the catalogue's schema
-        after: dict[str, Any] = {"type": self.renderer.schema.dataset_type, "resources": []}
-        rec = RecordPlan("create", key, name, None, after, letters=self.letters, _own=True)
-        rec.rows_at[()] = (sheet.name, number)
-        for fld, text in self.take(sheet, self.diff(spec, sheet).new_row(number, values), key).items():
-            after[fld] = self.converters.of(fld, self.fields_of(spec).get(fld)).value(text)
-            rec.changes.append(FieldChange(fld, None, after[fld], None, CellRef(sheet.name, number, sheet.letter(fld))))
-        if name:  # (a name used twice is validation's to report, with the other clashes)
-            self.new_by_name[name] = rec
-        self.plans[key] = rec
-
     def owner(self, sheet: SheetRows, number: int, values: dict[str, Any], changed: bool = True) -> RecordPlan | None:
         """The record a Resources or group row belongs to (None, reported, when there is none).
         Unchanged rows of a dataset whose row was deleted are left alone quietly."""
@@ -419,10 +199,87 @@ class _Builder:
                          "applied; put the dataset row back, or delete these rows too", pkg["id"])
         return True
 
-    def resources(self, spec: SheetSpec, sheet: SheetRows) -> None:
+    def unmarked(self, sheet: SheetRows, number: int, values: dict[str, Any]) -> bool:
+        """False (with a note) for a new row marked for removal: there is nothing to remove."""
+        if is_marked(values.get(REMOVE_FIELD)):
+            self.plan.ignored.append(RowNote(sheet.name, number, "", "a new row marked for removal is not added"))
+            return False
+        return True
+
+
+class DatasetsPlanner:
+    """Plans the Datasets sheet: changed fields, new datasets, removals, deleted rows."""
+
+    def __init__(self, ctx: PlanContext) -> None:
+        self.ctx = ctx
+
+    def plan(self, spec: SheetSpec, sheet: SheetRows) -> None:
+        """Plan the Datasets sheet: changed fields, new datasets, deleted rows."""
+        seen = set()
+        for number, values in sheet.rows:
+            rid = normalize_cell(values.get(DATASET_KEY))
+            if not rid:
+                self.new_package(spec, sheet, number, values)
+                continue
+            pkg = self.ctx.book.snapshot.get(rid)
+            if pkg is None:
+                self.ctx.problem(sheet, number, DATASET_KEY, rid, Code.UNKNOWN_RECORD,
+                             f"id {rid} is not a record of this export; ids are filled in by the catalogue, "
+                             "leave the id empty on a new row", rid)
+                continue
+            seen.add(rid)
+            rec = self.ctx.record(pkg)
+            rec.rows_at[()] = (sheet.name, number)
+            if is_marked(values.get(REMOVE_FIELD)):
+                self.remove_dataset(rec, sheet, number)
+                continue
+            expected = self.ctx.renderer.dataset_row(pkg)
+            shown = self.ctx.book.shown.get(rid)
+            row_diff = self.ctx.diff(spec, sheet).row(number, values, expected,
+                                                  self.ctx.renderer.dataset_row(shown) if shown else None)
+            for fld, text in self.ctx.take(sheet, row_diff, rid, number).items():
+                self.ctx.set_field(rec, fld, text, self.ctx.fields_of(spec).get(fld), None,
+                               CellRef(sheet.name, number, sheet.letter(fld)), shown if fld in row_diff.exact else None)
+        for pkg in self.ctx.packages:
+            if pkg["id"] not in seen:
+                self.ctx.plan.ignored.append(RowNote(sheet.name, None, pkg.get("name") or pkg["id"],
+                                                 "the row was deleted from the workbook; nothing is deleted "
+                                                 "in the catalogue"))
+
+    def remove_dataset(self, rec: RecordPlan, sheet: SheetRows, number: int) -> None:
+        """A Datasets row marked for removal: the dataset is deleted (its other edits are moot)."""
+        rec.action = "delete"
+        rec.changes.append(FieldChange("state", (rec.before or {}).get("state") or "active", "deleted", None,
+                                       CellRef(sheet.name, number, sheet.letter(REMOVE_FIELD)), removal=True))
+
+    def new_package(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any]) -> None:
+        """A Datasets row without an id: a dataset to create."""
+        if not self.ctx.unmarked(sheet, number, values):
+            return
+        name = normalize_cell(values.get("name"))
+        key = f"new:{sheet.name}:{number}"
+        # without its type CKAN would create a plain dataset, outside the catalogue's schema
+        after: dict[str, Any] = {"type": self.ctx.renderer.schema.dataset_type, "resources": []}
+        rec = RecordPlan("create", key, name, None, after, letters=self.ctx.letters, _own=True)
+        rec.rows_at[()] = (sheet.name, number)
+        for fld, text in self.ctx.take(sheet, self.ctx.diff(spec, sheet).new_row(number, values), key).items():
+            after[fld] = self.ctx.converters.of(fld, self.ctx.fields_of(spec).get(fld)).value(text)
+            rec.changes.append(FieldChange(fld, None, after[fld], None, CellRef(sheet.name, number, sheet.letter(fld))))
+        if name:  # (a name used twice is validation's to report, with the other clashes)
+            self.ctx.new_by_name[name] = rec
+        self.ctx.plans[key] = rec
+
+
+class ResourcesPlanner:
+    """Plans the Resources sheet: changed fields, new resources, removals, deleted rows."""
+
+    def __init__(self, ctx: PlanContext) -> None:
+        self.ctx = ctx
+
+    def plan(self, spec: SheetSpec, sheet: SheetRows) -> None:
         """Plan the Resources sheet: changed fields, new resources, deleted rows."""
-        res_index = {r.get("id"): (p, i) for p in self.packages for i, r in enumerate(p.get("resources") or [])}
-        rendered = {row[DATASET_KEY]: row for p in self.packages for row in self.renderer.resource_rows(p)
+        res_index = {r.get("id"): (p, i) for p in self.ctx.packages for i, r in enumerate(p.get("resources") or [])}
+        rendered = {row[DATASET_KEY]: row for p in self.ctx.packages for row in self.ctx.renderer.resource_rows(p)
                     if row.get(DATASET_KEY)}
         seen = set()
         for number, values in sheet.rows:
@@ -431,21 +288,22 @@ class _Builder:
                 self.new_resource(spec, sheet, number, values)
                 continue
             if rid not in res_index:
-                self.problem(sheet, number, DATASET_KEY, rid, Code.UNKNOWN_RECORD,
+                self.ctx.problem(sheet, number, DATASET_KEY, rid, Code.UNKNOWN_RECORD,
                              f"resource id {rid} is not a resource of this export; leave the id empty on a "
                              "new resource row")
                 continue
             pkg, index = res_index[rid]
             seen.add(rid)
-            diff = self.diff(spec, sheet)
-            if self.row_gone(sheet, number, pkg, is_marked(values.get(REMOVE_FIELD)) or diff.differs(values, rendered[rid])):
+            diff = self.ctx.diff(spec, sheet)
+            changed = is_marked(values.get(REMOVE_FIELD)) or diff.differs(values, rendered[rid])
+            if self.ctx.row_gone(sheet, number, pkg, changed):
                 continue
             if normalize_cell(values.get(PARENT_NAME)) != (pkg.get("name") or ""):
-                self.problem(sheet, number, PARENT_NAME, values.get(PARENT_NAME), Code.RESOURCE_MOVED,
+                self.ctx.problem(sheet, number, PARENT_NAME, values.get(PARENT_NAME), Code.RESOURCE_MOVED,
                              f"this resource belongs to '{pkg.get('name')}'; a resource cannot be moved to "
                              "another dataset here. Put the dataset URL name back", pkg["id"])
                 continue
-            rec = self.record(pkg)
+            rec = self.ctx.record(pkg)
             rec.rows_at[("resources", index)] = (sheet.name, number)
             if is_marked(values.get(REMOVE_FIELD)):
                 resource = (pkg.get("resources") or [])[index]
@@ -454,55 +312,68 @@ class _Builder:
                 continue
             shown = self.shown_resource(pkg["id"], rid)
             row_diff = diff.row(number, values, rendered[rid], self.shown_row(pkg["id"], rid))
-            for fld, text in self.take(sheet, row_diff, pkg["id"], number).items():
-                self.set_field(rec, fld, text, self.fields_of(spec).get(fld), rid,
+            for fld, text in self.ctx.take(sheet, row_diff, pkg["id"], number).items():
+                self.ctx.set_field(rec, fld, text, self.ctx.fields_of(spec).get(fld), rid,
                                CellRef(sheet.name, number, sheet.letter(fld)), shown if fld in row_diff.exact else None)
         for rid, (pkg, _) in res_index.items():
-            if rid not in seen and (self.present is None or pkg["id"] in self.present):
-                self.plan.ignored.append(RowNote(sheet.name, None, f"{pkg.get('name')}/{rid}",
+            if rid not in seen and (self.ctx.present is None or pkg["id"] in self.ctx.present):
+                self.ctx.plan.ignored.append(RowNote(sheet.name, None, f"{pkg.get('name')}/{rid}",
                                                  "the resource row was deleted from the workbook; nothing is "
                                                  "deleted in the catalogue"))
 
     def shown_resource(self, package_id: str, resource_id: str) -> dict[str, Any] | None:
         """The exact resource an undo workbook's row stands for (None in an export)."""
-        shown = self.book.shown.get(package_id)
+        shown = self.ctx.book.shown.get(package_id)
         return next((r for r in shown.get("resources") or [] if r.get("id") == resource_id), None) if shown else None
 
     def shown_row(self, package_id: str, resource_id: str) -> dict[str, str] | None:
         """The Resources row an undo workbook wrote for this resource (None in an export)."""
-        shown = self.book.shown.get(package_id)
-        return next((r for r in self.renderer.resource_rows(shown) if r.get(DATASET_KEY) == resource_id),
+        shown = self.ctx.book.shown.get(package_id)
+        return next((r for r in self.ctx.renderer.resource_rows(shown) if r.get(DATASET_KEY) == resource_id),
                     None) if shown else None
 
     def new_resource(self, spec: SheetSpec, sheet: SheetRows, number: int, values: dict[str, Any]) -> None:
         """A Resources row without an id: a resource to add to its dataset."""
-        if not self.unmarked(sheet, number, values):
+        if not self.ctx.unmarked(sheet, number, values):
             return
-        rec = self.owner(sheet, number, values)
+        rec = self.ctx.owner(sheet, number, values)
         if rec is None:
             return
         resource: dict[str, Any] = {}
         rec.own()
         index = len(rec.after.setdefault("resources", []))
-        for fld, text in self.take(sheet, self.diff(spec, sheet).new_row(number, values), rec.key).items():
-            resource[fld] = self.converters.of(fld, self.fields_of(spec).get(fld)).value(text)
+        for fld, text in self.ctx.take(sheet, self.ctx.diff(spec, sheet).new_row(number, values), rec.key).items():
+            resource[fld] = self.ctx.converters.of(fld, self.ctx.fields_of(spec).get(fld)).value(text)
         rec.rows_at[("resources", index)] = (sheet.name, number)
         rec.after["resources"].append(resource)
         rec.new_resources.append(index)
         rec.changes.append(FieldChange("resources", None, resource, None, CellRef(sheet.name, number)))
 
-    def groups(self, spec: SheetSpec, sheet: SheetRows) -> None:
-        """Plan a repeating-group sheet: each owner's entries, rebuilt when any of its rows changed."""
+
+class GroupsPlanner:
+    """Plans a sheet of a repeating field (contacts, a resource's extents ...): each owner's
+    entries, rebuilt when any of its rows changed; rows deleted from the sheet are kept, and said so."""
+
+    def __init__(self, ctx: PlanContext) -> None:
+        self.ctx = ctx
+
+    def plan(self, spec: SheetSpec, sheet: SheetRows) -> None:
+        """Plan a repeating-group sheet: its entries, and the rows deleted from it."""
+        self.entries(spec, sheet)
+        self.deleted_entries(spec, sheet)
+
+    def entries(self, spec: SheetSpec, sheet: SheetRows) -> None:
+        """Each owner's entries, rebuilt when any of its rows changed."""
         assert spec.group is not None
         by_owner: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
         for number, values in sheet.rows:
             owner_key = (normalize_cell(values.get(PARENT_NAME)),
                          normalize_cell(values.get(RESOURCE_ID)) or normalize_cell(values.get(RESOURCE_NAME)))
             by_owner.setdefault(owner_key, []).append((number, values))
-        subfields = self.fields_of(spec)
+        subfields = self.ctx.fields_of(spec)
         for (pkg_name, res_key), rows in by_owner.items():
             changed = self._group_changed(spec, sheet, pkg_name, rows)
-            rec = self.owner(sheet, rows[0][0], rows[0][1], changed)
+            rec = self.ctx.owner(sheet, rows[0][0], rows[0][1], changed)
             if rec is None:
                 continue
             if changed:
@@ -512,7 +383,7 @@ class _Builder:
             else:
                 found = self._resource_holder(rec, res_key)
                 if found is None:
-                    self.problem(sheet, rows[0][0], RESOURCE_ID, res_key, Code.UNKNOWN_RESOURCE,
+                    self.ctx.problem(sheet, rows[0][0], RESOURCE_ID, res_key, Code.UNKNOWN_RESOURCE,
                                  f"dataset '{pkg_name}' has no resource '{res_key}' on the Resources sheet",
                                  rec.key)
                     continue
@@ -538,30 +409,30 @@ class _Builder:
         for _, values in sheet.rows:
             present.setdefault(normalize_cell(values.get(PARENT_NAME)), set()).add(
                 (normalize_cell(values.get(RESOURCE_ID)), normalize_cell(values.get(POSITION))))
-        for pkg in self.packages:
-            if self.present is not None and pkg["id"] not in self.present:
+        for pkg in self.ctx.packages:
+            if self.ctx.present is not None and pkg["id"] not in self.ctx.present:
                 continue  # the whole dataset row was deleted: said once, on Datasets
             holders = [pkg] if spec.owner == "dataset" else (pkg.get("resources") or [])
             if not any(parse_list(h.get(group)) for h in holders):
                 continue  # nothing exported here (cheap: most records, no rendering)
             rows = present.get(pkg.get("name") or "", set())
-            for row in self.group_rows(spec, pkg):
+            for row in self.ctx.group_rows(spec, pkg):
                 if (row.get(RESOURCE_ID) or "", row[POSITION]) in rows:
                     continue
                 owner = pkg.get("name") or ""
                 if spec.owner == "resource":
                     owner += f" / {row.get(RESOURCE_NAME) or row.get(RESOURCE_ID)}"
-                self.plan.ignored.append(RowNote(
+                self.ctx.plan.ignored.append(RowNote(
                     sheet.name, None, owner, f"entry #{row[POSITION]} was deleted from the workbook and is kept "
                                              "in the catalogue; to remove an entry, clear its cells instead"))
 
     def _group_changed(self, spec: SheetSpec, sheet: SheetRows, pkg_name: str,
                        rows: list[tuple[int, dict[str, Any]]]) -> bool:
-        pkg = self.by_name.get(pkg_name)
+        pkg = self.ctx.by_name.get(pkg_name)
         if pkg is None:
             return True
-        rendered = {(r.get(RESOURCE_ID) or "", r[POSITION]): r for r in self.group_rows(spec, pkg)}
-        diff = self.diff(spec, sheet)
+        rendered = {(r.get(RESOURCE_ID) or "", r[POSITION]): r for r in self.ctx.group_rows(spec, pkg)}
+        diff = self.ctx.diff(spec, sheet)
         return any(is_marked(values.get(REMOVE_FIELD)) or diff.differs(
             values, rendered.get((normalize_cell(values.get(RESOURCE_ID)), normalize_cell(values.get(POSITION))), {}))
             for _, values in rows)
@@ -579,9 +450,9 @@ class _Builder:
         group = spec.group
         old_entries = parse_list(holder.get(group))
         pkg = rec.before or {}
-        rendered = {r[POSITION]: r for r in self.group_rows(spec, pkg)
+        rendered = {r[POSITION]: r for r in self.ctx.group_rows(spec, pkg)
                     if (r.get(RESOURCE_ID) or "") == (resource_id or "")} if rec.before else {}
-        diff = self.diff(spec, sheet)
+        diff = self.ctx.diff(spec, sheet)
         entries: dict[int, dict[str, Any]] = {i + 1: copy.deepcopy(e) for i, e in enumerate(old_entries)}
         exact = self.shown_entries(spec, rec, resource_id)
         touched: list[int] = []  # the rows whose entry changed: the report names the first
@@ -596,12 +467,12 @@ class _Builder:
             try:
                 position = int(float(pos_text))
             except ValueError:
-                self.problem(sheet, number, POSITION, pos_text, Code.POSITION,
+                self.ctx.problem(sheet, number, POSITION, pos_text, Code.POSITION,
                              "the # column must be a whole number (1, 2, 3 ...) giving the entry's order",
                              rec.key)
                 continue
             if position in cells:
-                self.problem(sheet, number, POSITION, pos_text, Code.DUPLICATE_POSITION,
+                self.ctx.problem(sheet, number, POSITION, pos_text, Code.DUPLICATE_POSITION,
                              f"position {position} is used twice for '{rec.name}' (rows {cells[position]} "
                              f"and {number})", rec.key)
                 continue
@@ -613,7 +484,7 @@ class _Builder:
                 continue
             shown_entry, target = exact.get(position, (None, None))
             row_diff = diff.row(number, values, old_row, target) if old_row or target else diff.new_row(number, values)
-            changed = self.take(sheet, row_diff, rec.key, number)
+            changed = self.ctx.take(sheet, row_diff, rec.key, number)
             if not changed:
                 continue
             if shown_entry is not None and set(changed) == row_diff.exact:
@@ -623,11 +494,11 @@ class _Builder:
                 for fld, text in changed.items():
                     multilingual = language_field(fld, subfields)
                     if multilingual is not None:
-                        entry[multilingual[0].name] = self.language_value(entry.get(multilingual[0].name),
+                        entry[multilingual[0].name] = self.ctx.language_value(entry.get(multilingual[0].name),
                                                                           *multilingual, text)
                         continue
                     entry[fld] = copy.deepcopy(shown_entry[fld]) if shown_entry and fld in row_diff.exact else \
-                        self.converters.of(fld, subfields.get(fld), group).value(text)
+                        self.ctx.converters.of(fld, subfields.get(fld), group).value(text)
             touched.append(number)
         new_entries = self._place_entries(rec, sheet, base_path, group, entries, cells, rows)
         if touched:
@@ -636,13 +507,13 @@ class _Builder:
     def shown_entries(self, spec: SheetSpec, rec: RecordPlan, resource_id: str | None
                       ) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:
         """position -> (the exact entry, its rendered row) an undo workbook's group rows stand for ({} in an export)."""
-        shown = self.book.shown.get(rec.key)
+        shown = self.ctx.book.shown.get(rec.key)
         if not shown:
             return {}
         holder = shown if resource_id is None else next(
             (r for r in shown.get("resources") or [] if r.get("id") == resource_id), {})
         entries = parse_list(holder.get(spec.group or ""))
-        rows = [r for r in self.renderer.group_rows(shown, spec) if (r.get(RESOURCE_ID) or "") == (resource_id or "")]
+        rows = [r for r in self.ctx.renderer.group_rows(shown, spec) if (r.get(RESOURCE_ID) or "") == (resource_id or "")]
         return {int(r[POSITION]): (entries[int(r[POSITION]) - 1], r) for r in rows}
 
     def _place_entries(self, rec: RecordPlan, sheet: SheetRows, base_path: tuple, group: str,
@@ -706,9 +577,22 @@ def _present(book: ReadWorkbook, specs: dict[str, SheetSpec]) -> set[str] | None
     return {rid for _, values in sheet.rows if (rid := normalize_cell(values.get(DATASET_KEY))) in book.snapshot}
 
 
+class SheetPlanner(Protocol):
+    """Plans one kind of sheet into the shared context's records."""
+
+    def plan(self, spec: SheetSpec, sheet: SheetRows) -> None:
+        """Plan every row of ``sheet``."""
+
+
+PLANNERS: dict[str, Callable[[PlanContext], SheetPlanner]] = {
+    "dataset": DatasetsPlanner, "resource": ResourcesPlanner, "group": GroupsPlanner}
+
+
 def build_plan(book: ReadWorkbook) -> Plan:
     """The Plan of a workbook: every record that changed or is new, as it will be after the edit."""
-    builder = _Builder(book)
+    builder = PlanContext(book)
+    planners = {kind: planner(builder) for kind, planner in PLANNERS.items()}
+    # Datasets first: the other sheets' rows find their records (new ones too) by URL name
     order = sorted(builder.specs.values(), key=lambda s: {"dataset": 0, "resource": 1}.get(s.kind, 2))
     for spec in order:
         sheet = book.sheets.get(spec.name)
@@ -716,13 +600,7 @@ def build_plan(book: ReadWorkbook) -> Plan:
             continue
         builder.letters_of(sheet)
         _own_columns(builder.plan, spec, sheet)
-        if spec.kind == "dataset":
-            builder.datasets(spec, sheet)
-        elif spec.kind == "resource":
-            builder.resources(spec, sheet)
-        else:
-            builder.groups(spec, sheet)
-            builder.deleted_entries(spec, sheet)
+        planners[spec.kind].plan(spec, sheet)
     plan = builder.plan
     plan.schema = builder.renderer.schema
     plan.converters = builder.converters
@@ -734,124 +612,3 @@ def build_plan(book: ReadWorkbook) -> Plan:
     plan.records = [r for r in builder.plans.values() if r.action == "create" or r.changes]
     plan.problems.sort(key=lambda p: (p.sheet, p.row or 0, p.column))
     return plan
-
-
-# --- the calls that carry a record's changes ---------------------------------------------------
-
-PATCH, REVISE = "patch", "revise"
-
-
-@dataclass
-class Call:
-    """One API call of the plan, with the changes it carries."""
-
-    action: str  # package_patch | resource_patch | resource_create | package_create | package_revise |
-    # resource_delete | package_delete
-    record: str  # RecordPlan.key
-    data: dict[str, Any]
-    changes: list[FieldChange] = field(default_factory=list)
-    upload: str | None = None  # a local file sent with resource_create
-
-    @property
-    def target(self) -> str:
-        """The id (or name) of what the call writes to."""
-        data = self.data
-        return str(data.get("id") or data.get("package_id") or (data.get("match") or {}).get("id")
-                   or data.get("name") or "")
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (what `plan --json` prints)."""
-        return {"action": self.action, "record": self.record, "data": self.data, "upload": self.upload,
-                "changes": [{"field": c.label, "old": c.old, "new": c.new,
-                             "cell": f"{c.cell.sheet}!{c.cell.column}{c.cell.row}" if c.cell and c.cell.row else None}
-                            for c in self.changes]}
-
-
-def is_upload(resource: dict[str, Any]) -> bool:
-    """True when a new resource's URL is a local file to upload (no scheme://)."""
-    url = str(resource.get("url") or "")
-    return bool(url) and not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE)
-
-
-def _structured(change: FieldChange) -> bool:
-    """True for a value package_revise would merge rather than replace (a list or a dict): it merges
-    a list entry by entry and keeps stored entries past the end of a shorter one, so such a value is
-    filtered out first and then sent whole, or (emptied) only filtered out."""
-    return isinstance(change.new, (list, dict))
-
-
-def _emptied(change: FieldChange) -> bool:
-    """True when a list of entries (contacts, links, a resource's extent ...) becomes empty."""
-    return isinstance(change.new, list) and not change.new
-
-
-def _revise_data(pid: str, dataset: list[FieldChange], by_resource: dict[str, list[FieldChange]]) -> dict[str, Any]:
-    """package_revise's arguments for a record's changes (new resources apart)."""
-    # match: the server refuses the call if a field being written changed since it was read
-    match = {"id": pid} | {c.field: c.old for c in dataset if isinstance(c.old, str) and c.old}
-    data: dict[str, Any] = {"match": match, "update": {c.field: c.new for c in dataset if not _emptied(c)}}
-    removed = [f"-{c.field}" for c in dataset if _structured(c)]
-    for rid, changes in by_resource.items():
-        update = {c.field: c.new for c in changes if not _emptied(c)}
-        if update:
-            data[f"update__resources__{rid}"] = update
-        removed += [f"-resources__{rid}__{c.field}" for c in changes if _structured(c)]
-        for c in changes:
-            if isinstance(c.old, str) and c.old:
-                data[f"match__resources__{rid}__{c.field}"] = c.old
-    if removed:
-        data["filter"] = removed
-    return data
-
-
-def record_calls(rec: RecordPlan, method: str = REVISE) -> list[Call]:
-    """The calls that write one record. Only changed fields are sent: in CKAN a list
-    field (resources, tags, contacts) sent in a patch replaces the whole list."""
-    if rec.action == "create":
-        pkg = {k: v for k, v in rec.after.items() if k != "resources"}
-        inline = [r for r in rec.after.get("resources") or [] if not is_upload(r)]
-        calls = [Call("package_create", rec.key, dict(pkg, resources=inline), list(rec.changes))]
-        for res in rec.after.get("resources") or []:
-            if is_upload(res):
-                calls.append(Call("resource_create", rec.key, {k: v for k, v in res.items() if k != "url"},
-                                  upload=str(res["url"])))
-        return calls
-    pid = rec.after["id"]
-    if rec.action == "delete":  # its other edits are moot
-        return [Call("package_delete", rec.key, {"id": pid}, [c for c in rec.changes if c.removal])]
-    # removals first: the catalogue checks the whole record on the saves that follow
-    calls = [Call("resource_delete", rec.key, {"id": c.resource_id}, [c]) for c in rec.removed_resources()]
-    dataset = rec.dataset_changes()
-    by_resource = rec.resource_changes()
-    new_resources = [rec.after["resources"][i] for i in rec.new_resources]
-    new_changes = [c for c in dataset if c.field == "resources"]
-    dataset = [c for c in dataset if c.field != "resources"]
-    if method == REVISE:
-        data = _revise_data(pid, dataset, by_resource)
-        inline = [r for r in new_resources if not is_upload(r)]
-        if inline:
-            data["update__resources__extend"] = inline
-        if dataset or by_resource or inline:
-            calls.append(Call("package_revise", rec.key, data, dataset + [c for cs in by_resource.values() for c in cs]
-                              + [c for c in new_changes if not is_upload(c.new)]))
-    else:
-        if dataset:
-            calls.append(Call("package_patch", rec.key, dict({"id": pid}, **{c.field: c.new for c in dataset}),
-                              dataset))
-        for rid, changes in by_resource.items():
-            calls.append(Call("resource_patch", rec.key, dict({"id": rid}, **{c.field: c.new for c in changes}),
-                              changes))
-        for res, change in zip(new_resources, new_changes, strict=True):
-            if not is_upload(res):
-                calls.append(Call("resource_create", rec.key, dict(res, package_id=pid), [change]))
-    for res, change in zip(new_resources, new_changes, strict=True):
-        if is_upload(res):
-            calls.append(Call("resource_create", rec.key,
-                              dict({k: v for k, v in res.items() if k != "url"}, package_id=pid), [change],
-                              upload=str(res["url"])))
-    return calls
-
-
-def plan_calls(plan: Plan, method: str = REVISE, skip: set[str] | None = None) -> list[Call]:
-    """Every call of the plan, record by record (records in ``skip`` left out)."""
-    return [call for rec in plan.records if rec.key not in (skip or set()) for call in record_calls(rec, method)]

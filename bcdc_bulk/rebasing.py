@@ -20,7 +20,7 @@ from bcdc_bulk.applying import FileLines, Journal, JournalLines, journal_beside
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
-    from bcdc_bulk.planning import Plan
+    from bcdc_bulk.plan import Plan
     from bcdc_bulk.problems import ValidationReport
 
 Checked = tuple["Plan", "ValidationReport"]

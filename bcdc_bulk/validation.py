@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
+from bcdc_bulk.calls import is_upload
 from bcdc_bulk.catalogue import TEMPLATE_SITE, organization_labels
 from bcdc_bulk.converters import Kind, field_kind, value_text
 from bcdc_bulk.local_files import LocalFiles, not_on_a_server
-from bcdc_bulk.planning import Plan, RecordPlan, column_field, is_upload
+from bcdc_bulk.plan import Plan, RecordPlan, column_field
 from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, WARNING, Code, Problem, ValidationReport
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.suggesting import RETIRED, differs_only_in_form, either, nearest, retired
@@ -904,7 +905,7 @@ def keep_refused_put_backs(plan: Plan, report: ValidationReport, shown: dict[str
     """An undo workbook puts back what a run replaced. A value the catalogue no longer takes (a format
     in capitals, an older security class) cannot go back: that change leaves the plan, noted as kept,
     and the record's other changes are still made. A value a person typed over stays an error."""
-    from bcdc_bulk.planning import RowNote
+    from bcdc_bulk.plan import RowNote
     from bcdc_bulk.verifying import value_now
     from bcdc_bulk.wording import Wording
 

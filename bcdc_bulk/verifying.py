@@ -11,7 +11,7 @@ from typing import Any
 
 from bcdc_bulk.converters import same_value
 from bcdc_bulk.invisible import invisible_difference
-from bcdc_bulk.planning import FieldChange, quoted
+from bcdc_bulk.plan import FieldChange, quoted
 
 
 def value_now(pkg: dict[str, Any], change: FieldChange) -> tuple[bool, Any]:

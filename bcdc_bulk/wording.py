@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bcdc_bulk.calls import Call
 from bcdc_bulk.converters import Converters, same_value
-from bcdc_bulk.planning import Call, FieldChange, RecordPlan, quoted
+from bcdc_bulk.plan import FieldChange, RecordPlan, quoted
 from bcdc_bulk.schema import Field, words
 
 # The subfields that name a list entry best, in order (a contact by name, a link by its URL ...).

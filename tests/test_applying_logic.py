@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bcdc_bulk.applying import RateLimiter, sort_changes
-from bcdc_bulk.planning import CellRef, FieldChange, RecordPlan
+from bcdc_bulk.plan import CellRef, FieldChange, RecordPlan
 
 
 def record(changes: list[FieldChange]) -> RecordPlan:
@@ -92,7 +92,7 @@ class AlwaysFailing:
 
 def _apply_to(catalogue, tmp_path):
     from bcdc_bulk.applying import ApplySettings, apply_plan
-    from bcdc_bulk.planning import Plan
+    from bcdc_bulk.plan import Plan
     from bcdc_bulk.problems import ValidationReport
 
     rec = record([FieldChange("title", "Old", "New", cell=CellRef("Datasets", 3, "B"))])

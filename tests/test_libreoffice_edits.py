@@ -19,7 +19,8 @@ from conftest import SAMPLE
 from bcdc_bulk.catalogue import FileCatalogue
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.export import export_workbook
-from bcdc_bulk.planning import Plan, build_plan
+from bcdc_bulk.plan import Plan
+from bcdc_bulk.planning import build_plan
 from bcdc_bulk.validation import validate_workbook
 from bcdc_bulk.workbook_read import read_workbook
 

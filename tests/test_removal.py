@@ -8,8 +8,9 @@ import openpyxl
 from click.testing import CliRunner
 from test_apply import Org, apply, edit, report
 
+from bcdc_bulk.calls import plan_calls
 from bcdc_bulk.cli import cli
-from bcdc_bulk.planning import build_plan, plan_calls
+from bcdc_bulk.planning import build_plan
 from bcdc_bulk.wording import Wording
 from bcdc_bulk.workbook_read import read_workbook
 

@@ -11,10 +11,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import NEW_DATASET, NEW_RESOURCE, SAMPLE, put_row, row_of
 
+from bcdc_bulk.calls import PATCH, REVISE, plan_calls, record_calls
 from bcdc_bulk.catalogue import FileCatalogue, RemoteCatalogue
 from bcdc_bulk.cli import cli
 from bcdc_bulk.export import export_workbook
-from bcdc_bulk.planning import PATCH, REVISE, build_plan, plan_calls, record_calls
+from bcdc_bulk.planning import build_plan
 from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, WARNING
 from bcdc_bulk.schema import shipped_licenses, shipped_schema
 from bcdc_bulk.validation import Lookups, RecordChecker, ckan_reads_date, validate_workbook

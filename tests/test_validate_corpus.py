@@ -17,9 +17,10 @@ import openpyxl
 import pytest
 from conftest import ROOT
 
+from bcdc_bulk.calls import PATCH, REVISE, record_calls
 from bcdc_bulk.catalogue import RemoteCatalogue
 from bcdc_bulk.export import export_workbook
-from bcdc_bulk.planning import PATCH, REVISE, RecordPlan, record_calls
+from bcdc_bulk.plan import RecordPlan
 from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, Problem
 from bcdc_bulk.validation import validate_workbook
 from bcdc_bulk.workbook_read import read_workbook

@@ -21,7 +21,7 @@ from bcdc_bulk.catalogue import Catalogue
 from bcdc_bulk.converters import same_value
 from bcdc_bulk.errors import BulkError, WorkbookError
 from bcdc_bulk.invisible import invisible_difference
-from bcdc_bulk.planning import quoted
+from bcdc_bulk.plan import quoted
 from bcdc_bulk.problems import Problem
 from bcdc_bulk.reporting import plan_lines, write_apply_report
 from bcdc_bulk.verifying import value_now

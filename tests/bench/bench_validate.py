@@ -82,7 +82,7 @@ def main() -> None:
 
     ours = _child(
         "from pathlib import Path\nfrom bcdc_bulk.workbook_read import read_workbook\n"
-        "from bcdc_bulk.validation import validate_workbook\nfrom bcdc_bulk.planning import plan_calls\n"
+        "from bcdc_bulk.validation import validate_workbook\nfrom bcdc_bulk.calls import plan_calls\n"
         f"plan, report = validate_workbook(read_workbook(Path({str(edited)!r})))\n"
         "calls = plan_calls(plan, skip=report.blocked_records())\n"
         "print(len(plan.records), len(calls), len(report.errors), len(report.warnings))\n" + PEAK)
