@@ -97,18 +97,16 @@ class Outcome:
 @dataclass
 class RecordOutcome:
     """What happened to one record: to the whole of it (a conflict, a creation ...), or change by change
-    (by label) and new resource by new resource (by index in the record's resources)."""
+    (by the change's id)."""
 
     whole: Outcome | None = None
     changes: dict[str, Outcome] = field(default_factory=dict)
-    new: dict[int, Outcome] = field(default_factory=dict)
 
-    def of(self, change: FieldChange, new_index: int | None = None) -> Outcome:
+    def of(self, change: FieldChange) -> Outcome:
         """The outcome a change had (the record's, when the record was decided as a whole)."""
         if self.whole is not None:
             return self.whole
-        found = self.new.get(new_index) if new_index is not None else self.changes.get(change.label)
-        return found or Outcome(UNCHANGED)
+        return self.changes.get(change.id) or Outcome(UNCHANGED)
 
 
 @dataclass
@@ -420,24 +418,23 @@ class _Run:
             return RecordOutcome(Outcome(CONFLICT, "not written: changed in the catalogue since the export. "
                                                    + "; ".join(conflicts)))
         for change in done:
-            outcome.changes[change.label] = Outcome(UNCHANGED, "the catalogue already has this value")
-        new_resources = [i for i in rec.new_resources if not _new_resource_there(current, rec.after["resources"][i])]
-        for i in rec.new_resources:
-            if i not in new_resources:
-                outcome.new[i] = Outcome(UNCHANGED, "the catalogue already has this resource")
-        if not pending and not new_resources:
+            outcome.changes[change.id] = Outcome(UNCHANGED, "the catalogue already has this value")
+        added = [c for c in rec.changes if c.new_index is not None]
+        there = [c for c in added if _new_resource_there(current, c.new)]
+        for change in there:
+            outcome.changes[change.id] = Outcome(UNCHANGED, "the catalogue already has this resource")
+        if not pending and len(there) == len(added):
             return outcome
         todo = copy.copy(rec)
-        todo.changes = pending + [c for c in rec.changes if c.field == "resources" and c.resource_id is None
-                                  and any(c.new is rec.after["resources"][i] for i in new_resources)]
-        todo.new_resources = new_resources
+        todo.changes = pending + [c for c in added if c not in there]
+        todo.new_resources = [c.new_index for c in todo.changes if c.new_index is not None]
         for call in record_calls(todo, self.settings.method):
             if self.stop.is_set():
-                _record(outcome, call.changes, rec, new_resources, Outcome(SKIPPED, "not sent: the run was stopped"))
+                _record(outcome, call.changes, Outcome(SKIPPED, "not sent: the run was stopped"))
                 continue
             if self.settings.dry_run:
                 done_status = REMOVED if call.action in REMOVALS else APPLIED
-                _record(outcome, call.changes, rec, new_resources, Outcome(done_status, "dry run: would be sent"))
+                _record(outcome, call.changes, Outcome(done_status, "dry run: would be sent"))
                 continue
 
             def landed(call: Call = call) -> bool:
@@ -452,9 +449,9 @@ class _Run:
                     if c.field == "resources" and not c.resource_id)
 
             sent, answer = self._do(call, rec, landed, REMOVED if call.action in REMOVALS else APPLIED)
-            _record(outcome, call.changes, rec, new_resources, sent)
+            _record(outcome, call.changes, sent)
             if sent.status in (APPLIED, REMOVED):
-                self._check(call, rec, answer, outcome, new_resources, sent)
+                self._check(call, rec, answer, outcome, sent)
         return outcome
 
     def create(self, rec: RecordPlan) -> RecordOutcome:
@@ -564,8 +561,7 @@ class _Run:
             self.journal.write(record=rec.key, action=call.action, status=FAILED, message=said, field=change.label)
         return wrong, stored
 
-    def _check(self, call: Call, rec: RecordPlan, answer: Any, outcome: RecordOutcome, new_resources: list[int],
-               sent: Outcome) -> None:
+    def _check(self, call: Call, rec: RecordPlan, answer: Any, outcome: RecordOutcome, sent: Outcome) -> None:
         """Verify a call that landed, change by change: one not held is failed; a new resource is told its
         id (one put back by an undo is a new resource with a new id)."""
         stored = self.stored_after(call, rec, answer)
@@ -573,12 +569,12 @@ class _Run:
             said = change_shortfall(change, stored)
             if said:
                 self.journal.write(record=rec.key, action=call.action, status=FAILED, message=said, field=change.label)
-                _record(outcome, [change], rec, new_resources, _not_kept(said, sent.attempts))
+                _record(outcome, [change], _not_kept(said, sent.attempts))
             elif change.field == "resources" and change.resource_id is None:
                 found = new_resource_in(stored or {}, change.new or {})
                 if found is not None and found.get("id"):
-                    _record(outcome, [change], rec, new_resources,
-                            Outcome(sent.status, f"added as a new resource with id {found['id']}", sent.attempts))
+                    added = f"added as a new resource with id {found['id']}"
+                    _record(outcome, [change], Outcome(sent.status, added, sent.attempts))
 
 
 def _not_kept(said: str, attempts: int, created: bool = False) -> Outcome:
@@ -588,16 +584,10 @@ def _not_kept(said: str, attempts: int, created: bool = False) -> Outcome:
                            "running apply again tries the change again", attempts)
 
 
-def _record(outcome: RecordOutcome, changes: list[FieldChange], rec: RecordPlan, new_resources: list[int],
-            sent: Outcome) -> None:
-    """Note what happened to each of these changes (new resources by their index)."""
+def _record(outcome: RecordOutcome, changes: list[FieldChange], sent: Outcome) -> None:
+    """Note what happened to each of these changes."""
     for change in changes:
-        if change.field == "resources" and not change.resource_id:
-            for i in new_resources:
-                if change.new is rec.after["resources"][i]:
-                    outcome.new[i] = sent
-        else:
-            outcome.changes[change.label] = sent
+        outcome.changes[change.id] = sent
 
 
 def _server_cells(rec: RecordPlan, errors: dict[str, Any]) -> str:
@@ -646,11 +636,7 @@ def _row_results(rec: RecordPlan, outcome: RecordOutcome, seconds: float, names:
     for change in rec.changes:
         cell = change.cell
         sheet, row = (cell.sheet, cell.row) if cell else ("Datasets", None)
-        if change.field == "resources" and not change.resource_id:
-            index = next((i for i in rec.new_resources if rec.after["resources"][i] is change.new), None)
-            add(sheet, row, words.describe(change, rec), outcome.of(change, index))
-        else:
-            add(sheet, row, words.describe(change, rec), outcome.of(change), change.resource_id or "", change.removal)
+        add(sheet, row, words.describe(change, rec), outcome.of(change), change.resource_id or "", change.removal)
     out = []
     for (sheet, row), entry in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         rid = entry["resource_id"]

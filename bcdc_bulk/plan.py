@@ -49,6 +49,15 @@ class FieldChange:
     resource_id: str | None = None  # set for resource fields
     cell: CellRef | None = None
     removal: bool = False  # the dataset (field 'state') or a resource (field 'resources') is removed
+    new_index: int | None = None  # a new resource: its index in the record's resources after the edit
+
+    @property
+    def id(self) -> str:
+        """The change's id, from the cell it came from ('Datasets!C3'; 'Contact points!5' for a list's
+        entries, which have no one column): outcomes and report rows are keyed by it."""
+        if self.cell is None:
+            return self.label  # made in code, not read from a workbook
+        return f"{self.cell.sheet}!{self.cell.column}{self.cell.row or ''}"
 
     @property
     def label(self) -> str:

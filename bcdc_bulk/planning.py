@@ -347,7 +347,7 @@ class ResourcesPlanner:
         rec.rows_at[("resources", index)] = (sheet.name, number)
         rec.after["resources"].append(resource)
         rec.new_resources.append(index)
-        rec.changes.append(FieldChange("resources", None, resource, None, CellRef(sheet.name, number)))
+        rec.changes.append(FieldChange("resources", None, resource, None, CellRef(sheet.name, number), new_index=index))
 
 
 class GroupsPlanner:

@@ -837,11 +837,9 @@ def _change_path(rec: RecordPlan, change: Any) -> tuple:
         for i, res in enumerate(rec.after.get("resources") or []):
             if res.get("id") == change.resource_id:
                 return ("resources", i, change.field)
-    if change.field == "resources" and change.resource_id is None:
+    if change.new_index is not None:
         # a new resource: it alone is edited, not its siblings (whose stored problems stay pre-existing)
-        for i in rec.new_resources:
-            if rec.after["resources"][i] is change.new:
-                return ("resources", i)
+        return ("resources", change.new_index)
     return (change.field,)
 
 

@@ -1,13 +1,18 @@
 """Issue 6: the pure logic of applying (no server): conflicts, the rate limit, change descriptions."""
 from __future__ import annotations
 
-from bcdc_bulk.applying import RateLimiter, sort_changes
-from bcdc_bulk.plan import CellRef, FieldChange, RecordPlan
+import copy
+
+from bcdc_bulk.applying import APPLIED, CONFLICT, FAILED, ApplySettings, RateLimiter, apply_plan, sort_changes
+from bcdc_bulk.calls import PATCH
+from bcdc_bulk.errors import ServerValidationError
+from bcdc_bulk.plan import CellRef, FieldChange, Plan, RecordPlan
+from bcdc_bulk.problems import ValidationReport
 
 
 def record(changes: list[FieldChange]) -> RecordPlan:
     before = {"id": "p1", "title": "Old", "notes": "N", "resources": [{"id": "r1", "format": "csv"}]}
-    return RecordPlan("update", "p1", "p", before, before, changes=changes)
+    return RecordPlan(action="update", key="p1", name="p", before=before, after=before, changes=changes)
 
 
 def test_changes_are_sorted_into_pending_done_and_conflicts():
@@ -42,31 +47,62 @@ def test_the_rate_limit_spaces_call_starts():
     assert len(slept) == 4
 
 
-def test_a_record_wide_outcome_covers_every_row_of_the_record():
-    from bcdc_bulk.applying import CONFLICT, Outcome, RecordOutcome, _row_results
+class PatchOnly:
+    """A catalogue that keeps package_patch and refuses resource_create; reads answer as it holds now."""
 
+    site = "https://catalogue.example.invalid"
+
+    def __init__(self, current: dict) -> None:
+        self.current, self.actions = copy.deepcopy(current), []
+
+    def packages_by_id(self, ids: list[str]) -> dict:
+        return {self.current["id"]: copy.deepcopy(self.current)}
+
+    def package(self, ref: str) -> dict:
+        return copy.deepcopy(self.current)
+
+    def call(self, action: str, files=None, **data):
+        self.actions.append(action)
+        if action == "package_patch":
+            self.current.update({k: v for k, v in data.items() if k != "id"})
+            return copy.deepcopy(self.current)
+        raise ServerValidationError("refused", {"url": ["Missing value"]})
+
+
+def with_new_resource() -> RecordPlan:
+    """A title edited (Datasets row 3) and a resource added (Resources row 9)."""
     new_res = {"name": "Added"}
     rec = record([FieldChange("title", "Old", "New", cell=CellRef("Datasets", 3, "C")),
-                  FieldChange("resources", None, new_res, cell=CellRef("Resources", 9))])
-    rec.after = dict(rec.before, resources=rec.before["resources"] + [new_res])
+                  FieldChange("resources", None, new_res, cell=CellRef("Resources", 9), new_index=1)])
+    rec.after = dict(rec.before, title="New", resources=rec.before["resources"] + [new_res])
     rec.new_resources = [1]
-    rows = _row_results(rec, RecordOutcome(Outcome(CONFLICT, "changed since the export")), 0.1, {})
+    return rec
+
+
+def apply_one(catalogue, rec: RecordPlan, tmp_path, method: str = PATCH):
+    settings = ApplySettings(workers=1, backoff=0.0, method=method, journal=tmp_path / "j.jsonl")
+    return apply_plan(catalogue, Plan(records=[rec]), ValidationReport(), settings, tmp_path / "w.xlsx", "w")
+
+
+def test_a_record_wide_outcome_covers_every_row_of_the_record(tmp_path):
+    catalogue = PatchOnly(dict(record([]).before, title="Theirs"))  # changed since the export: a conflict
+    rows = apply_one(catalogue, with_new_resource(), tmp_path).rows
     assert [(r.sheet, r.row, r.status) for r in rows] == [("Datasets", 3, CONFLICT), ("Resources", 9, CONFLICT)]
-    assert rows[1].changes == "Resource 'Added' added"
+    assert rows[1].changes == "Resource 'Added' added" and catalogue.actions == []
 
 
-def test_each_change_and_new_resource_has_its_own_outcome():
-    from bcdc_bulk.applying import APPLIED, FAILED, UNCHANGED, Outcome, RecordOutcome, _row_results
+def test_each_change_and_new_resource_has_its_own_outcome(tmp_path):
+    catalogue = PatchOnly(record([]).before)
+    rows = apply_one(catalogue, with_new_resource(), tmp_path).rows
+    assert catalogue.actions == ["package_patch", "resource_create"]
+    assert [(r.row, r.status, r.attempts) for r in rows] == [(3, APPLIED, 1), (9, FAILED, 1)]
+    assert rows[0].message == "" and "the catalogue refused it" in rows[1].message and "Missing value" in rows[1].message
 
-    new_res = {"name": "Added"}
+
+def test_a_change_is_known_by_the_cell_it_came_from():
     title = FieldChange("title", "Old", "New", cell=CellRef("Datasets", 3, "C"))
-    rec = record([title, FieldChange("resources", None, new_res, cell=CellRef("Resources", 9))])
-    rec.after = dict(rec.before, resources=rec.before["resources"] + [new_res])
-    rec.new_resources = [1]
-    outcome = RecordOutcome(changes={title.label: Outcome(APPLIED, "", 1)}, new={1: Outcome(FAILED, "refused", 2)})
-    rows = _row_results(rec, outcome, 0.1, {})
-    assert [(r.row, r.status, r.message, r.attempts) for r in rows] == [(3, APPLIED, "", 1), (9, FAILED, "refused", 2)]
-    assert RecordOutcome().of(title) == Outcome(UNCHANGED)
+    entries = FieldChange("contacts", [], [{"name": "A"}], cell=CellRef("Contacts", 5))
+    assert (title.id, entries.id) == ("Datasets!C3", "Contacts!5")
 
 
 class AlwaysFailing:
@@ -91,10 +127,6 @@ class AlwaysFailing:
 
 
 def _apply_to(catalogue, tmp_path):
-    from bcdc_bulk.applying import ApplySettings, apply_plan
-    from bcdc_bulk.plan import Plan
-    from bcdc_bulk.problems import ValidationReport
-
     rec = record([FieldChange("title", "Old", "New", cell=CellRef("Datasets", 3, "B"))])
     settings = ApplySettings(workers=1, backoff=0.0, retries=5, journal=tmp_path / "j.jsonl")
     return apply_plan(catalogue, Plan(records=[rec]), ValidationReport(), settings, tmp_path / "w.xlsx", "w")

@@ -40,13 +40,23 @@ case "$KIND" in
   *) log "use: start_other.sh full|multilingual|bcdc-plus"; exit 2 ;;
 esac
 STATE="$MAIN/$FOLDER"
-PORT=$((MAIN_PORT + OFFSET))
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+ours() { [[ -f "$STATE/gunicorn.pid" ]] && kill -0 "$(cat "$STATE/gunicorn.pid")" 2>/dev/null; }
+# a port of its own, kept in its state folder: another clone's sandbox (on the next port) has its own
+# catalogues beside it, and an answer from one of theirs must never be taken for this one's
+PORT="$(cat "$STATE/port" 2>/dev/null || true)"
+if [[ -z "$PORT" ]] || { listening "$PORT" && ! ours; }; then
+  for PORT in $(seq $((MAIN_PORT + OFFSET * 100)) $((MAIN_PORT + OFFSET * 100 + 90))); do
+    listening "$PORT" || break
+  done
+  listening "$PORT" && { log "no free port near $((MAIN_PORT + OFFSET * 100))"; exit 1; }
+  rm -f "$STATE/env"  # a token for another port's catalogue is no use here
+fi
+mkdir -p "$STATE" && echo "$PORT" > "$STATE/port"
 URL="http://127.0.0.1:$PORT"
 INI="$STATE/ckan.ini"
 DB="bcdc_other_${KIND//-/_}_$(echo -n "$STATE" | sha256sum | cut -c1-8)"
 alive() { curl -fsS -m 5 "$URL/api/3/action/status_show" >/dev/null 2>&1; }
-ours() { [[ -f "$STATE/gunicorn.pid" ]] && kill -0 "$(cat "$STATE/gunicorn.pid")" 2>/dev/null; }
-mkdir -p "$STATE"
 if [[ -f "$STATE/env" ]] && alive && ours; then
   log "already running at $URL"; exit 0
 fi
