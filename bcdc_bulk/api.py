@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bcdc_bulk.applying import ApplyResult, ApplySettings, Preview, apply_workbook
+from bcdc_bulk.applying import apply_workbook
 from bcdc_bulk.calls import REVISE, Call, plan_calls
 from bcdc_bulk.catalogue import Catalogue, FileCatalogue, open_catalogue
 from bcdc_bulk.export import ExportResult, export_workbook
@@ -24,6 +24,7 @@ from bcdc_bulk.fixing import Fix
 from bcdc_bulk.inventory import InventoryResult, build_inventory
 from bcdc_bulk.plan import Plan
 from bcdc_bulk.problems import Problem, ValidationReport
+from bcdc_bulk.results import ApplyResult, ApplySettings, Preview
 from bcdc_bulk.settings import resolve_remote
 from bcdc_bulk.workbook_read import ReadWorkbook, read_workbook
 
@@ -94,8 +95,8 @@ def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = Non
     in use there, and datasets whose every change the catalogue already holds (a workbook applied
     before) leave the plan, with a note. Nothing is written. ``local_files=False`` (a server): a
     resource URL must be a web address, and no file named in the workbook is looked at."""
-    from bcdc_bulk.applying import drop_settled
     from bcdc_bulk.rebasing import APPLIED_BEFORE_NOTE, applied_before, follow_own_writes, followed_notes
+    from bcdc_bulk.settled import drop_settled
     from bcdc_bulk.validation import adopt_catalogue_words, check_site, validate_workbook
 
     book = workbook if isinstance(workbook, ReadWorkbook) else read(workbook)

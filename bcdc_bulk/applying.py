@@ -11,23 +11,21 @@ The order of things, per run:
    (timeout, dropped connection, gateway error) is read back before it is tried again, so
    nothing is written twice and no dataset is created twice;
 5. journal every outcome as it happens, so a rerun resumes: what landed is ``unchanged``.
+
+Its parts: results.py (statuses, outcomes, row results), settled.py (step 2), sending.py (step 4's
+calls), journal.py (step 5); this module runs them and writes the records.
 """
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
-import os
-import random
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from bcdc_bulk.calls import REVISE, Call, record_calls
+from bcdc_bulk.calls import Call, record_calls
 from bcdc_bulk.converters import same_value
 from bcdc_bulk.errors import (
     BulkError,
@@ -37,10 +35,29 @@ from bcdc_bulk.errors import (
     ServerValidationError,
     TransientError,
 )
-from bcdc_bulk.invisible import invisible_difference
-from bcdc_bulk.local_files import LocalFiles
-from bcdc_bulk.plan import FieldChange, Plan, RecordPlan, RowNote, quoted
-from bcdc_bulk.problems import Code, TextEnum, ValidationReport
+from bcdc_bulk.journal import FileLines, Journal, journal_beside
+from bcdc_bulk.plan import FieldChange, Plan, RecordPlan
+from bcdc_bulk.problems import ValidationReport
+from bcdc_bulk.results import (
+    APPLIED,
+    CONFLICT,
+    CREATED,
+    FAILED,
+    INVALID,
+    KEPT,
+    REMOVED,
+    SKIPPED,
+    UNCHANGED,
+    ApplyResult,
+    ApplySettings,
+    Outcome,
+    Preview,
+    RecordOutcome,
+    RowResult,
+    Status,
+)
+from bcdc_bulk.sending import Sender
+from bcdc_bulk.settled import is_our_creation, new_resource_there, own_creations, sort_changes
 from bcdc_bulk.verifying import change_shortfall, new_resource_in, value_now
 from bcdc_bulk.wording import Wording
 
@@ -48,261 +65,7 @@ if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
 
 
-class Status(TextEnum):
-    """What happened to a row (the report's status column); a str, so it serializes as its value."""
-
-    APPLIED = "applied"
-    CREATED = "created"
-    REMOVED = "removed"
-    UNCHANGED = "unchanged"
-    INVALID = "invalid"
-    CONFLICT = "conflict"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    KEPT = "kept"  # an undo workbook's value the catalogue no longer takes: its current value stays
-
-
-APPLIED, CREATED, REMOVED, UNCHANGED, INVALID, CONFLICT, FAILED, SKIPPED, KEPT = Status
-STATUSES = tuple(Status)
 REMOVALS = ("package_delete", "resource_delete")
-SERVER_ERROR_TRIES = 2  # a 500: once more, in case it passes; a 500 again is the record's, not the network's
-NOT_DONE = {INVALID, CONFLICT, FAILED, SKIPPED, KEPT}
-
-
-@dataclass
-class ApplySettings:
-    """How to apply: call style, concurrency, retries, and where the run's files go."""
-
-    method: str = REVISE
-    workers: int = 4
-    max_rate: float = 0.0  # calls a second, 0 for no limit
-    retries: int = 5
-    backoff: float = 0.5  # seconds before the first retry; doubles each time, with jitter
-    dry_run: bool = False
-    journal: Path | None = None  # default: <workbook>.journal.jsonl beside it
-    undo: Path | None = None  # default: <workbook>.undo-<time>.xlsx beside it
-    local_files: bool = True  # may a new resource's URL name a file beside the workbook to upload? (never on a server)
-    journal_lines: Any = None  # a JournalLines to keep the journal in (default: the journal file)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one change, one new resource, or a whole record."""
-
-    status: Status
-    message: str = ""
-    attempts: int = 0
-
-
-@dataclass
-class RecordOutcome:
-    """What happened to one record: to the whole of it (a conflict, a creation ...), or change by change
-    (by the change's id)."""
-
-    whole: Outcome | None = None
-    changes: dict[str, Outcome] = field(default_factory=dict)
-
-    def of(self, change: FieldChange) -> Outcome:
-        """The outcome a change had (the record's, when the record was decided as a whole)."""
-        if self.whole is not None:
-            return self.whole
-        return self.changes.get(change.id) or Outcome(UNCHANGED)
-
-
-@dataclass
-class RowResult:
-    """What happened to one changed or new row of the workbook."""
-
-    sheet: str
-    row: int | None
-    dataset: str
-    dataset_id: str
-    resource: str
-    resource_id: str
-    action: str
-    status: str
-    changes: str
-    message: str = ""
-    attempts: int = 0
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain dict, in report column order."""
-        return dict(self.__dict__)
-
-
-@dataclass
-class Preview:
-    """What a run is about to do (shown before asking to go on)."""
-
-    site: str
-    records: int
-    calls: int
-    invalid: int
-    dry_run: bool
-
-
-@dataclass
-class ApplyResult:
-    """A run's outcome: one result per row, counts, and the files written."""
-
-    rows: list[RowResult] = field(default_factory=list)
-    interrupted: bool = False
-    undo: Path | None = None
-    journal: Path | None = None
-    calls_made: int = 0
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """Rows by status, in the fixed status order."""
-        return {s.value: sum(1 for r in self.rows if r.status == s) for s in STATUSES}
-
-    @property
-    def complete(self) -> bool:
-        """True when every row landed (applied, created or already there)."""
-        return not any(r.status in NOT_DONE for r in self.rows)
-
-
-class RateLimiter:
-    """At most ``rate`` call starts a second across all workers (0: no limit)."""
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-        self._clock, self._sleep = clock, sleep
-
-    def wait(self) -> None:
-        """Block until the next call may start."""
-        if not self.interval:
-            return
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            self._sleep(start - now)
-
-
-class JournalLines(Protocol):
-    """Where a journal's lines are kept: a file beside the workbook (the command line), or a table
-    of the catalogue's database (the web extension, whose workers share no disk)."""
-
-    def read(self) -> list[str]:
-        """Every line written so far (a resumed run reads what the killed one wrote)."""
-
-    def append(self, line: str) -> None:
-        """Keep one more line, durably, before returning."""
-
-
-class FileLines:
-    """Journal lines in a file, appended and fsync'd (they must survive the process being killed)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def read(self) -> list[str]:
-        """The file's lines (none when it does not exist yet)."""
-        return self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else []
-
-    def append(self, line: str) -> None:
-        """Append one line and fsync it."""
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-
-
-def journal_beside(workbook: Path) -> Path:
-    """Where apply keeps a workbook's journal by default (and a later check looks for it)."""
-    return workbook.with_name(workbook.stem + ".journal.jsonl")
-
-
-class Journal:
-    """Every call's outcome, kept as it happens (JSON lines)."""
-
-    def __init__(self, lines: JournalLines, workbook_id: str) -> None:
-        self.lines = lines
-        self.workbook_id = workbook_id
-        self._lock = threading.Lock()
-        self.created: dict[str, str] = {}  # record key -> id of what an earlier run created
-        self.written: dict[str, str] = {}  # record id -> the record's modified time after this workbook's last write
-        for line in lines.read():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # a line cut by a crash: the server is asked instead
-            if entry.get("workbook") != workbook_id or not entry.get("id"):
-                continue
-            if entry.get("status") == CREATED:
-                self.created[entry["record"]] = entry["id"]
-            if entry.get("status") in (APPLIED, REMOVED, CREATED):
-                # the last write decides; one that returned no record (a resource call) leaves it unknown
-                self.written[entry["id"]] = entry.get("modified") or ""
-
-    def write(self, **entry: Any) -> None:
-        """Keep one outcome (durably: it must survive the process being killed)."""
-        entry = dict(entry, workbook=self.workbook_id, time=dt.datetime.now(dt.timezone.utc).isoformat())
-        line = json.dumps(entry, ensure_ascii=False, default=str)
-        with self._lock:
-            self.lines.append(line)
-
-
-# --- comparing with the server ------------------------------------------------------------------
-
-def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldChange], list[FieldChange], list[str]]:
-    """(still to write, already there, conflicts described) for an update, against the server now."""
-    pending, done, conflicts = [], [], []
-    for change in rec.changes:
-        if change.field == "resources" and change.resource_id is None:
-            continue  # new resources are handled on their own
-        found, now = value_now(current, change)
-        if not found:
-            conflicts.append(f"{change.label}: the resource was deleted in the catalogue since the export")
-        elif same_value(now, change.new):
-            done.append(change)
-        elif same_value(now, change.old):
-            pending.append(change)
-        elif unseen := invisible_difference(now, change.old):
-            conflicts.append(f"{change.label}: changed in the catalogue since the export, though it looks the same "
-                             f"({unseen}); now in the catalogue {quoted(now)}, yours {quoted(change.new)}")
-        else:
-            conflicts.append(f"{change.label}: exported {quoted(change.old)}, "
-                             f"now in the catalogue {quoted(now)}, yours {quoted(change.new)}")
-    return pending, done, conflicts
-
-
-def drop_settled(plan: Plan, report: ValidationReport, catalogue: Catalogue,
-                 current: dict[str, dict[str, Any]] | None = None) -> None:
-    """Take out of the plan every updated dataset whose each change the catalogue already holds, and
-    every new row whose dataset an earlier run created (the workbook was applied before, or someone
-    made the same edit), with a note: nothing is left to send for them."""
-    in_use = (Code.NAME_IN_USE, Code.TITLE_IN_USE)
-    clashing = {p.record for p in report.problems if p.code in in_use}
-    _own_creations(plan, report, catalogue)
-    ours = clashing - {p.record for p in report.problems if p.code in in_use}  # made by an earlier apply
-    settled = set()
-    for rec in plan.records:
-        if rec.action == "create" and rec.key in ours:
-            settled.add(rec.key)
-            sheet, row = rec.rows_at.get((), ("Datasets", None))
-            plan.ignored.append(RowNote(sheet, row, rec.name, "this new dataset is in the catalogue already "
-                                                              "(created by an earlier apply?): nothing to send"))
-    updates = [r for r in plan.records if r.action == "update" and not r.new_resources and r.changes]
-    if current is None:
-        current = catalogue.packages_by_id([r.key for r in updates]) if updates else {}
-    for rec in updates:
-        now = current.get(rec.key)
-        if now is None or any(c.removal for c in rec.changes):
-            continue
-        pending, done, conflicts = sort_changes(rec, now)
-        if not pending and not conflicts and len(done) == len(rec.changes):
-            settled.add(rec.key)
-            sheet, row = rec.rows_at.get((), ("Datasets", None))
-            plan.ignored.append(RowNote(sheet, row, rec.name, "the catalogue already holds every change of this "
-                                                              "row (applied before?): nothing to send"))
-    plan.records = [r for r in plan.records if r.key not in settled]
 
 
 def _after(now: dict[str, Any], pending: list[FieldChange]) -> dict[str, Any]:
@@ -318,90 +81,18 @@ def _after(now: dict[str, Any], pending: list[FieldChange]) -> dict[str, Any]:
     return after
 
 
-def is_our_creation(rec: RecordPlan, existing: dict[str, Any]) -> bool:
-    """True when a dataset found under a new row's URL name is the one this row describes
-    (an earlier run created it): same title, same organization."""
-    return existing.get("title") == rec.after.get("title") and existing.get("owner_org") == rec.after.get("owner_org")
-
-
-def _new_resource_there(current: dict[str, Any], resource: dict[str, Any]) -> bool:
-    """True when the package already has this new resource (an earlier run created it)."""
-    return new_resource_in(current, resource) is not None
-
-
 # --- the run ----------------------------------------------------------------------------------------
 
-class _Run:
-    def __init__(self, catalogue: Catalogue, settings: ApplySettings, journal: Journal, base: Path) -> None:
-        self.catalogue = catalogue
-        self.settings = settings
+class RecordWriter:
+    """Writes records for a run, one at a time per worker, and says what happened to each change:
+    journals every call, verifies what the catalogue holds after each write."""
+
+    def __init__(self, sender: Sender, journal: Journal) -> None:
+        self.sender = sender
+        self.catalogue = sender.catalogue
+        self.settings = sender.settings
         self.journal = journal
-        self.base = base
-        self.limiter = RateLimiter(settings.max_rate)
-        self.stop = threading.Event()
-        self.calls_made = 0
-        self._count_lock = threading.Lock()
-
-    def pause(self, attempt: int, retry_after: float | None = None) -> None:
-        """Wait before retry ``attempt``: what the server asked for, else exponential backoff with jitter."""
-        delay = retry_after if retry_after is not None else (
-            self.settings.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
-        time.sleep(min(delay, 60.0))
-
-    # one call, with retries of transient failures only
-
-    def send(self, call: Call, landed: Callable[[], bool]) -> tuple[Any, int]:
-        """(answer, attempts). ``landed`` reads the record back, for a write whose outcome is unknown."""
-        attempt = server_errors = 0
-        while True:
-            attempt += 1
-            self.limiter.wait()
-            try:
-                with self._count_lock:
-                    self.calls_made += 1
-                files = None
-                if call.upload:
-                    files = {"upload": self.upload(call.upload).open("rb")}
-                try:
-                    return self.catalogue.call(call.action, files=files, **call.data), attempt
-                finally:
-                    if files:
-                        files["upload"].close()
-            except TransientError as exc:
-                if exc.maybe_done and self._read_back(landed):
-                    return None, attempt
-                # a 500 that comes back on the same record is the record, not the network: tried once more only
-                server_errors += exc.status == 500
-                if attempt > self.settings.retries or server_errors >= SERVER_ERROR_TRIES or self.stop.is_set():
-                    exc.attempts = attempt
-                    raise
-                self.pause(attempt, exc.retry_after)
-
-    def upload(self, url: str) -> Path:
-        """The local file a new resource's URL names, where this run may upload local files."""
-        if not self.settings.local_files:  # validation refuses it first; this is the last line of defence
-            raise CatalogueError(f"'{url[:80]}' is not a web address, and files are not uploaded from here")
-        return LocalFiles(True, self.base).path(url)
-
-    def read(self, fetch: Callable[[], Any]) -> Any:
-        """A read, retried on transient failures (reads are always safe to repeat)."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return fetch()
-            except TransientError as exc:
-                if attempt > self.settings.retries:
-                    raise
-                self.pause(attempt, exc.retry_after)
-
-    def _read_back(self, landed: Callable[[], bool]) -> bool:
-        try:
-            return bool(self.read(landed))
-        except TransientError:
-            return False  # unknown still: the retry that follows is read back again
-
-    # one record
+        self.stop = sender.stop
 
     def update(self, rec: RecordPlan, current: dict[str, Any] | None,
                sorted_changes: tuple[list[FieldChange], list[FieldChange], list[str]] | None
@@ -420,7 +111,7 @@ class _Run:
         for change in done:
             outcome.changes[change.id] = Outcome(UNCHANGED, "the catalogue already has this value")
         added = [c for c in rec.changes if c.new_index is not None]
-        there = [c for c in added if _new_resource_there(current, c.new)]
+        there = [c for c in added if new_resource_there(current, c.new)]
         for change in there:
             outcome.changes[change.id] = Outcome(UNCHANGED, "the catalogue already has this resource")
         if not pending and len(there) == len(added):
@@ -445,10 +136,10 @@ class _Run:
                     return False
                 return all(same_value(value_now(now, c)[1], c.new) for c in call.changes
                            if not (c.field == "resources" and not c.resource_id)) and all(
-                    _new_resource_there(now, c.new) for c in call.changes
+                    new_resource_there(now, c.new) for c in call.changes
                     if c.field == "resources" and not c.resource_id)
 
-            sent, answer = self._do(call, rec, landed, REMOVED if call.action in REMOVALS else APPLIED)
+            sent, answer = self._send(call, rec, landed, REMOVED if call.action in REMOVALS else APPLIED)
             _record(outcome, call.changes, sent)
             if sent.status in (APPLIED, REMOVED):
                 self._check(call, rec, answer, outcome, sent)
@@ -458,7 +149,7 @@ class _Run:
         """Create one new dataset (and its uploads), never twice."""
         earlier = self.journal.created.get(rec.key)
         ref = earlier or rec.after.get("name") or ""
-        existing = self.read(lambda: self.catalogue.package(ref)) if ref else None
+        existing = self.sender.read(lambda: self.catalogue.package(ref)) if ref else None
         if existing is not None:
             if earlier or is_our_creation(rec, existing):
                 return RecordOutcome(Outcome(UNCHANGED, f"already created (id {existing['id']})"))
@@ -483,7 +174,7 @@ class _Run:
                     return now.get("title") == rec.after.get("title")
                 return any(r.get("name") == call.data.get("name") for r in now.get("resources") or [])
 
-            sent, answer = self._do(call, rec, landed, CREATED)
+            sent, answer = self._send(call, rec, landed, CREATED)
             if sent.status != CREATED:
                 break
             wrong, _ = self.verify(call, rec, answer)
@@ -492,10 +183,10 @@ class _Run:
                 break
         return RecordOutcome(sent)
 
-    def _do(self, call: Call, rec: RecordPlan, landed: Callable[[], bool], ok: Status) -> tuple[Outcome, Any]:
+    def _send(self, call: Call, rec: RecordPlan, landed: Callable[[], bool], ok: Status) -> tuple[Outcome, Any]:
         """(what happened, the catalogue's answer: None when it gave none or refused) of one call."""
         try:
-            answer, attempts = self.send(call, landed)
+            answer, attempts = self.sender.send(call, landed)
         except (CatalogueError, TransientError) as exc:
             return self._refused(call, rec, exc), None
         if call.action == "package_create":
@@ -547,7 +238,7 @@ class _Run:
             return {"id": rec.after.get("id"), "resources": [answer]}
         ref = rec.after.get("id") or rec.name
         try:
-            return self.read(lambda: self.catalogue.package(ref))
+            return self.sender.read(lambda: self.catalogue.package(ref))
         except CatalogueError:
             return None
 
@@ -712,9 +403,9 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
     if confirm is not None and not confirm(preview):
         raise BulkError("stopped before writing anything, as asked")
     lines = settings.journal_lines or FileLines(journal_path)
-    run = _Run(catalogue, settings, Journal(lines, workbook_id), workbook.parent)
+    run = RecordWriter(Sender(catalogue, settings, workbook.parent), Journal(lines, workbook_id))
     updates = [r for r in todo if r.action != "create"]  # updates and removals: read as they are now
-    current = run.read(lambda: catalogue.packages_by_id([r.after["id"] for r in updates])) if updates else {}
+    current = run.sender.read(lambda: catalogue.packages_by_id([r.after["id"] for r in updates])) if updates else {}
     sorted_changes = {rec.key: sort_changes(rec, current[rec.after["id"]]) for rec in updates
                       if rec.after["id"] in current}
     if updates and not settings.dry_run and write_undo is not None:
@@ -739,15 +430,15 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
         # the resources the run added have ids now: the undo workbook is written again to remove them
         added = _read_after(run, catalogue, grown)
         _save_undo(updates, current, sorted_changes, settings, workbook, write_undo, added, result.undo)
-    result.calls_made = run.calls_made
+    result.calls_made = run.sender.calls_made
     result.rows.sort(key=lambda r: (r.sheet, r.row or 0))
     return result
 
 
-def _read_after(run: _Run, catalogue: Catalogue, records: list[RecordPlan]) -> dict[str, dict[str, Any]]:
+def _read_after(run: RecordWriter, catalogue: Catalogue, records: list[RecordPlan]) -> dict[str, dict[str, Any]]:
     """The records as the catalogue holds them after the run (none when they cannot be read)."""
     try:
-        return run.read(lambda: catalogue.packages_by_id([r.after["id"] for r in records]))
+        return run.sender.read(lambda: catalogue.packages_by_id([r.after["id"] for r in records]))
     except CatalogueError:
         return {}
 
@@ -784,7 +475,7 @@ def _modified(answer: Any, record_id: Any) -> str:
     return ""
 
 
-def _run_pool(run: _Run, todo: list[RecordPlan], work: Callable[[RecordPlan], list[RowResult]], result: ApplyResult,
+def _run_pool(run: RecordWriter, todo: list[RecordPlan], work: Callable[[RecordPlan], list[RowResult]], result: ApplyResult,
               tick: Callable[[int], None] | None, skipped: Callable[[RecordPlan], list[RowResult]]) -> None:
     """Work through the records with a bounded pool; on Ctrl-C finish what is in flight and skip the rest."""
     pool = ThreadPoolExecutor(max_workers=max(1, run.settings.workers))
@@ -806,7 +497,7 @@ def _run_pool(run: _Run, todo: list[RecordPlan], work: Callable[[RecordPlan], li
     except Exception as exc:  # a fault of ours, after writing began: stop cleanly and say what was written
         run.stop.set()  # the calls in flight finish (the pool is shut down below)
         error = BulkError(f"apply stopped on an unexpected error ({type(exc).__name__}: {exc}) after "
-                          f"{run.calls_made} calls")
+                          f"{run.sender.calls_made} calls")
         error.outcome = (f"Every call it made is listed in {result.journal}; run apply again on the same workbook "
                          "to carry on (what landed will show as unchanged).")
         raise error from exc
@@ -819,19 +510,6 @@ def _run_pool(run: _Run, todo: list[RecordPlan], work: Callable[[RecordPlan], li
             result.rows.extend(skipped(rec))
     finally:
         pool.shutdown(wait=True)
-
-
-def _own_creations(plan: Plan, report: ValidationReport, catalogue: Catalogue) -> None:
-    """A new row whose dataset an earlier run of this workbook created (it has our name, title
-    and organization) is not a clash of names: it is done, and create() will say so."""
-    in_use = (Code.NAME_IN_USE, Code.TITLE_IN_USE)
-    clashes = {p.record for p in report.problems if p.code in in_use}
-    for rec in plan.records:
-        if rec.action != "create" or rec.key not in clashes or not rec.after.get("name"):
-            continue
-        there = catalogue.package(rec.after["name"])
-        if there and is_our_creation(rec, there):
-            report.problems = [p for p in report.problems if not (p.record == rec.key and p.code in in_use)]
 
 
 def apply_checked(path: Path, catalogue: Catalogue, settings: ApplySettings, plan: Plan, report: ValidationReport,
@@ -861,7 +539,7 @@ def apply_workbook(path: Path, catalogue: Catalogue, settings: ApplySettings,
     (plan, report), _, _ = follow_own_writes(
         book, catalogue, lambda b: validate_workbook(b, catalogue, settings.local_files),
         settings.journal_lines or FileLines(settings.journal or journal_beside(path)))
-    _own_creations(plan, report, catalogue)
+    own_creations(plan, report, catalogue)
     result = apply_plan(catalogue, plan, report, settings, Path(path), book.fingerprint, confirm, progress,
                         lambda target, pairs: write_undo(catalogue, target, pairs))
     return result, report

@@ -305,9 +305,9 @@ def inventory(ctx: click.Context, remote: str, orgs: tuple[str, ...], output: Pa
 def apply(ctx: click.Context, workbook: Path, remote: str, dry_run: bool, workers: int, rate: float, method: str,
           report_path: Path | None, yes: bool, apikey: str | None) -> None:
     """Write the workbook's changes to the catalogue and report every row."""
-    from bcdc_bulk.applying import NOT_DONE, Preview
     from bcdc_bulk.errors import ConfigError
     from bcdc_bulk.reporting import write_apply_report
+    from bcdc_bulk.results import NOT_DONE, Preview
 
     settings = _settings(ctx, remote, apikey)
     assert settings.remote is not None

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bcdc_bulk.applying import FileLines, Journal, JournalLines, journal_beside
+from bcdc_bulk.journal import FileLines, Journal, JournalLines, journal_beside
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
@@ -53,7 +53,7 @@ def follow_own_writes(book: Any, catalogue: Catalogue, validate: Callable[[Any],
     of a record it wrote that nobody has written to since, plan that record again from what the
     catalogue holds now. Returns (plan and report, the ids followed, the ids someone else wrote to
     since). A record whose every change the catalogue holds is left as it is: a rerun reports it unchanged."""
-    from bcdc_bulk.applying import sort_changes
+    from bcdc_bulk.settled import sort_changes
 
     checked = validate(book)
     journal = Journal(lines or FileLines(journal_beside(Path(book.path))), book.fingerprint)

@@ -11,12 +11,12 @@ from typing import Any
 
 import xlsxwriter
 
-from bcdc_bulk.applying import Status
 from bcdc_bulk.calls import Call
 from bcdc_bulk.files import replaced_atomically
 from bcdc_bulk.local_files import LocalFiles, file_size_text
 from bcdc_bulk.plan import Plan
 from bcdc_bulk.problems import Problem, ValidationReport
+from bcdc_bulk.results import Status
 from bcdc_bulk.tables import display_text
 from bcdc_bulk.wording import Wording
 

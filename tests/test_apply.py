@@ -14,13 +14,14 @@ from click.testing import CliRunner
 from conftest import NEW_DATASET, NEW_RESOURCE, put_row
 from test_validate_corpus import base_package
 
-from bcdc_bulk.applying import ApplySettings, Preview, apply_plan
+from bcdc_bulk.applying import apply_plan
 from bcdc_bulk.catalogue import RemoteCatalogue
 from bcdc_bulk.cli import cli, confirm_prod
 from bcdc_bulk.errors import ConfigError
 from bcdc_bulk.export import export_workbook
 from bcdc_bulk.planning import build_plan
 from bcdc_bulk.problems import ValidationReport
+from bcdc_bulk.results import ApplySettings, Preview
 from bcdc_bulk.validation import validate_workbook
 from bcdc_bulk.workbook_read import read_workbook
 

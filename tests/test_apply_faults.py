@@ -16,8 +16,9 @@ import openpyxl
 from faultproxy import FaultProxy
 from test_apply import Org
 
-from bcdc_bulk.applying import ApplySettings, apply_plan
+from bcdc_bulk.applying import apply_plan
 from bcdc_bulk.catalogue import RemoteCatalogue
+from bcdc_bulk.results import ApplySettings
 from bcdc_bulk.validation import validate_workbook
 from bcdc_bulk.workbook_read import read_workbook
 

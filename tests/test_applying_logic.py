@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import copy
 
-from bcdc_bulk.applying import APPLIED, CONFLICT, FAILED, ApplySettings, RateLimiter, apply_plan, sort_changes
+from bcdc_bulk.applying import apply_plan
 from bcdc_bulk.calls import PATCH
 from bcdc_bulk.errors import ServerValidationError
 from bcdc_bulk.plan import CellRef, FieldChange, Plan, RecordPlan
 from bcdc_bulk.problems import ValidationReport
+from bcdc_bulk.results import APPLIED, CONFLICT, FAILED, ApplySettings
+from bcdc_bulk.sending import RateLimiter
+from bcdc_bulk.settled import sort_changes
 
 
 def record(changes: list[FieldChange]) -> RecordPlan:

@@ -114,14 +114,14 @@ PROD_FORMS = ["prod", "https://catalogue.data.gov.bc.ca", "https://catalogue.dat
 @pytest.mark.parametrize("form", PROD_FORMS)
 def test_production_in_any_form_asks_first(form, monkeypatch, tmp_path):
     """apply -r with the production address written out stops for a yes exactly as -r prod does."""
-    from bcdc_bulk import api, applying
+    from bcdc_bulk import api, results
 
     assert resolve_remote(form).is_production and resolve_remote(form).name == "prod"
     asked = []
 
     def fake_apply(path, catalogue, settings, *, confirm, progress):
         asked.append(catalogue.site)
-        confirm(applying.Preview(site=catalogue.site, records=2, calls=2, invalid=0, dry_run=False))
+        confirm(results.Preview(site=catalogue.site, records=2, calls=2, invalid=0, dry_run=False))
         raise AssertionError("confirm must refuse without a terminal")
 
     monkeypatch.setattr(api, "apply", fake_apply)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from bcdc_bulk.applying import Status
 from bcdc_bulk.problems import Code
+from bcdc_bulk.results import Status
 
 SOURCE = Path(__file__).resolve().parents[1] / "bcdc_bulk"
 CODES = {c.value for c in Code}

@@ -319,7 +319,7 @@ class RunStore:
     # the apply's journal, and one job per run
 
     def journal(self, run: Run) -> JournalRows:
-        """The run's journal lines (applying.JournalLines), kept in the database."""
+        """The run's journal lines (journal.JournalLines), kept in the database."""
         return JournalRows(self.engine, run.id)
 
     @contextmanager
