@@ -1,13 +1,12 @@
-"""One interface to a catalogue: a live CKAN site, or a dump file on disk.
-
-API errors are translated here, and only here, into bcdc_bulk.errors.
+"""One interface to a catalogue (the Catalogue protocol and the types it passes), and the catalogue
+of a dump file on disk. A live CKAN is ckan_catalogue.py (its API errors are mapped in transports.py);
+one in memory that writes as CKAN does is memory.py.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,12 +15,9 @@ from bcdc_bulk.about import VERSION
 from bcdc_bulk.errors import (
     BulkError,
     CatalogueError,
-    NotAuthorized,
     NotFound,
-    ServerValidationError,
-    TransientError,
 )
-from bcdc_bulk.schema import DATASET_TYPE, Schema, core_schema, schema_from_dict, shipped_licenses, shipped_schema
+from bcdc_bulk.schema import Schema, shipped_licenses, shipped_schema
 from bcdc_bulk.settings import Remote
 
 PAGE_SIZE = 1000
@@ -72,6 +68,24 @@ class Member:
     email: str = ""
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who the calls are made as, and where: their role per organization id, and sysadmin.
+
+    ``known`` is False offline or without an API key: rules that depend on the role are then warnings."""
+
+    user: str | None = None
+    sysadmin: bool = False
+    roles: dict[str, str] = field(default_factory=dict)
+    known: bool = False
+
+    def role_in(self, org_id: str | None) -> str | None:
+        """'sysadmin', 'admin', 'editor', 'member' or None."""
+        if self.sysadmin:
+            return "sysadmin"
+        return self.roles.get(org_id or "")
+
+
 class Catalogue(Protocol):
     """What every command needs from a catalogue, live or offline."""
 
@@ -95,8 +109,8 @@ class Catalogue(Protocol):
     def user_name(self) -> str | None:
         """Who the calls are made as (None when anonymous or offline)."""
 
-    def access(self) -> dict[str, Any] | None:
-        """{'user', 'sysadmin', 'roles': {org id: role}} of the caller; None when unknown (offline)."""
+    def caller(self) -> Caller:
+        """Who the calls are made as and their roles (not ``known`` offline or without a key)."""
 
     def members(self, org_ids: list[str]) -> list[Member] | None:
         """Who holds which role in these organizations; None where the catalogue cannot say (a file)."""
@@ -116,8 +130,9 @@ class Catalogue(Protocol):
     def call(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
         """A write (package_revise with ``match``, package_patch, resource_patch, package_create,
         resource_create with an upload in ``files``, package_delete, resource_delete), with the API's
-        errors as bcdc_bulk.errors. Three catalogues answer: RemoteCatalogue (a live CKAN),
-        MemoryCatalogue (in memory, for tests and dry runs) and FileCatalogue (read-only: refuses)."""
+        errors as bcdc_bulk.errors. Three catalogues answer: ckan_catalogue.CkanCatalogue (a live CKAN,
+        over HTTP or in-process), memory.MemoryCatalogue (in memory, for tests) and FileCatalogue
+        (read-only: refuses)."""
 
 
 def resolve_org(catalogue: Catalogue, ref: str) -> Organization:
@@ -165,6 +180,23 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise CatalogueError(f"cannot read catalogue file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise CatalogueError(f"{path} is not a UTF-8 text catalogue file") from None
+
+
+def in_id_order(packages: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The packages (deleted ones left out) by id, as a search of the catalogue gives them."""
+    return sorted((p for p in packages if p.get("state") != "deleted"), key=lambda p: p.get("id") or "")
+
+
+def names_among(packages: Iterable[dict[str, Any]], names: list[str]) -> set[str]:
+    """Which of ``names`` these packages use."""
+    wanted = set(names)
+    return {p["name"] for p in packages if p.get("name") in wanted}
+
+
+def titles_among(packages: Iterable[dict[str, Any]], titles: list[str]) -> dict[str, str]:
+    """Which of ``titles`` these packages use: title -> id."""
+    wanted = set(titles)
+    return {p["title"]: p.get("id", "") for p in packages if p.get("title") in wanted}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -215,11 +247,11 @@ class FileCatalogue:
             companion = self.organizations_path or (self.path.with_name("organizations.jsonl") if self.path else None)
             if companion is not None and companion.exists():
                 for raw in read_jsonl(companion):
-                    found[raw["name"]] = _org(raw)
+                    found[raw["name"]] = organization_from(raw)
             for pkg in self._records():
                 raw = pkg.get("organization")
                 if raw and raw.get("name") not in found:
-                    found[raw["name"]] = _org(raw)
+                    found[raw["name"]] = organization_from(raw)
             self._orgs = sorted(found.values(), key=lambda o: o.name)
         return self._orgs
 
@@ -243,7 +275,7 @@ class FileCatalogue:
         """The packages (deleted ones left out) by id, read from the file one at a time (a dump of a whole
         catalogue is never held in memory: only where each record's line starts)."""
         if self.path is None or self._packages is not None:
-            yield from sorted((p for p in self._load() if p.get("state") != "deleted"), key=lambda p: p.get("id") or "")
+            yield from in_id_order(self._load())
             return
         offsets: dict[str, int] = {}  # the last line of a record wins, as in _load
         for offset, pkg in _lines(self.path):
@@ -259,9 +291,9 @@ class FileCatalogue:
         """Offline: nobody."""
         return None
 
-    def access(self) -> dict[str, Any] | None:
-        """Offline: roles are unknown."""
-        return None
+    def caller(self) -> Caller:
+        """Offline: nobody, roles unknown."""
+        return Caller()
 
     def members(self, org_ids: list[str]) -> list[Member] | None:
         """Members listed in the companion organizations.jsonl (its entries' ``users``); None when it
@@ -279,13 +311,11 @@ class FileCatalogue:
 
     def names_in_use(self, names: list[str]) -> set[str]:
         """Names of the file's packages among ``names``."""
-        wanted = set(names)
-        return {p["name"] for p in self._load() if p.get("name") in wanted}
+        return names_among(self._load(), names)
 
     def titles_in_use(self, titles: list[str]) -> dict[str, str]:
         """Titles of the file's packages among ``titles``."""
-        wanted = set(titles)
-        return {p["title"]: p.get("id", "") for p in self._load() if p.get("title") in wanted}
+        return titles_among(self._load(), titles)
 
     def packages_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """The file's packages with these ids (deleted ones absent)."""
@@ -302,335 +332,10 @@ class FileCatalogue:
                         "test or a URL)")
 
 
-def _org(raw: dict[str, Any]) -> Organization:
+def organization_from(raw: dict[str, Any]) -> Organization:
     parents = tuple(g.get("name") or g.get("id") for g in raw.get("groups") or [])
     return Organization(id=raw.get("id") or raw["name"], name=raw["name"],
                         title=raw.get("title") or raw["name"], parents=parents)
-
-
-class RemoteCatalogue:
-    """A live CKAN site reached with ckanapi."""
-
-    def __init__(self, url: str, api_key: str | None = None, timeout: float = 60.0,
-                 dataset_type: str | None = None, schema: Schema | None = None) -> None:
-        import threading
-
-        import ckanapi
-        import requests
-
-        self.site = url.rstrip("/")
-        # the last response of each thread: ckanapi's errors do not carry the status or headers
-        self._local = threading.local()
-        session = requests.Session()
-        session.hooks["response"].append(self._remember)
-        self._ckan = ckanapi.RemoteCKAN(self.site, apikey=api_key, user_agent=USER_AGENT, session=session)
-        self._timeout = timeout
-        self.calls: list[str] = []
-        self._orgs: list[Organization] | None = None
-        self._orgs_with_parents: list[Organization] | None = None
-        self._schema: Schema | None = schema  # given (--schema): the site's is not asked for
-        self.dataset_type = dataset_type  # None: the site's only scheming type, else 'dataset'
-        self._whoami: str | None | object = _UNKNOWN if api_key else None
-
-    def __repr__(self) -> str:  # never show the key
-        return f"RemoteCatalogue({self.site!r})"
-
-    def _remember(self, response: Any, *args: Any, **kwargs: Any) -> Any:
-        self._local.response = response
-        return response
-
-    def call(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
-        """Call one action; errors come back as bcdc_bulk.errors (the one place they are mapped)."""
-        import ckanapi
-        import requests
-
-        self.calls.append(action)
-        doing = DOING.get(action, f"calling {action}")
-        where = f"the catalogue at {self.site}"
-        self._local.response = None
-        try:
-            return self._ckan.call_action(action, data, files=files, requests_kwargs={"timeout": self._timeout})
-        except ckanapi.NotAuthorized:
-            raise NotAuthorized(f"{where} refused access while {doing}: the API key is missing, expired, "
-                                "or has no rights here") from None
-        except ckanapi.NotFound:
-            raise NotFound(f"{where} has no such record (while {doing})") from None
-        except ckanapi.ValidationError as exc:
-            errors = exc.error_dict if isinstance(exc.error_dict, dict) else {"": exc.error_dict}
-            errors = {k: v for k, v in errors.items() if k != "__type"}
-            raise ServerValidationError(f"{where} rejected the record: {_summary(errors)}", errors) from None
-        except ckanapi.CKANAPIError:
-            response = getattr(self._local, "response", None)
-            status = response.status_code if response is not None else None
-            if status == 500:
-                raise TransientError(f"{where} failed with an internal error (HTTP 500) while {doing}: "
-                                     f"{_server_words(response)}", status=status, maybe_done=True) from None
-            if status in (429, 502, 503, 504):
-                raise TransientError(f"{where} is busy or unavailable (HTTP {status}) while {doing}; "
-                                     "try again later", status=status, retry_after=_retry_after(response),
-                                     maybe_done=status in (502, 504)) from None
-            code = f"HTTP {status}" if status else "an unexpected answer"
-            raise CatalogueError(f"{where} failed while {doing} ({code})") from None
-        except requests.Timeout:
-            raise TransientError(f"{where} did not answer within {self._timeout:.0f} s while {doing}",
-                                 maybe_done=True) from None
-        except requests.ConnectionError:
-            raise TransientError(f"cannot connect to {self.site} (while {doing}); check the address and "
-                                 "your network", maybe_done=True) from None
-
-    def packages_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        """The current packages with these ids (one search per 500 ids); deleted or unknown ones are absent."""
-        found: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(ids), 500):
-            batch = ids[i:i + 500]
-            page = self.call("package_search", fq="id:(" + " OR ".join(_solr_quote(x) for x in batch) + ")",
-                             rows=len(batch), include_private=True, include_drafts=True)
-            found.update({p["id"]: p for p in page.get("results") or [] if p.get("id") in batch})
-        return found
-
-    def package(self, ref: str) -> dict[str, Any] | None:
-        """One package by id or name, as it is now (None when there is none)."""
-        try:
-            return self.call("package_show", id=ref)
-        except NotFound:
-            return None
-
-    def schema(self) -> Schema:
-        """The site's scheming schema of its dataset type; CKAN's core fields on a site without scheming."""
-        if self._schema is None:
-            kind = self.dataset_type or self._only_type()
-            if kind is None:
-                self._schema = core_schema()
-            else:
-                self._schema = schema_from_dict(self.call("scheming_dataset_schema_show", type=kind))
-        return self._schema
-
-    def _only_type(self) -> str | None:
-        """The site's dataset type when it has one scheming schema (the BC Data Catalogue's when it is among
-        several), else 'dataset'; None when the site runs no scheming."""
-        try:
-            types = list(self.call("scheming_dataset_schema_list"))
-        except (TransientError, NotAuthorized):
-            raise
-        except CatalogueError:
-            return None
-        if len(types) == 1:
-            return str(types[0])
-        return DATASET_TYPE if DATASET_TYPE in types else "dataset"
-
-    def licenses(self) -> list[dict[str, Any]]:
-        """license_list of the site."""
-        return list(self.call("license_list"))
-
-    def organizations(self, parents: bool = False) -> list[Organization]:
-        """Every organization (cached); with ``parents``, also the parents each names in its
-        ``groups`` (a far slower listing on CKAN, so only asked for when the hierarchy is needed).
-
-        CKAN caps organization_list with all_fields at ckan.group_and_organization_list_all_fields_max
-        (25 by default) whatever limit is asked for, so it pages with offset until a short page."""
-        cached = self._orgs_with_parents if parents else (self._orgs or self._orgs_with_parents)
-        if cached is not None:
-            return cached
-        raw: list[dict[str, Any]] = []
-        page_size = 0
-        while True:
-            page = self.call("organization_list", all_fields=True, include_groups=parents, limit=1000,
-                             offset=len(raw), sort="name asc", include_dataset_count=False, include_extras=False,
-                             include_users=False, include_tags=False, include_member_count=False)
-            raw.extend(page)
-            page_size = page_size or len(page)
-            if len(page) < page_size or not page:  # a short page is the last one
-                break
-        orgs = sorted((_org(o) for o in raw), key=lambda o: o.name)
-        if parents:
-            self._orgs_with_parents = orgs
-        else:
-            self._orgs = orgs
-        return orgs
-
-    def packages_of(self, org_ids: list[str]) -> Iterator[dict[str, Any]]:
-        """package_search by owner_org, 1,000 a page, stable order (id asc)."""
-        yield from self._search("owner_org:(" + " OR ".join(f'"{i}"' for i in org_ids) + ")")
-
-    def all_packages(self) -> Iterator[dict[str, Any]]:
-        """Every package the key may see, 1,000 a page, stable order (id asc)."""
-        yield from self._search("")
-
-    def _search(self, fq: str) -> Iterator[dict[str, Any]]:
-        """All pages of a search. The first answer gives the count; the other pages are then
-        fetched a few at a time (the server answers them in parallel), yielded in order."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        def page(start: int) -> dict[str, Any]:
-            return self.call("package_search", fq=fq, rows=PAGE_SIZE, start=start, sort="id asc",
-                             include_private=True, include_drafts=True)
-
-        first = page(0)
-        results = first.get("results") or []
-        yield from results
-        count = int(first.get("count", 0))
-        if not results or len(results) >= count:
-            return
-        starts = list(range(len(results), count, PAGE_SIZE))
-        with ThreadPoolExecutor(max_workers=SEARCH_WORKERS) as pool:
-            for answer in pool.map(page, starts):
-                yield from answer.get("results") or []
-
-    def user_name(self) -> str | None:
-        """The name of the key's user (None when anonymous or unknown)."""
-        if self._whoami is _UNKNOWN:
-            try:
-                self._whoami = self.call("user_show")["name"]
-            except CatalogueError:
-                self._whoami = None
-        return self._whoami  # type: ignore[return-value]
-
-    def members(self, org_ids: list[str]) -> list[Member] | None:
-        """Each organization's members (one call each); their e-mail addresses only for a sysadmin,
-        to whom CKAN's user list shows them (one call for everyone)."""
-        found = []
-        for oid in org_ids:
-            org = self.call("organization_show", id=oid, include_users=True, include_datasets=False,
-                            include_dataset_count=False, include_extras=False, include_followers=False)
-            found += [Member(oid, u.get("name", ""), u.get("display_name") or u.get("name", ""),
-                             u.get("capacity", ""), u.get("email") or "") for u in org.get("users") or []]
-        who = self.access() or {}
-        if who.get("sysadmin"):
-            emails = {u.get("name"): u.get("email") or "" for u in self.call("user_list") or []}
-            found = [dataclasses.replace(m, email=emails.get(m.user, "")) for m in found]
-        return found
-
-    def access(self) -> dict[str, Any] | None:
-        """The key's user, whether a sysadmin, and their role in each organization (2 calls)."""
-        if self._whoami is None:
-            return {"user": None, "sysadmin": False, "roles": {}}
-        user = self.call("user_show")
-        self._whoami = user["name"]
-        roles: dict[str, str] = {}
-        if not user.get("sysadmin"):
-            for org in self.call("organization_list_for_user", id=user["name"], permission="read"):
-                roles[org["id"]] = org.get("capacity") or "member"
-        return {"user": user["name"], "sysadmin": bool(user.get("sysadmin")), "roles": roles}
-
-    def names_in_use(self, names: list[str]) -> set[str]:
-        """One search per 100 names (private and draft records included)."""
-        found: set[str] = set()
-        for i in range(0, len(names), 100):
-            batch = names[i:i + 100]
-            page = self.call("package_search", fq="name:(" + " OR ".join(_solr_quote(n) for n in batch) + ")",
-                             rows=len(batch), fl=["id", "name"], include_private=True, include_drafts=True)
-            found |= {r["name"] for r in page.get("results") or [] if r.get("name") in batch}
-        return found
-
-    def titles_in_use(self, titles: list[str]) -> dict[str, str]:
-        """One search per 20 titles; Solr matches words, so results are compared exactly."""
-        found: dict[str, str] = {}
-        for i in range(0, len(titles), 20):
-            batch = titles[i:i + 20]
-            page = self.call("package_search", fq="title:(" + " OR ".join(_solr_quote(t) for t in batch) + ")",
-                             rows=PAGE_SIZE, fl=["id", "title"], include_private=True, include_drafts=True)
-            found.update({r["title"]: r.get("id", "") for r in page.get("results") or [] if r.get("title") in batch})
-        return found
-
-
-def _solr_quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _server_words(response: Any) -> str:
-    """What the server said with an error (its JSON message, or the start of its page's text)."""
-    import re
-
-    try:
-        error = response.json().get("error") or {}
-        words = error.get("message") if isinstance(error, dict) else str(error)
-    except (ValueError, AttributeError):
-        words = re.sub(r"<[^>]+>|\s+", " ", getattr(response, "text", "") or "").strip()
-    return (words or "no details given")[:200]
-
-
-def _retry_after(response: Any) -> float | None:
-    """Seconds the server asked to wait (Retry-After in seconds; HTTP dates are not used by CKAN)."""
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _summary(errors: dict[str, Any]) -> str:
-    parts = []
-    for key, value in errors.items():
-        if isinstance(value, list):
-            value = "; ".join(str(v) for v in value)
-        parts.append(f"{key}: {value}" if key else str(value))
-    return ", ".join(parts)[:500]
-
-
-class LocalCatalogue(RemoteCatalogue):
-    """The CKAN this code runs inside (the web extension), acting as one signed-in user: their roles
-    decide what may be read and written, and no API key is involved. Actions are called in-process
-    through ckanapi's LocalCKAN, whose errors are CKAN's own and are mapped as RemoteCatalogue maps them."""
-
-    def __init__(self, user: str, site: str) -> None:
-        import ckanapi
-
-        super().__init__(site)
-        self._ckan = ckanapi.LocalCKAN(username=user)  # never None: that would be the site user
-        self._whoami = user
-        self._app = _flask_app()
-
-    def __repr__(self) -> str:
-        return f"LocalCatalogue({self._whoami!r})"
-
-    def call(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
-        """Call one action in-process, inside the application's context (apply's worker threads have none)."""
-        import contextlib
-
-        context = self._app.app_context() if self._app is not None and not _has_app_context() else \
-            contextlib.nullcontext()
-        with context:
-            try:
-                return super().call(action, files, **data)
-            except BulkError:
-                raise
-            except Exception as exc:  # a crash inside an action is what HTTP would show as a 500
-                _rollback()
-                raise TransientError(f"the catalogue failed while {DOING.get(action, action)}: "
-                                     f"{type(exc).__name__}: {str(exc)[:160]}", status=500, maybe_done=True) from None
-
-    def access(self) -> dict[str, Any] | None:
-        """The user, whether a sysadmin, and their role in each organization."""
-        user = self.call("user_show", id=self._whoami)
-        roles: dict[str, str] = {}
-        if not user.get("sysadmin"):
-            for org in self.call("organization_list_for_user", id=user["name"], permission="read"):
-                roles[org["id"]] = org.get("capacity") or "member"
-        return {"user": user["name"], "sysadmin": bool(user.get("sysadmin")), "roles": roles}
-
-
-def _flask_app() -> Any:
-    try:
-        from flask import current_app
-
-        return current_app._get_current_object()  # type: ignore[attr-defined]
-    except (ImportError, RuntimeError):  # outside an application context
-        return None
-
-
-def _has_app_context() -> bool:
-    from flask import has_app_context
-
-    return has_app_context()
-
-
-def _rollback() -> None:
-    try:
-        from ckan import model
-
-        model.Session.rollback()
-    except Exception:  # noqa: BLE001 (best effort: the session may already be gone)
-        pass
 
 
 def open_catalogue(remote: Remote, api_key: str | None = None, schema: Schema | None = None,
@@ -641,4 +346,6 @@ def open_catalogue(remote: Remote, api_key: str | None = None, schema: Schema | 
         assert remote.path is not None
         return FileCatalogue(remote.path, given_schema=schema)
     assert remote.url is not None
-    return RemoteCatalogue(remote.url, api_key, dataset_type=dataset_type, schema=schema)
+    from bcdc_bulk.ckan_catalogue import remote_catalogue  # (it builds on this module's types)
+
+    return remote_catalogue(remote.url, api_key, dataset_type=dataset_type, schema=schema)

@@ -62,15 +62,14 @@ def export_mine(catalogue: Catalogue, path: Path, state: str | None = None,
     sysadmin: all), only those in publish state ``state`` when given (its value or label, any case)."""
     from bcdc_bulk.errors import BulkError
 
-    who = catalogue.access()
-    if who is None or not who.get("user"):
+    who = catalogue.caller()
+    if not who.known:
         raise BulkError("--mine needs a catalogue that knows who you are: give -r a CKAN site and your API key")
-    roles = who.get("roles") or {}
-    chosen = [o for o in catalogue.organizations() if who.get("sysadmin") or roles.get(o.id) in ("editor", "admin")]
+    chosen = [o for o in catalogue.organizations() if who.role_in(o.id) in ("sysadmin", "editor", "admin")]
     wanted = _state_value(catalogue.schema(), state) if state else None
     packages = [p for p in read_packages(catalogue, [o.id for o in chosen], progress)
                 if wanted is None or str(p.get("publish_state") or "").upper() == wanted]
-    return write_records(catalogue, path, by_title(packages), chosen, f"(mine: {who['user']})", progress, now)
+    return write_records(catalogue, path, by_title(packages), chosen, f"(mine: {who.user})", progress, now)
 
 
 def by_title(packages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
 """An in-memory catalogue that reads and writes as CKAN does (revise with ``match``, patch, create,
-delete, the schema's checks, roles) and can inject faults: apply, resume, conflicts and undo run
+delete, the schema's checks, roles); FaultyCatalogue wraps one to inject faults: apply, resume, conflicts and undo run
 against it in milliseconds. Contract tests run the same scenarios against a real CKAN.
 """
 from __future__ import annotations
@@ -7,15 +7,15 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from bcdc_bulk import revise
-from bcdc_bulk.catalogue import FileCatalogue, Organization, organization_labels
+from bcdc_bulk.catalogue import Caller, Member, Organization, in_id_order, names_among, organization_labels, titles_among
 from bcdc_bulk.errors import NotAuthorized, NotFound, ServerValidationError, TransientError
 from bcdc_bulk.problems import ERROR
-from bcdc_bulk.schema import shipped_licenses, shipped_schema
+from bcdc_bulk.schema import Schema, shipped_licenses, shipped_schema
 
 # what a fault does to one call: "503" or "429" (refused, not done), "500" (failed, not done),
 # "timeout" (no answer, not done) or "lost" (done, but the answer never came back)
@@ -24,33 +24,64 @@ WRITES = ("package_revise", "package_patch", "resource_patch", "package_create",
           "package_delete", "resource_delete")
 
 
-class MemoryCatalogue(FileCatalogue):
+class MemoryCatalogue:
     """A catalogue held in memory, acting as ``user`` with ``roles`` (organization id -> role)."""
 
+    site = "memory://catalogue"  # standing in for the site's URL
+
     def __init__(self, packages: list[dict[str, Any]], organizations: list[Organization], user: str = "editor",
-                 roles: dict[str, str] | None = None, sysadmin: bool = False, faults: Faults | None = None) -> None:
-        super().__init__(None)
+                 roles: dict[str, str] | None = None, sysadmin: bool = False) -> None:
         self.store: dict[str, dict[str, Any]] = {p["id"]: copy.deepcopy(p) for p in packages}
         self._orgs = sorted(organizations, key=lambda o: o.name)
-        self.user, self.roles, self.sysadmin, self.faults = user, dict(roles or {}), sysadmin, faults
+        self.user, self.roles, self.sysadmin = user, dict(roles or {}), sysadmin
         self.landed: list[tuple[str, str]] = []  # (action, package id) of every write that took effect
         self.calls: list[str] = []
 
-    @property
-    def site(self) -> str:
-        """A name standing in for the site's URL."""
-        return "memory://catalogue"
+    # --- reads, as a search and package_show give them --------------------------------------------
 
-    def _load(self) -> list[dict[str, Any]]:
+    def schema(self) -> Schema:
+        """The BC Data Catalogue's schema, as shipped."""
+        return shipped_schema()
+
+    def licenses(self) -> list[dict[str, Any]]:
+        """The licence list shipped with bcdc-bulk."""
+        return shipped_licenses()
+
+    def organizations(self, parents: bool = False) -> list[Organization]:
+        """The organizations it was made with."""
+        return self._orgs
+
+    def packages_of(self, org_ids: list[str]) -> Iterator[dict[str, Any]]:
+        """Packages whose owner_org is one of ``org_ids``, by id."""
+        wanted = set(org_ids)
+        yield from (p for p in in_id_order(self._copies()) if p.get("owner_org") in wanted)
+
+    def all_packages(self) -> Iterator[dict[str, Any]]:
+        """Every package (deleted ones left out), by id."""
+        yield from in_id_order(self._copies())
+
+    def _copies(self) -> list[dict[str, Any]]:
         return [copy.deepcopy(p) for p in self.store.values()]
 
     def user_name(self) -> str | None:
         """Who the calls are made as."""
         return self.user
 
-    def access(self) -> dict[str, Any] | None:
-        """The user's roles, as organization_list_for_user gives them."""
-        return {"user": self.user, "sysadmin": self.sysadmin, "roles": dict(self.roles)}
+    def caller(self) -> Caller:
+        """The user and their roles, as organization_list_for_user gives them."""
+        return Caller(user=self.user, sysadmin=self.sysadmin, roles=dict(self.roles), known=True)
+
+    def members(self, org_ids: list[str]) -> list[Member] | None:
+        """Unknown: it holds no users."""
+        return None
+
+    def names_in_use(self, names: list[str]) -> set[str]:
+        """Names of its packages among ``names``."""
+        return names_among(self.store.values(), names)
+
+    def titles_in_use(self, titles: list[str]) -> dict[str, str]:
+        """Titles of its packages among ``titles``."""
+        return titles_among(self.store.values(), titles)
 
     def packages_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """The current packages with these ids (deleted ones absent, as a search leaves them out)."""
@@ -68,19 +99,11 @@ class MemoryCatalogue(FileCatalogue):
     # --- writes ---------------------------------------------------------------------------------
 
     def call(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
-        """One action, as RemoteCatalogue.call: CKAN's answer, or a bcdc_bulk error."""
+        """One action, as CkanCatalogue.call: CKAN's answer, or a bcdc_bulk error."""
         self.calls.append(action)
-        fault = self.faults(action, data) if self.faults and action in WRITES else None
-        if fault in ("503", "429"):
-            raise TransientError(f"busy (HTTP {fault})", status=int(fault))
-        if fault in ("500", "timeout"):
-            raise TransientError(f"failed ({fault})", status=500 if fault == "500" else None, maybe_done=True)
         if files and files.get("upload") is not None:  # as CKAN stores an upload: its file name, url_type upload
             data = dict(data, url_type="upload", url=Path(getattr(files["upload"], "name", "upload")).name)
-        answer = getattr(self, "_" + action)(data)
-        if fault == "lost":
-            raise TransientError("the answer was lost", maybe_done=True)
-        return answer
+        return getattr(self, "_" + action)(data)
 
     def _writable(self, ref: str) -> dict[str, Any]:
         pkg = self.store.get(ref) or next((p for p in self.store.values() if p.get("name") == ref), None)
@@ -178,3 +201,29 @@ class MemoryCatalogue(FileCatalogue):
         pkg = self._writable(owner["id"])
         pkg["resources"] = [r for r in pkg["resources"] if r.get("id") != data["id"]]
         self.landed.append(("resource_delete", pkg["id"]))
+
+
+class FaultyCatalogue:
+    """A catalogue whose writes fail as a network or a busy server makes them fail, as ``faults``
+    decides call by call; everything else is the wrapped catalogue's."""
+
+    def __init__(self, inner: MemoryCatalogue, faults: Faults | None = None) -> None:
+        self.inner = inner
+        self.faults = faults
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def call(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
+        """The wrapped catalogue's call, unless a fault comes first (or loses its answer after)."""
+        fault = self.faults(action, data) if self.faults and action in WRITES else None
+        if fault in ("503", "429"):
+            self.inner.calls.append(action)
+            raise TransientError(f"busy (HTTP {fault})", status=int(fault))
+        if fault in ("500", "timeout"):
+            self.inner.calls.append(action)
+            raise TransientError(f"failed ({fault})", status=500 if fault == "500" else None, maybe_done=True)
+        answer = self.inner.call(action, files, **data)
+        if fault == "lost":
+            raise TransientError("the answer was lost", maybe_done=True)
+        return answer

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from bcdc_bulk.calls import is_upload
-from bcdc_bulk.catalogue import TEMPLATE_SITE, organization_labels
+from bcdc_bulk.catalogue import TEMPLATE_SITE, Caller, organization_labels
 from bcdc_bulk.converters import Kind, field_kind, value_text
 from bcdc_bulk.local_files import LocalFiles, not_on_a_server
 from bcdc_bulk.plan import Plan, RecordPlan, column_field
@@ -47,24 +47,6 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TITLE_MIN, TITLE_MAX, NAME_MIN, NAME_MAX, TAG_MIN, TAG_MAX = 2, 100, 2, 100, 2, 100
 
 
-@dataclass(frozen=True)
-class Access:
-    """Who the user is where: their role per organization id, and sysadmin.
-
-    ``known`` is False offline: rules that depend on the role are then warnings."""
-
-    user: str | None = None
-    sysadmin: bool = False
-    roles: dict[str, str] = field(default_factory=dict)
-    known: bool = False
-
-    def role_in(self, org_id: str | None) -> str | None:
-        """'sysadmin', 'admin', 'editor', 'member' or None."""
-        if self.sysadmin:
-            return "sysadmin"
-        return self.roles.get(org_id or "")
-
-
 @dataclass
 class Lookups:
     """What validation needs to know about the catalogue beyond the schema."""
@@ -73,7 +55,7 @@ class Lookups:
     licence_titles: dict[str, str] = field(default_factory=dict)  # id -> title, to suggest the nearest
     org_ids: set[str] = field(default_factory=set)
     org_names: dict[str, str] = field(default_factory=dict)  # id -> name
-    access: Access = field(default_factory=Access)
+    caller: Caller = field(default_factory=Caller)
     names_taken: set[str] = field(default_factory=set)  # package names used on the server
     titles_taken: dict[str, str] = field(default_factory=dict)  # title -> id of the package using it
     titles_checked: bool = False  # titles were looked up in the catalogue (-r)
@@ -81,9 +63,9 @@ class Lookups:
     def contact_orgs(self) -> set[str]:
         """What the catalogue offers for a contact's organization (its edc_orgs_form helper): the
         organizations where the user may create datasets; all of them when the role is unknown."""
-        if not self.access.known or self.access.sysadmin:
+        if not self.caller.known or self.caller.sysadmin:
             return set(self.org_ids)
-        return {o for o in self.org_ids if self.access.role_in(o) in ("editor", "admin")}
+        return {o for o in self.org_ids if self.caller.role_in(o) in ("editor", "admin")}
 
 
 DROPDOWN_CODES = frozenset({Code.CHOICE, Code.LICENCE})  # a value typed into a column with a dropdown
@@ -602,7 +584,7 @@ def _state_machine(schema: Schema) -> tuple[str, dict[str, list[dict[str, Any]]]
     return start["state"], moves | {"": [start]}
 
 
-def check_state(rec: RecordPlan, schema: Schema, access: Access) -> list[Issue]:
+def check_state(rec: RecordPlan, schema: Schema, caller: Caller) -> list[Issue]:
     """The publish_state move is one the state machine allows, for the user's role."""
     if not rec.touches("publish_state"):
         return []
@@ -630,50 +612,50 @@ def check_state(rec: RecordPlan, schema: Schema, access: Access) -> list[Issue]:
         return [Issue(("publish_state",), Code.STATE_TRANSITION,
                       f"State: a record cannot move from {old} to {new}; from {old} it may move to: {valid}",
                       ERROR, new)]
-    role = access.role_in(org)
+    role = caller.role_in(org)
     # as the server decides: an admin also holds the editor's rights, a sysadmin everyone's
     ok = (("sysadmin" in allowed and role == "sysadmin") or ("admin" in allowed and role in ("admin", "sysadmin"))
           or ("editor" in allowed and role in ("editor", "admin", "sysadmin")))
-    if access.known and not ok:
+    if caller.known and not ok:
         who = " or ".join(allowed)
         return [Issue(("publish_state",), Code.STATE_PERMISSION,
                       f"State: moving from {old} to {new} needs the {who} role in this organization; "
                       f"you are {'an ' + role if role else 'not a member'} there", ERROR, new)]
-    if not access.known and "editor" not in allowed:
+    if not caller.known and "editor" not in allowed:
         return [Issue(("publish_state",), Code.STATE_PERMISSION,
                       f"State: only an organization admin may move a record from {old} to {new} "
                       "(validate with -r to check your role)", WARNING, new)]
     return []
 
 
-def check_permission(rec: RecordPlan, access: Access, org_names: dict[str, str]) -> list[Issue]:
+def check_permission(rec: RecordPlan, caller: Caller, org_names: dict[str, str]) -> list[Issue]:
     """The user may edit records of the record's organization (one that exists: else the
     organization check says so)."""
-    if not access.known or access.sysadmin:
+    if not caller.known or caller.sysadmin:
         return []
     org = rec.after.get("owner_org") if rec.touches("owner_org") else (rec.before or {}).get("owner_org")
-    if org and org in org_names and access.role_in(org) not in ("editor", "admin"):
+    if org and org in org_names and caller.role_in(org) not in ("editor", "admin"):
         name = org_names.get(org, org)
         return [Issue(("owner_org",), Code.PERMISSION,
-                      f"you ({access.user}) may not edit records of '{name}'; ask its admin for the editor role",
+                      f"you ({caller.user}) may not edit records of '{name}'; ask its admin for the editor role",
                       ERROR, name)]
     return []
 
 
-def check_delete(rec: RecordPlan, access: Access) -> list[Issue]:
+def check_delete(rec: RecordPlan, caller: Caller) -> list[Issue]:
     """The catalogue's rule: editors delete Drafts only; admins (and sysadmins) any record."""
     before = rec.before or {}
-    role = access.role_in(before.get("owner_org"))
+    role = caller.role_in(before.get("owner_org"))
     state = before.get("publish_state")
     if role in ("admin", "sysadmin") or (role == "editor" and state == "DRAFT"):
         return []
-    if not access.known:
+    if not caller.known:
         return [Issue((REMOVE_FIELD,), Code.DELETE_PERMISSION, "the dataset will be removed if your role allows it: "
                       "editors may remove Drafts only, admins any dataset (check against the catalogue with -r)",
                       WARNING, "remove")]
     why = (f"it is {state or 'not a Draft'}; an editor may remove Drafts only, ask an admin of its organization"
            if role == "editor" else "you may not edit records of its organization")
-    return [Issue((REMOVE_FIELD,), Code.DELETE_PERMISSION, f"this dataset cannot be removed by you ({access.user}): {why}",
+    return [Issue((REMOVE_FIELD,), Code.DELETE_PERMISSION, f"this dataset cannot be removed by you ({caller.user}): {why}",
                   ERROR, "remove")]
 
 
@@ -798,13 +780,13 @@ def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[s
         report.notes.append(TITLES_UNSEEN_NOTE)
     for rec in plan.records:
         if rec.action == "delete":  # nothing of it is saved again: only who may delete it matters
-            report.problems.extend(_place(rec, i, False) for i in check_delete(rec, lookups.access))
+            report.problems.extend(_place(rec, i, False) for i in check_delete(rec, lookups.caller))
             continue
         removed = _removed_paths(rec)
         issues = [i for i in checker.check(rec.after) if i.path[:2] not in removed]
         before = {(i.path, i.code) for i in checker.check(rec.before)} if rec.before else set()
-        issues += check_state(rec, schema, lookups.access)
-        issues += check_permission(rec, lookups.access, lookups.org_names)
+        issues += check_state(rec, schema, lookups.caller)
+        issues += check_permission(rec, lookups.caller, lookups.org_names)
         issues += check_uploads(rec, files or LocalFiles())
         issues += check_edges(rec)
         issues += unique.get(rec.key, [])
@@ -867,9 +849,7 @@ def gather_lookups(book: Any, plan: Plan, catalogue: Catalogue | None) -> Lookup
     lookups = Lookups(licence_ids=set(licences), licence_titles=licences, org_ids=set(orgs), org_names=orgs)
     if catalogue is None:
         return lookups
-    who = catalogue.access()
-    if who is not None and who.get("user"):  # without a key, roles are unknown (as offline)
-        lookups.access = Access(user=who["user"], sysadmin=who["sysadmin"], roles=who["roles"], known=True)
+    lookups.caller = catalogue.caller()  # without a key, roles are unknown (as offline)
     names, titles = set(), set()
     for rec in plan.records:
         for attr, bucket in (("name", names), ("title", titles)):

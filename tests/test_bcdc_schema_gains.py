@@ -15,7 +15,7 @@ from conftest import SANDBOX, row_of
 from test_workbook_view import dropdowns
 
 import bcdc_bulk as bb
-from bcdc_bulk.catalogue import RemoteCatalogue
+from bcdc_bulk.ckan_catalogue import remote_catalogue
 
 pytestmark = pytest.mark.sandbox
 
@@ -46,7 +46,7 @@ def world(plus: dict[str, str]) -> dict[str, Any]:
                        "role": "pointOfContact", "displayed": ["displayed"]}], **more)
     packages = [record(0, steward_note="Checked in May."), record(1)]
     return {"ckan": ckan, "org": org, "packages": packages,
-            "catalogue": RemoteCatalogue(plus["CKAN_URL"], plus["CKAN_SYSADMIN_TOKEN"])}
+            "catalogue": remote_catalogue(plus["CKAN_URL"], plus["CKAN_SYSADMIN_TOKEN"])}
 
 
 def test_fields_the_catalogue_added_are_columns_with_label_help_and_list_and_edits_land(world, tmp_path):

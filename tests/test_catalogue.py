@@ -8,7 +8,8 @@ import zipfile
 import pytest
 from conftest import ROOT, SAMPLE
 
-from bcdc_bulk.catalogue import FileCatalogue, RemoteCatalogue, resolve_org, with_suborgs
+from bcdc_bulk.catalogue import FileCatalogue, resolve_org, with_suborgs
+from bcdc_bulk.ckan_catalogue import remote_catalogue
 from bcdc_bulk.errors import CatalogueError, NotFound
 
 
@@ -40,7 +41,7 @@ def test_unknown_org():
 
 
 def test_remote_suborgs_and_errors(sandbox):
-    cat = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"])
+    cat = remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"])
     root = resolve_org(cat, "ministry-of-sample-services")
     assert {o.name for o in with_suborgs(cat, root)} == {
         "ministry-of-sample-services", "sample-geospatial-unit", "sample-data-branch"}
@@ -60,7 +61,7 @@ def test_remote_lists_organizations_past_the_server_cap(sandbox):
         sysadmin.action.organization_create(name=f"cap-test-org-{i:02d}", title=f"Cap test {i:02d}")
     names = set(sysadmin.action.organization_list(limit=1000))
     assert len(names) >= 30
-    cat = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"])
+    cat = remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"])
     assert {o.name for o in cat.organizations()} == names
     assert cat.calls.count("organization_list") > 1
     last = sorted(names)[-1]

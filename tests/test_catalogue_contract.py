@@ -19,8 +19,9 @@ from faultproxy import FaultProxy
 from test_validate_corpus import base_package
 
 import bcdc_bulk as bb
-from bcdc_bulk.catalogue import Organization, RemoteCatalogue
-from bcdc_bulk.memory import MemoryCatalogue
+from bcdc_bulk.catalogue import Organization
+from bcdc_bulk.ckan_catalogue import remote_catalogue
+from bcdc_bulk.memory import FaultyCatalogue, MemoryCatalogue
 
 SETTINGS = bb.ApplySettings(backoff=0.0, workers=4)
 
@@ -53,7 +54,7 @@ def memory_world(n: int) -> World:
         pkg.update(id=str(uuid.uuid4()), state="active", organization={"id": org.id, "name": org.name})
         pkg["resources"] = [dict(r, id=str(uuid.uuid4()), package_id=pkg["id"]) for r in pkg["resources"]]
         packages.append(pkg)
-    catalogue = MemoryCatalogue(packages, [org], roles={org.id: "editor"})
+    catalogue = FaultyCatalogue(MemoryCatalogue(packages, [org], roles={org.id: "editor"}))
 
     def someone_else(pid: str, field: str, value: Any) -> None:
         catalogue.store[pid][field] = value
@@ -88,7 +89,7 @@ def sandbox_world(sandbox: dict[str, str], n: int, proxy: FaultProxy) -> World:
         return [call["ids"][0] for call in proxy.forwarded
                 if call["action"] in WRITES and call["status"] == 200 and call["ids"]]
 
-    return World(RemoteCatalogue(proxy.url, sandbox["CKAN_EDITOR_TOKEN"]), org.org["name"], org.packages,
+    return World(remote_catalogue(proxy.url, sandbox["CKAN_EDITOR_TOKEN"]), org.org["name"], org.packages,
                  someone_else, lambda pid: org.sysadmin.action.package_show(id=pid), set_faults, landed,
                  proxy.injected)
 

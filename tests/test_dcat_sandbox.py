@@ -18,7 +18,7 @@ from test_libreoffice_edits import _uno_ready, office  # noqa: F401  (office: a 
 from test_libreoffice_edits import edit as lo_edit
 
 import bcdc_bulk as bb
-from bcdc_bulk.catalogue import RemoteCatalogue
+from bcdc_bulk.ckan_catalogue import remote_catalogue
 
 pytestmark = pytest.mark.sandbox
 COMPLETED, DEPRECATED = "http://purl.org/adms/status/Completed", "http://purl.org/adms/status/Deprecated"
@@ -49,7 +49,7 @@ def world(dcat: dict[str, str]) -> dict[str, Any]:
                     "status": COMPLETED}])
         for i in range(3)]
     return {"ckan": ckan, "org": org, "packages": packages,
-            "catalogue": RemoteCatalogue(dcat["CKAN_URL"], dcat["CKAN_SYSADMIN_TOKEN"])}
+            "catalogue": remote_catalogue(dcat["CKAN_URL"], dcat["CKAN_SYSADMIN_TOKEN"])}
 
 
 def row_of(ws: Any, name: str, column: str = "name", nth: int = 1) -> int:
@@ -178,7 +178,7 @@ def ml_world(multilingual: dict[str, str]) -> dict[str, Any]:
                     "name_translated": {"en": "Readings", "ca": "Lectures", "es": "Lecturas"}}])
         for i in range(2)]
     return {"ckan": ckan, "org": org, "packages": packages,
-            "catalogue": RemoteCatalogue(multilingual["CKAN_URL"], multilingual["CKAN_SYSADMIN_TOKEN"])}
+            "catalogue": remote_catalogue(multilingual["CKAN_URL"], multilingual["CKAN_SYSADMIN_TOKEN"])}
 
 
 def test_a_multilingual_catalogue_round_trips_and_takes_each_languages_edits(ml_world, tmp_path):

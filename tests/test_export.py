@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 from conftest import SAMPLE
 
-from bcdc_bulk.catalogue import FileCatalogue, RemoteCatalogue
+from bcdc_bulk.catalogue import FileCatalogue
+from bcdc_bulk.ckan_catalogue import remote_catalogue
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.export import export_workbook
 from bcdc_bulk.planning import build_plan
@@ -163,7 +164,7 @@ def test_libreoffice_save_round_trip(sample_export, tmp_path):
 
 
 def test_sandbox_export_round_trip_and_call_count(sandbox, tmp_path):
-    catalogue = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_ADMIN_TOKEN"])
+    catalogue = remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_ADMIN_TOKEN"])
     path = tmp_path / "live.xlsx"
     result = export_workbook(catalogue, path, MINISTRY, include_suborgs=True)
     assert result.packages >= 64

@@ -8,7 +8,7 @@ import openpyxl
 from click.testing import CliRunner
 from conftest import SAMPLE
 
-from bcdc_bulk.catalogue import RemoteCatalogue
+from bcdc_bulk.ckan_catalogue import remote_catalogue
 from bcdc_bulk.cli import cli
 from bcdc_bulk.inventory import build_inventory
 from bcdc_bulk.planning import build_plan
@@ -104,7 +104,7 @@ def test_inventory_of_the_sample_file(tmp_path):
 
 
 def test_inventory_against_the_sandbox(sandbox, tmp_path):
-    catalogue = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_ADMIN_TOKEN"])
+    catalogue = remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_ADMIN_TOKEN"])
     out = tmp_path / "branch.xlsx"
     result = build_inventory(catalogue, out, ["sample-data-branch"])
     assert result.organizations == ["sample-data-branch"]
@@ -157,7 +157,7 @@ def test_who_may_see_a_record_is_asked_question_by_question_and_dates_are_dates(
 
 
 def test_each_finding_links_to_its_record_in_the_catalogue(sandbox, tmp_path):
-    catalogue = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_ADMIN_TOKEN"])
+    catalogue = remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_ADMIN_TOKEN"])
     out = tmp_path / "branch.xlsx"
     result = build_inventory(catalogue, out, ["sample-data-branch"])
     assert result.findings > 0
@@ -176,7 +176,7 @@ def test_the_members_sheet_says_who_may_edit_what(sandbox, tmp_path):
     org = Org(sandbox, 1)
     me = org.sysadmin.action.user_show()["name"]
     org.sysadmin.action.organization_member_delete(id=org.org["id"], username=me)  # nobody administers it now
-    catalogue = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_SYSADMIN_TOKEN"])
+    catalogue = remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_SYSADMIN_TOKEN"])
     out = tmp_path / "members.xlsx"
     build_inventory(catalogue, out, [org.org["name"], "sample-data-branch"])
     wb = openpyxl.load_workbook(out)
@@ -192,7 +192,7 @@ def test_the_members_sheet_says_who_may_edit_what(sandbox, tmp_path):
     assert _table(summary, "Organizations with no admin (1)") == {org.org["title"]: []}
     counted = _table(summary, "Members by organization (listed on the Members sheet)")
     assert counted[org.org["title"]] == [0, 1, 0]
-    as_admin = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_ADMIN_TOKEN"])
+    as_admin = remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_ADMIN_TOKEN"])
     build_inventory(as_admin, tmp_path / "admin.xlsx", ["sample-data-branch"])
     seen = list(openpyxl.load_workbook(tmp_path / "admin.xlsx")["Members"].iter_rows(min_row=2, values_only=True))
     assert seen and not [r for r in seen if r[4]]  # no e-mail addresses for anyone but a sysadmin

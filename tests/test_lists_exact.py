@@ -19,7 +19,8 @@ import pytest
 from test_validate_corpus import base_package
 
 import bcdc_bulk as bb
-from bcdc_bulk.catalogue import Organization, RemoteCatalogue
+from bcdc_bulk.catalogue import Organization
+from bcdc_bulk.ckan_catalogue import CkanCatalogue, remote_catalogue
 from bcdc_bulk.memory import MemoryCatalogue
 from bcdc_bulk.verifying import holds
 
@@ -163,7 +164,7 @@ def memory_catalogue() -> tuple[MemoryCatalogue, dict[str, Any], list[dict[str, 
     return catalogue, org, packages
 
 
-def sandbox_catalogue(sandbox: dict[str, str]) -> tuple[RemoteCatalogue, dict[str, Any], list[dict[str, Any]]]:
+def sandbox_catalogue(sandbox: dict[str, str]) -> tuple[CkanCatalogue, dict[str, Any], list[dict[str, Any]]]:
     sysadmin = ckanapi.RemoteCKAN(sandbox["CKAN_URL"], apikey=sandbox["CKAN_SYSADMIN_TOKEN"])
     run = uuid.uuid4().hex[:8]
     org = sysadmin.action.organization_create(name=f"lists-{run}", title=f"Lists {run}")
@@ -176,7 +177,7 @@ def sandbox_catalogue(sandbox: dict[str, str]) -> tuple[RemoteCatalogue, dict[st
             res["id"] = str(uuid.uuid4())
         sysadmin.call_action("bcdc_sandbox_seed", data)  # stored as older records are (two extents)
         packages.append(sysadmin.action.package_show(id=data["id"]))
-    return RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"]), org, packages
+    return remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"]), org, packages
 
 
 def run_scenarios(catalogue: Any, org: dict[str, Any], packages: list[dict[str, Any]], folder: Path,

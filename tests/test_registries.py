@@ -11,14 +11,20 @@ from bcdc_bulk.results import Status
 SOURCE = Path(__file__).resolve().parents[1] / "bcdc_bulk"
 CODES = {c.value for c in Code}
 STATUSES = {s.value for s in Status}
+MODULES = sorted(SOURCE.rglob("*.py"))  # the web extension's too
 
 
 def _literals(node: ast.AST) -> list[ast.Constant]:
-    """String constants in a node, or in a tuple, list or set of them."""
+    """String constants in a node, or in a tuple, list or set of them; an f-string as the text of its
+    constant parts (f"{kind}-format" -> "-format", f"choice{''}" -> "choice")."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node]
+    if isinstance(node, ast.JoinedStr):
+        text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        return [ast.Constant(value=text, lineno=node.lineno)] + [
+            ast.Constant(value=text.strip("-"), lineno=node.lineno)] * (text != text.strip("-"))
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return [e for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        return [c for e in node.elts for c in _literals(e)]
     return []
 
 
@@ -50,7 +56,7 @@ def spelled_out(tree: ast.AST) -> list[tuple[int, str]]:
 
 def test_no_code_or_status_is_spelled_out_outside_its_registry():
     offenders = {}
-    for path in sorted(SOURCE.glob("*.py")):
+    for path in MODULES:
         hits = spelled_out(ast.parse(path.read_text(encoding="utf-8")))
         if hits:
             offenders[path.name] = hits
@@ -60,6 +66,8 @@ def test_no_code_or_status_is_spelled_out_outside_its_registry():
 def test_the_check_finds_a_spelled_out_code():
     sample = 'if problem.code == "choice":\n    pass\nissue = Issue(path, "required", "m", ERROR)\n'
     assert spelled_out(ast.parse(sample)) == [(1, "choice"), (3, "required")]
+    built = 'Problem(sheet, row, col, f, v, f"{kind}-format", m)\nif status == f"{\'\'}conflict":\n    pass\n'
+    assert spelled_out(ast.parse(built)) == [(1, "format"), (2, "conflict")]
 
 
 def test_codes_and_statuses_read_as_their_values():
@@ -68,10 +76,30 @@ def test_codes_and_statuses_read_as_their_values():
     assert all(code.fix for code in Code)
 
 
-def test_no_function_is_longer_than_sixty_lines():
+def longer_than(limit: int, kinds: tuple[type, ...], paths: list[Path]) -> list[str]:
+    """'module:name (n lines)' of every function or class of these kinds over ``limit`` lines."""
     long = []
-    for path in sorted(SOURCE.glob("*.py")):
+    for path in paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
-                long.append(f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)")
-    assert long == []
+            if isinstance(node, kinds) and node.end_lineno - node.lineno + 1 > limit:
+                long.append(f"{path.parent.name}/{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    return long
+
+
+FUNCTIONS, CLASSES = (ast.FunctionDef, ast.AsyncFunctionDef), (ast.ClassDef,)
+
+
+def test_no_function_is_longer_than_sixty_lines():
+    assert longer_than(60, FUNCTIONS, MODULES) == []
+
+
+def test_no_class_is_longer_than_two_hundred_lines():
+    assert longer_than(200, CLASSES, MODULES) == []
+
+
+def test_the_size_checks_find_what_is_too_long(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("class Big:\n" + "    x = 1\n" * 200 + "\n\ndef long():\n" + "    pass\n" * 60)
+    assert longer_than(200, CLASSES, [sample]) == [f"{tmp_path.name}/sample.py:Big (201 lines)"]
+    assert longer_than(60, FUNCTIONS, [sample]) == [f"{tmp_path.name}/sample.py:long (61 lines)"]
+    assert longer_than(201, CLASSES, [sample]) == longer_than(61, FUNCTIONS, [sample]) == []

@@ -10,7 +10,7 @@ import ckanapi
 import pytest
 from conftest import SANDBOX  # tests/ is on sys.path (rootdir conftest)
 
-from bcdc_bulk.catalogue import RemoteCatalogue
+from bcdc_bulk.ckan_catalogue import remote_catalogue
 
 ORG = "sample-data-branch"
 ORG_ID = "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
@@ -155,7 +155,7 @@ def test_a_composite_era_contact_displayed_true_seeds_exports_and_round_trips(sa
     shown = sysadmin.action.package_show(id=pkg["id"])
     assert shown["contacts"][0]["displayed"] is True
     path = tmp_path / "composite.xlsx"
-    export_workbook(RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_SYSADMIN_TOKEN"]), path, org["name"])
+    export_workbook(remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_SYSADMIN_TOKEN"]), path, org["name"])
     book = read_workbook(path)
     [(_, contact)] = book.sheets["Contacts"].rows
     assert (contact["name"], contact["displayed"]) == ("Glen Example", "displayed")
@@ -185,7 +185,7 @@ def paging_org(sandbox, tmp_path_factory):
 
 def test_package_search_by_owner_org_pages_past_1000(sandbox, paging_org):
     org, expected = paging_org
-    catalogue = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_SYSADMIN_TOKEN"])
+    catalogue = remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_SYSADMIN_TOKEN"])
     ids = [p["id"] for p in catalogue.packages_of([org["id"]])]
     assert len(ids) == len(set(ids)) == 1050
     assert set(ids) == expected

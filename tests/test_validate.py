@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from conftest import NEW_DATASET, NEW_RESOURCE, SAMPLE, put_row, row_of
 
 from bcdc_bulk.calls import PATCH, REVISE, plan_calls, record_calls
-from bcdc_bulk.catalogue import FileCatalogue, RemoteCatalogue
+from bcdc_bulk.catalogue import FileCatalogue
+from bcdc_bulk.ckan_catalogue import remote_catalogue
 from bcdc_bulk.cli import cli
 from bcdc_bulk.export import export_workbook
 from bcdc_bulk.planning import build_plan
@@ -374,13 +375,13 @@ def test_validate_against_another_site_is_refused(branch_export):
 
 
 def test_names_and_titles_in_use_on_the_server(sandbox):
-    cat = RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"])
+    cat = remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"])
     pkg = current_package()
     assert cat.names_in_use([pkg["name"], "surely-not-a-dataset-name"]) == {pkg["name"]}
     assert cat.titles_in_use([pkg["title"], "Surely not a title"]) == {pkg["title"]: pkg["id"]}
-    who = cat.access()
-    assert who["user"] == sandbox["CKAN_EDITOR_USER"] and not who["sysadmin"]
-    assert who["roles"]["1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"] == "editor"
+    who = cat.caller()
+    assert who.known and who.user == sandbox["CKAN_EDITOR_USER"] and not who.sysadmin
+    assert who.role_in("1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d") == "editor"
 
 
 def _new_org(sandbox: dict) -> dict:
@@ -402,7 +403,7 @@ def test_new_rows_are_created_on_the_server_as_validate_says(sandbox, tmp_path, 
 
     org = _new_org(sandbox)
     path = tmp_path / "empty.xlsx"
-    export_workbook(RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"]), path, org["name"])
+    export_workbook(remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"]), path, org["name"])
     name = f"created-{uuid.uuid4().hex[:8]}"
     wb = openpyxl.load_workbook(path)
     put_row(wb["Datasets"], dict(NEW_DATASET, name=name, title=f"Created {name}", owner_org=org["name"],
@@ -414,7 +415,7 @@ def test_new_rows_are_created_on_the_server_as_validate_says(sandbox, tmp_path, 
     edited = tmp_path / "new.xlsx"
     wb.save(edited)
     plan, report = validate_workbook(read_workbook(edited),
-                                     RemoteCatalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"]))
+                                     remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"]))
     [rec] = plan.records
     assert rec.action == "create"
     client = ckanapi.RemoteCKAN(sandbox["CKAN_URL"], apikey=sandbox["CKAN_EDITOR_TOKEN"])

@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 
 from bcdc_bulk.calls import PATCH, REVISE, record_calls
-from bcdc_bulk.catalogue import RemoteCatalogue
+from bcdc_bulk.ckan_catalogue import remote_catalogue
 from bcdc_bulk.export import export_workbook
 from bcdc_bulk.plan import RecordPlan
 from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, Problem
@@ -201,7 +201,7 @@ def outcomes(request, sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem
     foreign = sysadmin.action.organization_create(name=f"corpus-foreign-{run}", title=f"Corpus foreign {run}")
     packages = {case["id"]: _make(sysadmin, org, case, run) for case in CASES}
     exported = tmp_path_factory.mktemp("corpus") / "corpus.xlsx"
-    export_workbook(RemoteCatalogue(url, sandbox["CKAN_SYSADMIN_TOKEN"]), exported, org["name"])
+    export_workbook(remote_catalogue(url, sandbox["CKAN_SYSADMIN_TOKEN"]), exported, org["name"])
     other = packages["notes-new"]
     # titles the user cannot see: a deleted record's, and a private record's in another organization
     hidden = {}
@@ -225,7 +225,7 @@ def outcomes(request, sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem
         wb.save(edited)
         _keep_spaces(edited)
         token = sandbox[f"CKAN_{role.upper()}_TOKEN"]
-        plan, report = validate_workbook(read_workbook(edited), RemoteCatalogue(url, token))
+        plan, report = validate_workbook(read_workbook(edited), remote_catalogue(url, token))
         client = ckanapi.RemoteCKAN(url, apikey=token)
         records = {r.key: r for r in plan.records}
         for case in cases:

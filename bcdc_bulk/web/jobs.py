@@ -38,9 +38,9 @@ Enqueue = Callable[[Run], None]
 
 
 def _catalogue(run: Run, site: str, as_user: str | None = None) -> Catalogue:
-    from bcdc_bulk.catalogue import LocalCatalogue
+    from bcdc_bulk.ckan_catalogue import local_catalogue
 
-    return LocalCatalogue(as_user or run.user, site)
+    return local_catalogue(as_user or run.user, site)
 
 
 # --- checking an upload -------------------------------------------------------------------------

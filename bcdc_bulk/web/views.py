@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request, send_file
 
 import bcdc_bulk as bb
-from bcdc_bulk.catalogue import LocalCatalogue
+from bcdc_bulk.ckan_catalogue import CkanCatalogue, local_catalogue
 from bcdc_bulk.errors import BulkError
 from bcdc_bulk.web import jobs
 from bcdc_bulk.web.runs import PAGE_SIZE, Busy, Run, RunKind, RunState, RunStore
@@ -45,7 +45,7 @@ def may_edit(org_id: str) -> bool:
 NO_COUNTS: dict[str, dict] = {"owner_org": {}, "groups": {}}
 
 
-class Access:
+class OrgPage:
     """The signed-in user and what they may do in one organization (403 for those who may not edit)."""
 
     def __init__(self, org_ref: str) -> None:
@@ -68,11 +68,11 @@ class Access:
                                                                             "create_dataset")):
             toolkit.abort(403, "Only editors and admins of this organization may edit its records in bulk.")
 
-    def catalogue(self) -> LocalCatalogue:
+    def catalogue(self) -> CkanCatalogue:
         """The catalogue as this user sees it."""
         from ckan.plugins import toolkit
 
-        return LocalCatalogue(self.user, toolkit.config.get("ckan.site_url"))
+        return local_catalogue(self.user, toolkit.config.get("ckan.site_url"))
 
 
 class _Login(Exception):
@@ -105,7 +105,7 @@ def _to_login(_: Exception) -> Any:
     return toolkit.redirect_to("user.login", came_from=request.full_path)
 
 
-def _render(template: str, access: Access, **extra: Any) -> Any:
+def _render(template: str, access: OrgPage, **extra: Any) -> Any:
     from ckan.plugins import toolkit
 
     group = toolkit.get_action("organization_show")(
@@ -114,7 +114,7 @@ def _render(template: str, access: Access, **extra: Any) -> Any:
                                      "am_following": False, **extra})
 
 
-def _run_of(access: Access, store: RunStore, run_id: str) -> Run:
+def _run_of(access: OrgPage, store: RunStore, run_id: str) -> Run:
     """The run, when it is this organization's (another organization's run is not found, as none is)."""
     from ckan.plugins import toolkit
 
@@ -136,7 +136,7 @@ def _page_number() -> int:
 @bulk.route("/organization/<org>/bulk")
 def page(org: str) -> Any:
     """The organization's bulk-editing page: download, upload, inventory, history (paginated)."""
-    access = Access(org)
+    access = OrgPage(org)
     store = jobs.ckan_store()
     number = _page_number()
     runs, total = store.history(access.org["id"], number)
@@ -152,7 +152,7 @@ def page(org: str) -> Any:
 def download(org: str) -> Any:
     """The organization's records as the same workbook `bcdc-bulk export` writes: at once for a small
     organization (no file is left behind), else prepared by a job (POST, from the form)."""
-    access = Access(org)
+    access = OrgPage(org)
     suborgs = request.args.get("suborgs") == "on"
     if suborgs or _dataset_count(access) > options().inline_datasets:
         return _render("bcdc_bulk/prepare.html", access, what="export", suborgs=suborgs)
@@ -163,7 +163,7 @@ def download(org: str) -> Any:
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=path.name)
 
 
-def _dataset_count(access: Access) -> int:
+def _dataset_count(access: OrgPage) -> int:
     from ckan.plugins import toolkit
 
     found = toolkit.get_action("package_search")({"user": access.user}, {
@@ -176,7 +176,7 @@ def prepare(org: str) -> Any:
     """A job writes the organization's workbook (``what=export``) or its inventory (admins)."""
     from ckan.plugins import toolkit
 
-    access = Access(org)
+    access = OrgPage(org)
     what = request.form.get("what", "export")
     if what == "inventory" and not access.admin:
         toolkit.abort(403, "Only admins of this organization may download its inventory.")
@@ -196,7 +196,7 @@ def upload(org: str) -> Any:
     """Keep the uploaded workbook as a run and hand its check to a job; the run's page follows it."""
     from ckan.plugins import toolkit
 
-    access = Access(org)
+    access = OrgPage(org)
     opts = options()
     sent = request.files.get("workbook")
     if sent is None or not sent.filename:
@@ -217,7 +217,7 @@ def upload(org: str) -> Any:
 def run(org: str, run_id: str) -> Any:
     """One run: its check and plan, its progress while a job works, its report or file when done.
     Looking at it never starts anything."""
-    access = Access(org)
+    access = OrgPage(org)
     store = jobs.ckan_store()
     found = _run_of(access, store, run_id)
     names = store.names(found)
@@ -232,7 +232,7 @@ def run(org: str, run_id: str) -> Any:
 @bulk.route("/organization/<org>/bulk/<run_id>/status")
 def status(org: str, run_id: str) -> Any:
     """Where a run stands, for the page that polls it (JSON)."""
-    access = Access(org)
+    access = OrgPage(org)
     found = _run_of(access, jobs.ckan_store(), run_id)
     return jsonify(state=str(found.state), progress=found.progress, counts=found.counts,
                    stale=found.stale(limit=options().stale_after))
@@ -243,7 +243,7 @@ def apply(org: str, run_id: str) -> Any:
     """Queue the run's apply as the signed-in user (one apply per organization at a time)."""
     from ckan.plugins import toolkit
 
-    access = Access(org)
+    access = OrgPage(org)
     store = jobs.ckan_store()
     found = _run_of(access, store, run_id)
     if found.kind is not RunKind.EDIT or found.state is not RunState.CHECKED:
@@ -262,7 +262,7 @@ def resume(org: str, run_id: str) -> Any:
     """Hand a run whose job stopped (its worker died) to a new job; its journal keeps every write to one."""
     from ckan.plugins import toolkit
 
-    access = Access(org)
+    access = OrgPage(org)
     store = jobs.ckan_store()
     found = _run_of(access, store, run_id)
     if found.stale(limit=options().stale_after):
@@ -276,7 +276,7 @@ def undo(org: str, run_id: str) -> Any:
     """An admin's undo: the run's undo workbook, checked as a new upload (applied from its page)."""
     from ckan.plugins import toolkit
 
-    access = Access(org)
+    access = OrgPage(org)
     if not access.admin:
         toolkit.abort(403, "Only admins of this organization may undo a run.")
     store = jobs.ckan_store()
@@ -296,7 +296,7 @@ def file(org: str, run_id: str, kind: str) -> Any:
     the prepared inventory or workbook."""
     from ckan.plugins import toolkit
 
-    access = Access(org)
+    access = OrgPage(org)
     store = jobs.ckan_store()
     found = _run_of(access, store, run_id)
     if found.kind is RunKind.INVENTORY and not access.admin:
@@ -315,7 +315,7 @@ def org_inventory(org: str) -> Any:
     """The inventory page of this organization (its admins): prepared by a job, from a POST."""
     from ckan.plugins import toolkit
 
-    access = Access(org)
+    access = OrgPage(org)
     if not access.admin:
         toolkit.abort(403, "Only admins of this organization may download its inventory.")
     return _render("bcdc_bulk/prepare.html", access, what="inventory", suborgs=False)

@@ -59,12 +59,12 @@ def _edited_workbook(env: dict[str, str], org: dict, url: str | None = None,
                      resources: bool = False) -> tuple[Path, list[str]]:
     import openpyxl
 
-    from bcdc_bulk.catalogue import RemoteCatalogue
+    from bcdc_bulk.ckan_catalogue import remote_catalogue
     from bcdc_bulk.export import export_workbook
 
     work = Path(tempfile.mkdtemp(prefix="bcdc-bench-"))
     path = work / "org.xlsx"
-    export_workbook(RemoteCatalogue(url or env["CKAN_URL"], env["CKAN_EDITOR_TOKEN"]), path, org["name"])
+    export_workbook(remote_catalogue(url or env["CKAN_URL"], env["CKAN_EDITOR_TOKEN"]), path, org["name"])
     wb = openpyxl.load_workbook(path)
     ws = wb["Datasets"]
     cols = {c.value: c.column for c in ws[2]}
