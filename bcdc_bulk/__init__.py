@@ -21,26 +21,30 @@ from bcdc_bulk.about import VERSION as __version__
 from bcdc_bulk.api import (
     ApplyResult,
     ApplySettings,
+    Catalogue,
     Check,
     ExportResult,
     Fix,
     InventoryResult,
     Problem,
+    ReadWorkbook,
     annotate,
     apply,
     check,
     connect,
+    connect_as,
     export,
     export_mine,
     fix,
     frames,
     inventory,
     read,
+    report,
     template,
 )
 from bcdc_bulk.errors import BulkError, WorkbookError
 
-__all__ = ["connect", "export", "export_mine", "template", "read", "check", "Check", "apply", "inventory",
-           "annotate", "fix", "Fix", "frames",
+__all__ = ["connect", "connect_as", "export", "export_mine", "template", "read", "check", "Check", "apply",
+           "report", "inventory", "annotate", "fix", "Fix", "frames", "Catalogue", "ReadWorkbook",
            "ApplySettings", "ApplyResult", "ExportResult", "InventoryResult", "Problem", "BulkError",
            "WorkbookError", "__version__"]

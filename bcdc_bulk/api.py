@@ -22,6 +22,7 @@ from bcdc_bulk.catalogue import Catalogue, FileCatalogue, open_catalogue
 from bcdc_bulk.export import ExportResult, export_workbook
 from bcdc_bulk.fixing import Fix
 from bcdc_bulk.inventory import InventoryResult, build_inventory
+from bcdc_bulk.local_files import LocalFiles
 from bcdc_bulk.plan import Plan
 from bcdc_bulk.problems import Problem, ValidationReport
 from bcdc_bulk.results import ApplyResult, ApplySettings, Preview
@@ -29,6 +30,23 @@ from bcdc_bulk.settings import resolve_remote
 from bcdc_bulk.workbook_read import ReadWorkbook, read_workbook
 
 Progress = Callable[[str, int], Callable[[int], None]]
+
+
+def connect_as(user: str, site: str) -> Catalogue:
+    """The CKAN this code runs inside (a CKAN extension), as one signed-in user: their roles decide
+    what is read and written, and no API key is involved."""
+    from bcdc_bulk.ckan_catalogue import local_catalogue
+
+    return local_catalogue(user, site)
+
+
+def report(result: ApplyResult, path: str | Path, workbook: str | Path | None = None) -> list[Path]:
+    """Write a run's per-row report (xlsx, each row linked to its row in ``workbook``; with CSV and JSON
+    lines beside it); returns the files written."""
+    from bcdc_bulk.reporting import write_apply_report
+
+    return write_apply_report(Path(path), [r.as_dict() for r in result.rows], result.counts,
+                              Path(workbook) if workbook else None)
 
 
 def connect(remote: str, api_key: str | None = None) -> Catalogue:
@@ -87,6 +105,20 @@ class Check:
     def calls(self, method: str = REVISE) -> list[Call]:
         """The calls apply would send, records with errors left out (``method``: "revise" or "patch")."""
         return plan_calls(self.plan, method, skip=self.report.blocked_records())
+
+    def plan_text(self, site: str = "", files: LocalFiles | None = None) -> list[str]:
+        """The plan as a person reads it, a line each (what `bcdc-bulk plan` prints): each call with its
+        changes field by field, what is not sent because of errors, and what is ignored."""
+        from bcdc_bulk.reporting import plan_lines
+
+        return plan_lines(self.plan, self.report, self.calls(), files, site=site)
+
+    def page(self, site: str = "") -> dict[str, Any]:
+        """The check as a page shows it (plain data, ready for JSON): problems by cell, and per dataset
+        each change as the catalogue holds it now -> after, whether it is sent, and if not, why."""
+        from bcdc_bulk.check_view import page_view
+
+        return page_view(self, site)
 
 
 def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = None, *,

@@ -103,3 +103,32 @@ def test_the_size_checks_find_what_is_too_long(tmp_path):
     assert longer_than(200, CLASSES, [sample]) == [f"{tmp_path.name}/sample.py:Big (201 lines)"]
     assert longer_than(60, FUNCTIONS, [sample]) == [f"{tmp_path.name}/sample.py:long (61 lines)"]
     assert longer_than(201, CLASSES, [sample]) == longer_than(61, FUNCTIONS, [sample]) == []
+
+
+PUBLIC = {"bcdc_bulk", "bcdc_bulk.errors", "bcdc_bulk.problems"}  # the API, its errors, its registries
+
+
+def reaches_past_the_api(paths: list[Path]) -> list[str]:
+    """'module: name' of every import of bcdc_bulk's internals (not its public API) in these modules."""
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            found += [f"{path.name}: {n}" for n in names
+                      if n.startswith("bcdc_bulk") and n not in PUBLIC and not n.startswith("bcdc_bulk.web")]
+    return found
+
+
+def test_the_web_extension_uses_the_public_api_only():
+    """The extension is a shell over the library's API (bcdc_bulk: connect_as, check().page(), apply,
+    report ...), as the command line is: it never walks a plan or calls a planner itself."""
+    assert reaches_past_the_api(sorted((SOURCE / "web").glob("*.py"))) == []
+
+
+def test_the_api_check_finds_an_internal_import(tmp_path):
+    sample = tmp_path / "views.py"
+    sample.write_text("import bcdc_bulk as bb\nfrom bcdc_bulk.errors import BulkError\n"
+                      "from bcdc_bulk.web import jobs\nfrom bcdc_bulk.planning import build_plan\n"
+                      "def f():\n    import bcdc_bulk.validation\n")
+    assert reaches_past_the_api([sample]) == ["views.py: bcdc_bulk.planning", "views.py: bcdc_bulk.validation"]

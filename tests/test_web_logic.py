@@ -197,7 +197,6 @@ def test_files_and_journals_live_in_the_database_and_old_ones_are_purged(tmp_pat
 def test_the_check_page_shows_what_the_catalogue_holds_now_and_what_changed_since_the_export(tmp_path):
     from test_catalogue_contract import memory_world
 
-    from bcdc_bulk.web.jobs import page_view
 
     world = memory_world(2)
     p0, p1 = world.packages
@@ -212,7 +211,7 @@ def test_the_check_page_shows_what_the_catalogue_holds_now_and_what_changed_sinc
     book.save(export)
     world.edit_as_someone_else(p0["id"], "purpose", "Theirs")
     world.edit_as_someone_else(p1["id"], "purpose", "Line one\r\nline two")  # saved from Windows: looks the same
-    view = page_view(bb.check(export, world.catalogue))
+    view = bb.check(export, world.catalogue).page()
     shown = {d["name"]: d["changes"][0] for d in view["datasets"]}
     assert shown[p0["name"]]["old"] == "Theirs"  # what the catalogue holds, not what was exported
     assert shown[p0["name"]]["since"] == (

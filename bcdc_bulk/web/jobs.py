@@ -5,7 +5,6 @@ and puts what it made back in the database, with a heartbeat while it works. The
 as the command line, so both give the same plan and the same report for the same workbook."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -17,17 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import bcdc_bulk as bb
-from bcdc_bulk.catalogue import Catalogue
-from bcdc_bulk.converters import same_value
 from bcdc_bulk.errors import BulkError, WorkbookError
-from bcdc_bulk.invisible import invisible_difference
-from bcdc_bulk.plan import quoted
-from bcdc_bulk.problems import Problem
-from bcdc_bulk.reporting import plan_lines, write_apply_report
-from bcdc_bulk.verifying import value_now
 from bcdc_bulk.web.runs import Run, RunKind, RunState, RunStore, now_text
 from bcdc_bulk.web.uploads import check_origin
-from bcdc_bulk.wording import ADDED, REMOVED, Wording
 
 log = logging.getLogger(__name__)
 PLAN_TEXT, PAGE_JSON, ANNOTATED, REPORT, REPORT_ROWS, UNDO, RESULT = (
@@ -37,10 +28,9 @@ JOB_NICENESS = 10
 Enqueue = Callable[[Run], None]
 
 
-def _catalogue(run: Run, site: str, as_user: str | None = None) -> Catalogue:
-    from bcdc_bulk.ckan_catalogue import local_catalogue
+def _catalogue(run: Run, site: str, as_user: str | None = None) -> bb.Catalogue:
 
-    return local_catalogue(as_user or run.user, site)
+    return bb.connect_as(as_user or run.user, site)
 
 
 # --- checking an upload -------------------------------------------------------------------------
@@ -64,7 +54,7 @@ def check_job(store: RunStore, run_id: str, site: str) -> None:
         store.save(run)
 
 
-def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
+def check_run(store: RunStore, run: Run, catalogue: bb.Catalogue) -> bb.Check:
     """Check a run's workbook (kept in the database) and keep what the pages show."""
     with tempfile.TemporaryDirectory(prefix="bcdc-bulk-check-") as folder:
         workbook = Path(folder) / "workbook.xlsx"
@@ -73,79 +63,18 @@ def check_run(store: RunStore, run: Run, catalogue: Catalogue) -> bb.Check:
         check_origin(book, catalogue.site, run.org_name)
         checked = bb.check(book, catalogue, local_files=False)  # a server opens no file a workbook names
         calls = checked.calls()
-        lines = plan_lines(checked.plan, checked.report, calls, site=catalogue.site)
+        lines = checked.plan_text(site=catalogue.site)
         store.put(run, PLAN_TEXT, ("\n".join(lines) + "\n").encode())
         if checked.problems:
             bb.annotate(workbook, Path(folder) / ANNOTATED, checked.problems)
             store.put(run, ANNOTATED, (Path(folder) / ANNOTATED).read_bytes())
-    view = page_view(checked, catalogue.site)
+    view = checked.page(catalogue.site)
     store.put(run, PAGE_JSON, json.dumps(view, ensure_ascii=False, default=str).encode())
     report = checked.report
     run.valid, run.errors, run.warnings = report.valid, len(report.errors), len(report.problems) - len(report.errors)
     run.records, run.calls = len({c.record for c in calls}), len(calls)
     run.state = RunState.CHECKED
     return checked
-
-
-def page_view(checked: bb.Check, site: str = "") -> dict[str, Any]:
-    """What the check page shows: problems by sheet, row and column, and per dataset each change
-    (now, in the catalogue -> after) in the workbook's words, and whether it is sent, and if not, why."""
-    blocked = checked.report.blocked_records()
-    errors_of: dict[str, list[str]] = {}
-    for p in checked.report.errors:
-        errors_of.setdefault(p.record, []).append(f"{p.sheet}, row {p.row}, column {p.column}: {p.message}"
-                                                  if p.row and p.column else f"{p.where}: {p.message}")
-    words = Wording(checked.plan.converters, site, checked.plan.labels)
-    current = getattr(checked, "current", None) or {}
-    datasets = []
-    for rec in checked.plan.records:
-        changes = [row for c in rec.changes for row in _change_rows(words, rec, c, current.get(rec.key))]
-        datasets.append({"name": rec.name or rec.key, "action": rec.action, "sent": rec.key not in blocked,
-                         "why": errors_of.get(rec.key, []), "changes": changes})
-    return {"problems": [_problem(p) for p in checked.problems], "datasets": datasets, "notes": checked.report.notes,
-            "ignored": [{"where": f"{n.sheet} row {n.row}" if n.row else n.sheet, "record": n.record,
-                         "message": n.message} for n in checked.plan.kept + checked.plan.ignored]}
-
-
-def _change_rows(words: Wording, rec: Any, change: Any, now: dict[str, Any] | None) -> list[dict[str, str]]:
-    """A change as table rows (one per field, list entry or resource), its old value as the catalogue
-    holds it now."""
-    new_resource = change.field == "resources" and change.resource_id is None
-    found, value = value_now(now, change) if now is not None and not new_resource else (True, change.old)
-    parts = words.parts(dataclasses.replace(change, old=value) if found and not change.removal else change, rec)
-    since = _since_export(change, found, value)
-    rows = []
-    for i, part in enumerate(parts):
-        new = {ADDED: f"added: {part.new}", REMOVED: "removed"}.get(part.how, part.new)
-        old = "" if part.how == ADDED else part.old
-        note = f" ({part.note})" if part.note else ""
-        rows.append({"field": part.what, "old": old, "new": new + note, "where": _cell(change.cell),
-                     "since": since if i == 0 else ""})
-    return rows
-
-
-def _since_export(change: Any, found: bool, now: Any) -> str:
-    """What changed in the catalogue since the export, for a change whose value there is no longer
-    the exported one (it will be a conflict); '' when it is still as exported."""
-    if not found:
-        return "deleted in the catalogue since your export"
-    if change.removal or same_value(now, change.old) or same_value(now, change.new):
-        return ""
-    unseen = invisible_difference(now, change.old)
-    if unseen:
-        return f"changed in the catalogue since your export, though it looks the same: {unseen}"
-    return f"changed in the catalogue since your export (exported: {quoted(change.old if change.old is not None else '')})"
-
-
-def _problem(p: Problem) -> dict[str, Any]:
-    return {"where": p.where, "sheet": p.sheet, "row": p.row, "column": p.column, "dataset": p.dataset,
-            "field": p.field, "severity": str(p.severity), "message": p.message, "code": str(p.code)}
-
-
-def _cell(cell: Any) -> str:
-    if cell is None:
-        return ""
-    return f"{cell.sheet}, row {cell.row}" + (f", column {cell.column}" if cell.column else "")
 
 
 # --- applying -----------------------------------------------------------------------------------
@@ -178,7 +107,7 @@ def _apply(store: RunStore, run: Run, site: str, workers: int, rate: float, beat
             settings = bb.ApplySettings(workers=workers, max_rate=rate, undo=Path(folder) / UNDO,
                                         journal_lines=store.journal(run), local_files=False)
             result = bb.apply(workbook, _catalogue(run, site, run.applied_by), settings, progress=beat.progress)
-            paths = write_apply_report(Path(folder) / REPORT, [r.as_dict() for r in result.rows], result.counts)
+            paths = bb.report(result, Path(folder) / REPORT)
             store.put(run, REPORT, paths[0].read_bytes())
             store.put(run, REPORT_ROWS, paths[2].read_bytes())
             if result.undo is not None and result.undo.exists():
@@ -227,7 +156,7 @@ def prepare_job(store: RunStore, run_id: str, site: str) -> None:
             beat.save()
 
 
-def _prepare(run: Run, catalogue: Catalogue, path: Path, beat: _Heartbeat) -> None:
+def _prepare(run: Run, catalogue: bb.Catalogue, path: Path, beat: _Heartbeat) -> None:
     if run.kind is RunKind.INVENTORY:
         bb.inventory(catalogue, path, [run.org_name] if run.org_id else None, progress=beat.progress)
     elif run.options.get("mine"):  # the user's drafts in every organization where they may edit

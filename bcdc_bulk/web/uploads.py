@@ -7,8 +7,8 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+import bcdc_bulk as bb
 from bcdc_bulk.errors import WorkbookError
-from bcdc_bulk.workbook_read import ReadWorkbook
 
 MB = 1024 * 1024
 MAX_RATIO = 100  # an xlsx compresses about 5-15 times; far more is a bomb
@@ -68,7 +68,7 @@ def _what_zip(names: set[str]) -> str:
     return "a zip file"
 
 
-def check_origin(book: ReadWorkbook, site: str, org_name: str) -> None:
+def check_origin(book: bb.ReadWorkbook, site: str, org_name: str) -> None:
     """Refuse a workbook exported from another catalogue, or for another organization (a template,
     or an undo workbook, names no organization and may be used on any)."""
     exported = str(book.provenance.get("site") or "").rstrip("/")

@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, jsonify, request, send_file
 
 import bcdc_bulk as bb
-from bcdc_bulk.ckan_catalogue import CkanCatalogue, local_catalogue
 from bcdc_bulk.errors import BulkError
 from bcdc_bulk.web import jobs
 from bcdc_bulk.web.runs import PAGE_SIZE, Busy, Run, RunKind, RunState, RunStore
@@ -68,11 +67,11 @@ class OrgPage:
                                                                             "create_dataset")):
             toolkit.abort(403, "Only editors and admins of this organization may edit its records in bulk.")
 
-    def catalogue(self) -> CkanCatalogue:
+    def catalogue(self) -> bb.Catalogue:
         """The catalogue as this user sees it."""
         from ckan.plugins import toolkit
 
-        return local_catalogue(self.user, toolkit.config.get("ckan.site_url"))
+        return bb.connect_as(self.user, toolkit.config.get("ckan.site_url"))
 
 
 class _Login(Exception):
