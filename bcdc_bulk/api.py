@@ -137,7 +137,7 @@ def check(workbook: str | Path | ReadWorkbook, catalogue: Catalogue | None = Non
         adopt_catalogue_words(book, catalogue)
         (plan, report), *followed = follow_own_writes(
             book, catalogue, lambda b: validate_workbook(b, catalogue, local_files))
-        names = {rid: str(pkg.get("name") or rid) for rid, pkg in book.snapshot.items()}
+        names = {package_id: str(pkg.get("name") or package_id) for package_id, pkg in book.snapshot.items()}
         report.notes.extend(followed_notes(*followed, names))
     else:
         plan, report = validate_workbook(book, catalogue, local_files)

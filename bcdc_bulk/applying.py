@@ -75,9 +75,9 @@ def _after(now: dict[str, Any], pending: list[FieldChange]) -> dict[str, Any]:
         if change.removal and change.resource_id:
             after["resources"] = [r for r in after["resources"] if r.get("id") != change.resource_id]
             continue
-        holder = after if not change.resource_id else next(
+        container = after if not change.resource_id else next(
             r for r in after["resources"] if r.get("id") == change.resource_id)
-        holder[change.field] = change.new
+        container[change.field] = change.new
     return after
 
 
@@ -330,9 +330,9 @@ def _row_results(rec: RecordPlan, outcome: RecordOutcome, seconds: float, names:
         add(sheet, row, words.describe(change, rec), outcome.of(change), change.resource_id or "", change.removal)
     out = []
     for (sheet, row), entry in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
-        rid = entry["resource_id"]
+        res_id = entry["resource_id"]
         out.append(RowResult(sheet=sheet, row=row, dataset=rec.name, dataset_id=rec.after.get("id") or "",
-                             resource=names.get(rid, ""), resource_id=rid,
+                             resource=names.get(res_id, ""), resource_id=res_id,
                              action="remove" if entry["removal"] else _action(rec), status=entry["status"],
                              changes="; ".join(entry["changes"]), message=entry["message"],
                              attempts=entry["attempts"], seconds=round(seconds, 3)))

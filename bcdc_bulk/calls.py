@@ -64,14 +64,14 @@ def _revise_data(pid: str, dataset: list[FieldChange], by_resource: dict[str, li
     match = {"id": pid} | {c.field: c.old for c in dataset if isinstance(c.old, str) and c.old}
     data: dict[str, Any] = {"match": match, "update": {c.field: c.new for c in dataset if not _emptied(c)}}
     removed = [f"-{c.field}" for c in dataset if _structured(c)]
-    for rid, changes in by_resource.items():
+    for resource_id, changes in by_resource.items():
         update = {c.field: c.new for c in changes if not _emptied(c)}
         if update:
-            data[f"update__resources__{rid}"] = update
-        removed += [f"-resources__{rid}__{c.field}" for c in changes if _structured(c)]
+            data[f"update__resources__{resource_id}"] = update
+        removed += [f"-resources__{resource_id}__{c.field}" for c in changes if _structured(c)]
         for c in changes:
             if isinstance(c.old, str) and c.old:
-                data[f"match__resources__{rid}__{c.field}"] = c.old
+                data[f"match__resources__{resource_id}__{c.field}"] = c.old
     if removed:
         data["filter"] = removed
     return data
@@ -111,8 +111,8 @@ def record_calls(rec: RecordPlan, method: str = REVISE) -> list[Call]:
         if dataset:
             calls.append(Call("package_patch", rec.key, dict({"id": pid}, **{c.field: c.new for c in dataset}),
                               dataset))
-        for rid, changes in by_resource.items():
-            calls.append(Call("resource_patch", rec.key, dict({"id": rid}, **{c.field: c.new for c in changes}),
+        for resource_id, changes in by_resource.items():
+            calls.append(Call("resource_patch", rec.key, dict({"id": resource_id}, **{c.field: c.new for c in changes}),
                               changes))
         for res, change in zip(new_resources, new_changes, strict=True):
             if not is_upload(res):

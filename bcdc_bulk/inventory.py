@@ -18,7 +18,7 @@ from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.spool import Records, Spool
 from bcdc_bulk.suggesting import certain_fix
 from bcdc_bulk.tables import Renderer, normalize_cell
-from bcdc_bulk.validation import Issue, Lookups, RecordChecker
+from bcdc_bulk.validation import CatalogueFacts, Issue, RecordChecker
 from bcdc_bulk.workbook_write import TOTAL, ExtraSheets, Purpose, Table
 
 FINDING_COLUMNS = ["severity", "organization", "dataset", "where", "value", "change_to", "message", "title", "field",
@@ -188,7 +188,7 @@ def change_to(issue: Issue, schema: Schema) -> str:
     return fld.choice_text.shown(fixed) if fixed is not None and fld is not None else ""
 
 
-def findings(packages: Records, schema: Schema, lookups: Lookups, site: str = "") -> list[dict[str, Any]]:
+def findings(packages: Records, schema: Schema, lookups: CatalogueFacts, site: str = "") -> list[dict[str, Any]]:
     """Every problem today's schema finds in the stored records, one row each."""
     checker = RecordChecker(schema, lookups)
     rows = []
@@ -261,7 +261,7 @@ def _write_inventory(catalogue: Catalogue, path: Path, packages: Spool, chosen: 
     org_ids = [o.id for o in (chosen or catalogue.organizations())]
 
     def extra(renderer: Renderer) -> ExtraSheets:
-        lookups = Lookups(licence_ids=set(renderer.licence_titles), licence_titles=dict(renderer.licence_titles),
+        lookups = CatalogueFacts(licence_ids=set(renderer.licence_titles), licence_titles=dict(renderer.licence_titles),
                           org_ids=set(renderer.org_names),
                           org_names=dict(renderer.org_names))
         found.extend(findings(packages, renderer.schema, lookups, catalogue.site))

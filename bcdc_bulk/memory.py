@@ -118,10 +118,10 @@ class MemoryCatalogue:
 
     def _save(self, pkg: dict[str, Any], action: str) -> dict[str, Any]:
         """Check the whole record as the server does, then store it."""
-        from bcdc_bulk.validation import Lookups, RecordChecker
+        from bcdc_bulk.validation import CatalogueFacts, RecordChecker
 
         orgs = organization_labels(self.organizations())
-        lookups = Lookups(licence_ids={str(x["id"]) for x in shipped_licenses()}, org_ids=set(orgs), org_names=orgs)
+        lookups = CatalogueFacts(licence_ids={str(x["id"]) for x in shipped_licenses()}, org_ids=set(orgs), org_names=orgs)
         errors: dict[str, list[str]] = {}
         for issue in RecordChecker(shipped_schema(), lookups).check(pkg):
             if issue.severity == ERROR:

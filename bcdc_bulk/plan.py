@@ -78,13 +78,13 @@ class RecordPlan:
     new_resources: list[int] = field(default_factory=list)  # indexes into after["resources"]
     rows_at: dict[JsonPath, tuple[str, int]] = field(default_factory=dict, repr=False)  # JSON path -> sheet row
     letters: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)  # sheet -> field -> column
-    _own: bool = field(default=False, repr=False)
+    _copied: bool = field(default=False, repr=False)
 
-    def own(self) -> None:
+    def copy_before_change(self) -> None:
         """Copy the package before the first change (most rows of a big workbook change nothing)."""
-        if not self._own:
+        if not self._copied:
             self.after = copy.deepcopy(self.after)
-            self._own = True
+            self._copied = True
 
     def touches(self, field_name: str) -> bool:
         """True when the user set this dataset field (every field of a new record counts)."""

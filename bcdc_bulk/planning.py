@@ -92,12 +92,13 @@ class PlanContext:
             found = self.diffs[sheet.name] = CellDiff(spec, sheet, self.fields_of(spec))
         return found
 
-    def take(self, sheet: SheetRows, diff: RowDiff, rid: str, number: int | None = None) -> dict[str, str]:
-        """The changed cells of a row diff; its cell issues become problems of the record ``rid``."""
+    def changed_cells(self, sheet: SheetRows, diff: RowDiff, record_key: str, number: int | None = None) -> dict[str, str]:
+        """The changed cells of a row diff; its cell issues become problems of the record ``record_key``."""
         for issue in diff.issues:
-            self.problem(sheet, issue.row, issue.field, issue.value, issue.code, issue.message, rid, issue.severity)
+            self.problem(sheet, issue.row, issue.field, issue.value, issue.code, issue.message, record_key, issue.severity)
         if diff.read_only_edited:
-            self.plan.ignored.append(RowNote(sheet.name, number, rid, "changes in grey (read-only) columns are ignored"))
+            self.plan.ignored.append(RowNote(sheet.name, number, record_key,
+                                             "changes in grey (read-only) columns are ignored"))
         return diff.changed
 
     def group_rows(self, spec: SheetSpec, pkg: dict[str, Any]) -> list[dict[str, str]]:
@@ -126,14 +127,14 @@ class PlanContext:
         new = copy.deepcopy(exact[fld_name]) if exact is not None and fld_name in exact else \
             self.converters.of(fld_name, fld).value(text)
 
-        def holder_of() -> dict[str, Any]:
+        def container_of() -> dict[str, Any]:
             return rec.after if resource_id is None else next(r for r in rec.after["resources"]
                                                               if r.get("id") == resource_id)
-        old = holder_of().get(fld_name)
+        old = container_of().get(fld_name)
         if canonical(old) == canonical(new):
             return  # a cosmetic change (e.g. "a,b" for "a, b")
-        rec.own()
-        holder_of()[fld_name] = new
+        rec.copy_before_change()
+        container_of()[fld_name] = new
         rec.changes.append(FieldChange(fld_name, old, new, resource_id, cell))
 
     def language_of(self, column: str, resource_id: str | None) -> tuple[Field, str] | None:
@@ -153,16 +154,16 @@ class PlanContext:
                      cell: CellRef) -> None:
         """One language of a multilingual field: the field's value is the same with that language's
         text (or keywords) replaced, and one change a field however many of its languages changed."""
-        holder = rec.after if resource_id is None else next(r for r in rec.after["resources"]
+        container = rec.after if resource_id is None else next(r for r in rec.after["resources"]
                                                             if r.get("id") == resource_id)
-        old = holder.get(fld.name)
+        old = container.get(fld.name)
         value = self.language_value(old, fld, lang, text)
         if canonical(old) == canonical(value):
             return
-        rec.own()
-        holder = rec.after if resource_id is None else next(r for r in rec.after["resources"]
+        rec.copy_before_change()
+        container = rec.after if resource_id is None else next(r for r in rec.after["resources"]
                                                             if r.get("id") == resource_id)
-        holder[fld.name] = value
+        container[fld.name] = value
         earlier = next((c for c in rec.changes if c.field == fld.name and c.resource_id == resource_id), None)
         if earlier is not None:
             earlier.new = value
@@ -217,27 +218,27 @@ class DatasetsPlanner:
         """Plan the Datasets sheet: changed fields, new datasets, deleted rows."""
         seen = set()
         for number, values in sheet.rows:
-            rid = normalize_cell(values.get(DATASET_KEY))
-            if not rid:
+            package_id = normalize_cell(values.get(DATASET_KEY))
+            if not package_id:
                 self.new_package(spec, sheet, number, values)
                 continue
-            pkg = self.ctx.book.snapshot.get(rid)
+            pkg = self.ctx.book.snapshot.get(package_id)
             if pkg is None:
-                self.ctx.problem(sheet, number, DATASET_KEY, rid, Code.UNKNOWN_RECORD,
-                             f"id {rid} is not a record of this export; ids are filled in by the catalogue, "
-                             "leave the id empty on a new row", rid)
+                self.ctx.problem(sheet, number, DATASET_KEY, package_id, Code.UNKNOWN_RECORD,
+                             f"id {package_id} is not a record of this export; ids are filled in by the catalogue, "
+                             "leave the id empty on a new row", package_id)
                 continue
-            seen.add(rid)
+            seen.add(package_id)
             rec = self.ctx.record(pkg)
             rec.rows_at[()] = (sheet.name, number)
             if is_marked(values.get(REMOVE_FIELD)):
                 self.remove_dataset(rec, sheet, number)
                 continue
             expected = self.ctx.renderer.dataset_row(pkg)
-            shown = self.ctx.book.shown.get(rid)
+            shown = self.ctx.book.shown.get(package_id)
             row_diff = self.ctx.diff(spec, sheet).row(number, values, expected,
                                                   self.ctx.renderer.dataset_row(shown) if shown else None)
-            for fld, text in self.ctx.take(sheet, row_diff, rid, number).items():
+            for fld, text in self.ctx.changed_cells(sheet, row_diff, package_id, number).items():
                 self.ctx.set_field(rec, fld, text, self.ctx.fields_of(spec).get(fld), None,
                                CellRef(sheet.name, number, sheet.letter(fld)), shown if fld in row_diff.exact else None)
         for pkg in self.ctx.packages:
@@ -260,9 +261,9 @@ class DatasetsPlanner:
         key = f"new:{sheet.name}:{number}"
         # without its type CKAN would create a plain dataset, outside the catalogue's schema
         after: dict[str, Any] = {"type": self.ctx.renderer.schema.dataset_type, "resources": []}
-        rec = RecordPlan("create", key, name, None, after, letters=self.ctx.letters, _own=True)
+        rec = RecordPlan("create", key, name, None, after, letters=self.ctx.letters, _copied=True)
         rec.rows_at[()] = (sheet.name, number)
-        for fld, text in self.ctx.take(sheet, self.ctx.diff(spec, sheet).new_row(number, values), key).items():
+        for fld, text in self.ctx.changed_cells(sheet, self.ctx.diff(spec, sheet).new_row(number, values), key).items():
             after[fld] = self.ctx.converters.of(fld, self.ctx.fields_of(spec).get(fld)).value(text)
             rec.changes.append(FieldChange(fld, None, after[fld], None, CellRef(sheet.name, number, sheet.letter(fld))))
         if name:  # (a name used twice is validation's to report, with the other clashes)
@@ -283,19 +284,19 @@ class ResourcesPlanner:
                     if row.get(DATASET_KEY)}
         seen = set()
         for number, values in sheet.rows:
-            rid = normalize_cell(values.get(DATASET_KEY))
-            if not rid:
+            resource_id = normalize_cell(values.get(DATASET_KEY))
+            if not resource_id:
                 self.new_resource(spec, sheet, number, values)
                 continue
-            if rid not in res_index:
-                self.ctx.problem(sheet, number, DATASET_KEY, rid, Code.UNKNOWN_RECORD,
-                             f"resource id {rid} is not a resource of this export; leave the id empty on a "
+            if resource_id not in res_index:
+                self.ctx.problem(sheet, number, DATASET_KEY, resource_id, Code.UNKNOWN_RECORD,
+                             f"resource id {resource_id} is not a resource of this export; leave the id empty on a "
                              "new resource row")
                 continue
-            pkg, index = res_index[rid]
-            seen.add(rid)
+            pkg, index = res_index[resource_id]
+            seen.add(resource_id)
             diff = self.ctx.diff(spec, sheet)
-            changed = is_marked(values.get(REMOVE_FIELD)) or diff.differs(values, rendered[rid])
+            changed = is_marked(values.get(REMOVE_FIELD)) or diff.differs(values, rendered[resource_id])
             if self.ctx.row_gone(sheet, number, pkg, changed):
                 continue
             if normalize_cell(values.get(PARENT_NAME)) != (pkg.get("name") or ""):
@@ -307,17 +308,17 @@ class ResourcesPlanner:
             rec.rows_at[("resources", index)] = (sheet.name, number)
             if is_marked(values.get(REMOVE_FIELD)):
                 resource = (pkg.get("resources") or [])[index]
-                rec.changes.append(FieldChange("resources", resource, None, rid,
+                rec.changes.append(FieldChange("resources", resource, None, resource_id,
                                                CellRef(sheet.name, number, sheet.letter(REMOVE_FIELD)), removal=True))
                 continue
-            shown = self.shown_resource(pkg["id"], rid)
-            row_diff = diff.row(number, values, rendered[rid], self.shown_row(pkg["id"], rid))
-            for fld, text in self.ctx.take(sheet, row_diff, pkg["id"], number).items():
-                self.ctx.set_field(rec, fld, text, self.ctx.fields_of(spec).get(fld), rid,
+            shown = self.shown_resource(pkg["id"], resource_id)
+            row_diff = diff.row(number, values, rendered[resource_id], self.shown_row(pkg["id"], resource_id))
+            for fld, text in self.ctx.changed_cells(sheet, row_diff, pkg["id"], number).items():
+                self.ctx.set_field(rec, fld, text, self.ctx.fields_of(spec).get(fld), resource_id,
                                CellRef(sheet.name, number, sheet.letter(fld)), shown if fld in row_diff.exact else None)
-        for rid, (pkg, _) in res_index.items():
-            if rid not in seen and (self.ctx.present is None or pkg["id"] in self.ctx.present):
-                self.ctx.plan.ignored.append(RowNote(sheet.name, None, f"{pkg.get('name')}/{rid}",
+        for resource_id, (pkg, _) in res_index.items():
+            if resource_id not in seen and (self.ctx.present is None or pkg["id"] in self.ctx.present):
+                self.ctx.plan.ignored.append(RowNote(sheet.name, None, f"{pkg.get('name')}/{resource_id}",
                                                  "the resource row was deleted from the workbook; nothing is "
                                                  "deleted in the catalogue"))
 
@@ -340,9 +341,9 @@ class ResourcesPlanner:
         if rec is None:
             return
         resource: dict[str, Any] = {}
-        rec.own()
+        rec.copy_before_change()
         index = len(rec.after.setdefault("resources", []))
-        for fld, text in self.ctx.take(sheet, self.ctx.diff(spec, sheet).new_row(number, values), rec.key).items():
+        for fld, text in self.ctx.changed_cells(sheet, self.ctx.diff(spec, sheet).new_row(number, values), rec.key).items():
             resource[fld] = self.ctx.converters.of(fld, self.ctx.fields_of(spec).get(fld)).value(text)
         rec.rows_at[("resources", index)] = (sheet.name, number)
         rec.after["resources"].append(resource)
@@ -377,9 +378,9 @@ class GroupsPlanner:
             if rec is None:
                 continue
             if changed:
-                rec.own()
+                rec.copy_before_change()
             if spec.owner == "dataset":
-                holder, base_path, resource_id = rec.after, (), None
+                container, base_path, resource_id = rec.after, (), None
             else:
                 found = self._resource_holder(rec, res_key)
                 if found is None:
@@ -387,10 +388,10 @@ class GroupsPlanner:
                                  f"dataset '{pkg_name}' has no resource '{res_key}' on the Resources sheet",
                                  rec.key)
                     continue
-                index, holder = found
-                base_path, resource_id = ("resources", index), holder.get("id")
+                index, container = found
+                base_path, resource_id = ("resources", index), container.get("id")
             if changed:
-                self._group_entries(spec, sheet, rec, holder, base_path, resource_id, rows, subfields)
+                self._group_entries(spec, sheet, rec, container, base_path, resource_id, rows, subfields)
                 continue
             # unchanged: entries keep their positions; remember where they are, for problems
             rec.rows_at.setdefault(base_path + (spec.group,), (sheet.name, rows[0][0]))
@@ -443,12 +444,12 @@ class GroupsPlanner:
                 return i, res
         return None
 
-    def _group_entries(self, spec: SheetSpec, sheet: SheetRows, rec: RecordPlan, holder: dict[str, Any],
+    def _group_entries(self, spec: SheetSpec, sheet: SheetRows, rec: RecordPlan, container: dict[str, Any],
                        base_path: tuple, resource_id: str | None, rows: list[tuple[int, dict[str, Any]]],
                        subfields: dict[str, Field]) -> None:
         assert spec.group is not None
         group = spec.group
-        old_entries = parse_list(holder.get(group))
+        old_entries = parse_list(container.get(group))
         pkg = rec.before or {}
         rendered = {r[POSITION]: r for r in self.ctx.group_rows(spec, pkg)
                     if (r.get(RESOURCE_ID) or "") == (resource_id or "")} if rec.before else {}
@@ -484,7 +485,7 @@ class GroupsPlanner:
                 continue
             shown_entry, target = exact.get(position, (None, None))
             row_diff = diff.row(number, values, old_row, target) if old_row or target else diff.new_row(number, values)
-            changed = self.ctx.take(sheet, row_diff, rec.key, number)
+            changed = self.ctx.changed_cells(sheet, row_diff, rec.key, number)
             if not changed:
                 continue
             if shown_entry is not None and set(changed) == row_diff.exact:
@@ -502,7 +503,7 @@ class GroupsPlanner:
             touched.append(number)
         new_entries = self._place_entries(rec, sheet, base_path, group, entries, cells, rows)
         if touched:
-            self._group_change(spec, sheet, rec, holder, base_path, resource_id, old_entries, new_entries, touched[0])
+            self._group_change(spec, sheet, rec, container, base_path, resource_id, old_entries, new_entries, touched[0])
 
     def shown_entries(self, spec: SheetSpec, rec: RecordPlan, resource_id: str | None
                       ) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:
@@ -510,9 +511,9 @@ class GroupsPlanner:
         shown = self.ctx.book.shown.get(rec.key)
         if not shown:
             return {}
-        holder = shown if resource_id is None else next(
+        container = shown if resource_id is None else next(
             (r for r in shown.get("resources") or [] if r.get("id") == resource_id), {})
-        entries = parse_list(holder.get(spec.group or ""))
+        entries = parse_list(container.get(spec.group or ""))
         rows = [r for r in self.ctx.renderer.group_rows(shown, spec) if (r.get(RESOURCE_ID) or "") == (resource_id or "")]
         return {int(r[POSITION]): (entries[int(r[POSITION]) - 1], r) for r in rows}
 
@@ -531,16 +532,16 @@ class GroupsPlanner:
             rec.rows_at.setdefault(base_path + (group,), (sheet.name, rows[0][0]))
         return new_entries
 
-    def _group_change(self, spec: SheetSpec, sheet: SheetRows, rec: RecordPlan, holder: dict[str, Any],
+    def _group_change(self, spec: SheetSpec, sheet: SheetRows, rec: RecordPlan, container: dict[str, Any],
                       base_path: tuple, resource_id: str | None, old_entries: list[dict[str, Any]],
                       new_entries: list[dict[str, Any]], first_changed: int) -> None:
         """Record a list whose entries really changed (a new resource's lists go with it), placed at the
         first row that changed."""
         group = spec.group or ""
-        old_value = holder.get(group)
+        old_value = container.get(group)
         if canonical(old_entries) == canonical(new_entries):
             return
-        holder[group] = new_entries
+        container[group] = new_entries
         cell = CellRef(sheet.name, first_changed)
         if spec.owner == "resource" and base_path[1] in rec.new_resources:
             return  # part of a new resource: sent with it
@@ -574,7 +575,7 @@ def _present(book: ReadWorkbook, specs: dict[str, SheetSpec]) -> set[str] | None
     sheet = next((book.sheets.get(s.name) for s in specs.values() if s.kind == "dataset"), None)
     if sheet is None:
         return None
-    return {rid for _, values in sheet.rows if (rid := normalize_cell(values.get(DATASET_KEY))) in book.snapshot}
+    return {key for _, values in sheet.rows if (key := normalize_cell(values.get(DATASET_KEY))) in book.snapshot}
 
 
 class SheetPlanner(Protocol):

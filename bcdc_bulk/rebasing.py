@@ -40,7 +40,7 @@ def followed_notes(followed: list[str], overtaken: list[str], names: dict[str, s
         notes.append(f"This workbook was applied before: the {what} compared with what the catalogue holds now, "
                      f"so you can go on editing {'it' if one else 'them'} here.")
     if overtaken:
-        listed = ", ".join(names.get(rid, rid) for rid in overtaken)
+        listed = ", ".join(names.get(package_id, package_id) for package_id in overtaken)
         notes.append("Someone else has changed records this workbook changed when it was applied, so they are "
                      f"still compared with the export and their new values show as conflicts: {listed}. Export "
                      "them again to go on editing them.")
@@ -57,21 +57,22 @@ def follow_own_writes(book: Any, catalogue: Catalogue, validate: Callable[[Any],
 
     checked = validate(book)
     journal = Journal(lines or FileLines(journal_beside(Path(book.path))), book.fingerprint)
-    ours = {rid: modified for rid, modified in journal.written.items() if modified and rid in book.snapshot}
+    ours = {pid: modified for pid, modified in journal.written.items() if modified and pid in book.snapshot}
     if not ours:
         return checked, [], []
     now = catalogue.packages_by_id(sorted(ours))
-    overtaken = [rid for rid, modified in ours.items()
-                 if rid in now and str(now[rid].get("metadata_modified") or "") != modified]
+    overtaken = [package_id for package_id, modified in ours.items()
+                 if package_id in now and str(now[package_id].get("metadata_modified") or "") != modified]
     followed = []
     for rec in checked[0].records:
-        rid = rec.key
-        if rid in ours and rid in now and rid not in overtaken and rec.action == "update" and not rec.new_resources:
-            pending, _, conflicts = sort_changes(rec, now[rid])
+        package_id = rec.key
+        ours_alone = package_id in ours and package_id in now and package_id not in overtaken
+        if ours_alone and rec.action == "update" and not rec.new_resources:
+            pending, _, conflicts = sort_changes(rec, now[package_id])
             if pending or conflicts:  # more asked of it than the catalogue holds: go on from there
-                book.snapshot[rid] = copy.deepcopy(now[rid])
-                book.shown.pop(rid, None)  # the cells now stand for what the catalogue holds
-                followed.append(rid)
+                book.snapshot[package_id] = copy.deepcopy(now[package_id])
+                book.shown.pop(package_id, None)  # the cells now stand for what the catalogue holds
+                followed.append(package_id)
     return (validate(book) if followed else checked), followed, overtaken
 
 

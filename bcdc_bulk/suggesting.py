@@ -28,14 +28,14 @@ RETIRED = {
 _CLOSE = 0.6
 
 
-def _words(text: str) -> set[str]:
+def _word_set(text: str) -> set[str]:
     folded = " ".join(_SAME_WORDS.get(w, w) for w in re.split(r"[\s\-–,/()]+", text.casefold()) if w)
     return set(folded.split())
 
 
 def _score(typed: str, entry: str) -> float:
     spelled = difflib.SequenceMatcher(None, typed.casefold(), entry.casefold()).ratio()
-    a, b = _words(typed), _words(entry)
+    a, b = _word_set(typed), _word_set(entry)
     shared = len(a & b) / len(a | b) if a and b else 0.0
     return max(spelled, shared)
 

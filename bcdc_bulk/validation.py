@@ -48,7 +48,7 @@ TITLE_MIN, TITLE_MAX, NAME_MIN, NAME_MAX, TAG_MIN, TAG_MAX = 2, 100, 2, 100, 2, 
 
 
 @dataclass
-class Lookups:
+class CatalogueFacts:
     """What validation needs to know about the catalogue beyond the schema."""
 
     licence_ids: set[str] = field(default_factory=set)
@@ -185,7 +185,7 @@ def _name_rules(fld: Field, validators: set[str] | frozenset[str] | tuple, out: 
 class Compiler:
     """Builds the JSON Schema of a package from the scheming schema and the lookups."""
 
-    def __init__(self, schema: Schema, lookups: Lookups, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, schema: Schema, lookups: CatalogueFacts, headers: dict[str, str] | None = None) -> None:
         self.schema = schema
         self.lookups = lookups
         self.headers = headers or {}  # a dataset field's header where the workbook names it otherwise ('URL name')
@@ -330,7 +330,7 @@ def _prune(value: Any, keep: frozenset[str] = frozenset()) -> Any:
 class RecordChecker:
     """Checks one package (as it would be saved) against the compiled schema."""
 
-    def __init__(self, schema: Schema, lookups: Lookups, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, schema: Schema, lookups: CatalogueFacts, headers: dict[str, str] | None = None) -> None:
         self.schema = schema
         self.lookups = lookups
         self.json_schema = Compiler(schema, lookups, headers).package_schema()
@@ -409,10 +409,10 @@ class RecordChecker:
         if name == "contacts" and not path:
             return "Contacts: the record needs at least one contact (add a row on the Contacts sheet)"
         if condition:
-            holder: Any = data
+            container: Any = data
             for part in path:
-                holder = holder[part] if isinstance(holder, (dict, list)) else {}
-            cond_value = holder.get(condition) if isinstance(holder, dict) else None
+                container = container[part] if isinstance(container, (dict, list)) else {}
+            cond_value = container.get(condition) if isinstance(container, dict) else None
             where = " (BCDC requires it; the catalogue does not check it on resources)" if path else ""
             return f"{label} is required when {self._label(path, condition)} is '{cond_value}'{where}"
         return f"{label} is required"
@@ -737,7 +737,7 @@ def _web_addresses_only(rec: RecordPlan) -> list[Issue]:
     return issues
 
 
-def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Lookups) -> dict[str, list[Issue]]:
+def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: CatalogueFacts) -> dict[str, list[Issue]]:
     """Names and titles unique across the workbook (``duplicate-*``) and the catalogue
     (``*-in-use``), by record key."""
     out: dict[str, list[Issue]] = {}
@@ -770,7 +770,7 @@ def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Looku
 
 # --- putting it together ------------------------------------------------------------------------
 
-def validate_plan(plan: Plan, schema: Schema, lookups: Lookups, snapshot: dict[str, dict[str, Any]],
+def validate_plan(plan: Plan, schema: Schema, lookups: CatalogueFacts, snapshot: dict[str, dict[str, Any]],
                   files: LocalFiles | None = None) -> ValidationReport:
     """All problems of the plan's records, placed in cells; rows not changed are not checked."""
     checker = RecordChecker(schema, lookups, {f: h for (kind, f), h in plan.labels.items() if kind == "dataset"})
@@ -841,12 +841,12 @@ def _place(rec: RecordPlan, issue: Issue, pre_existing: bool) -> Problem:
                    issue.severity, rec.key, pre_existing, rec.name)
 
 
-def gather_lookups(book: Any, plan: Plan, catalogue: Catalogue | None) -> Lookups:
-    """Lookups from the workbook's own lists, and from the catalogue when there is one:
+def gather_facts(book: Any, plan: Plan, catalogue: Catalogue | None) -> CatalogueFacts:
+    """CatalogueFacts from the workbook's own lists, and from the catalogue when there is one:
     the user's roles, and whether new names and titles are taken on the server."""
     orgs = dict(book.lookups.get("organizations", {}))
     licences = dict(book.lookups.get("licences", {}))
-    lookups = Lookups(licence_ids=set(licences), licence_titles=licences, org_ids=set(orgs), org_names=orgs)
+    lookups = CatalogueFacts(licence_ids=set(licences), licence_titles=licences, org_ids=set(orgs), org_names=orgs)
     if catalogue is None:
         return lookups
     lookups.caller = catalogue.caller()  # without a key, roles are unknown (as offline)
@@ -871,7 +871,7 @@ def validate_workbook(book: Any, catalogue: Catalogue | None = None,
     from bcdc_bulk.planning import build_plan
 
     plan = build_plan(book)
-    lookups = gather_lookups(book, plan, catalogue)
+    lookups = gather_facts(book, plan, catalogue)
     assert plan.schema is not None
     files = LocalFiles(allowed=local_files, base=Path(book.path).parent)
     report = validate_plan(plan, plan.schema, lookups, book.snapshot, files)

@@ -99,12 +99,12 @@ def change_shortfall(change: FieldChange, stored: dict[str, Any] | None) -> str 
         return "the record could not be read back after the write"
     if change.field == "resources" and change.resource_id is None:
         return _new_resource_shortfall(change.new or {}, stored)
-    holder = stored if change.resource_id is None else _resource(stored, change.resource_id)
-    if holder is None:
+    container = stored if change.resource_id is None else _resource(stored, change.resource_id)
+    if container is None:
         return "the resource is no longer in the catalogue"
-    if holds(holder.get(change.field), change.new):
+    if holds(container.get(change.field), change.new):
         return None
-    return shortfall(change.label, holder.get(change.field), change.new)
+    return shortfall(change.label, container.get(change.field), change.new)
 
 
 def _new_resource_shortfall(asked: dict[str, Any], stored: dict[str, Any]) -> str | None:

@@ -272,13 +272,13 @@ def _read(path: Path, book: Any, zf: zipfile.ZipFile) -> ReadWorkbook:
         if sheet["kind"] in ("dataset", "resource"):
             seen: dict[str, int] = {}
             for number, values in rows.rows:
-                rid = values.get(DATASET_KEY)
-                if rid in (None, ""):
+                row_id = values.get(DATASET_KEY)
+                if row_id in (None, ""):
                     continue
-                rid = str(rid).strip()
-                if rid in seen:
-                    raise WorkbookError(f"id {rid} is on rows {seen[rid]} and {number}; each record may appear "
+                row_id = str(row_id).strip()
+                if row_id in seen:
+                    raise WorkbookError(f"id {row_id} is on rows {seen[row_id]} and {number}; each record may appear "
                                         "once", sheet=name, row=number, column=rows.letter(DATASET_KEY))
-                seen[rid] = number
+                seen[row_id] = number
         result.sheets[name] = rows
     return result

@@ -6,7 +6,7 @@ import pytest
 from bcdc_bulk.converters import DISPLAYED, Converters, Kind, field_kind, same_value, stored_displayed
 from bcdc_bulk.schema import shipped_schema
 from bcdc_bulk.tables import Renderer, load_layout
-from bcdc_bulk.validation import Compiler, Lookups
+from bcdc_bulk.validation import CatalogueFacts, Compiler
 
 SCHEMA = shipped_schema()
 ORGS = {"org-1": "bc-wildfire", "org-2": "geobc"}
@@ -81,7 +81,7 @@ def test_the_writer_the_dropdown_and_the_validator_use_the_same_converters():
     assert renderer.group_rows(pkg, spec)[0]["org"] == "geobc"
     org_column = spec.column("org")
     assert org_column is not None and org_column.choice_values == conv("org", "contacts").choices
-    compiled = Compiler(SCHEMA, Lookups(org_ids=set(ORGS), licence_ids=set(LICENCES))).field_schema(
+    compiled = Compiler(SCHEMA, CatalogueFacts(org_ids=set(ORGS), licence_ids=set(LICENCES))).field_schema(
         SCHEMA.dataset_field("license_id"), "dataset")
     assert compiled["enum"] == sorted(LICENCES)
 

@@ -19,7 +19,7 @@ from bcdc_bulk.export import export_workbook
 from bcdc_bulk.planning import build_plan
 from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, WARNING
 from bcdc_bulk.schema import shipped_licenses, shipped_schema
-from bcdc_bulk.validation import Lookups, RecordChecker, ckan_reads_date, validate_workbook
+from bcdc_bulk.validation import CatalogueFacts, RecordChecker, ckan_reads_date, validate_workbook
 from bcdc_bulk.workbook_read import read_workbook
 
 BRANCH = "sample-data-branch"
@@ -37,7 +37,7 @@ def current_package() -> dict:
 @pytest.fixture(scope="module")
 def checker() -> RecordChecker:
     orgs = {o["id"]: o["name"] for o in map(json.loads, (SAMPLE.parent / "organizations.jsonl").read_text().splitlines())}
-    lookups = Lookups(licence_ids={str(x["id"]) for x in shipped_licenses()}, org_ids=set(orgs), org_names=orgs)
+    lookups = CatalogueFacts(licence_ids={str(x["id"]) for x in shipped_licenses()}, org_ids=set(orgs), org_names=orgs)
     return RecordChecker(shipped_schema(), lookups)
 
 
