@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from bcdc_bulk.about import VERSION
 from bcdc_bulk.errors import (
     BulkError,
     CatalogueError,
@@ -20,20 +19,6 @@ from bcdc_bulk.errors import (
 from bcdc_bulk.schema import Schema, shipped_licenses, shipped_schema
 from bcdc_bulk.settings import Remote
 
-PAGE_SIZE = 1000
-SEARCH_WORKERS = 3  # pages of one search fetched at once
-_UNKNOWN = object()
-# What each action does, in the words an editor would use in an error message.
-DOING = {
-    "package_search": "reading the records", "organization_list": "listing the organizations",
-    "license_list": "reading the licence list", "scheming_dataset_schema_show": "reading the schema",
-    "user_show": "checking who the API key belongs to", "package_show": "reading a record",
-    "organization_list_for_user": "checking your roles in the organizations",
-    "organization_show": "reading an organization's members", "user_list": "reading the users' e-mail addresses",
-    "package_patch": "saving a dataset", "package_revise": "saving a dataset", "resource_patch": "saving a resource",
-    "package_create": "creating a dataset", "resource_create": "creating a resource",
-}
-USER_AGENT = f"bcdc-bulk/{VERSION}"
 TEMPLATE_SITE = "(built-in schema)"  # the site of the empty catalogue: a template made without -r
 
 

@@ -9,15 +9,8 @@ import re
 import threading
 from typing import Any, Protocol
 
+from bcdc_bulk import errors
 from bcdc_bulk.about import VERSION
-from bcdc_bulk.errors import (
-    BulkError,
-    CatalogueError,
-    NotAuthorized,
-    NotFound,
-    ServerValidationError,
-    TransientError,
-)
 
 USER_AGENT = f"bcdc-bulk/{VERSION}"
 # What each action does, in the words an editor would use in an error message.
@@ -77,10 +70,10 @@ class HttpTransport:
             with mapped_errors(where, doing, lambda: getattr(self._local, "response", None)):
                 return self._ckan.call_action(action, data, files=files, requests_kwargs={"timeout": self.timeout})
         except requests.Timeout:
-            raise TransientError(f"{where} did not answer within {self.timeout:.0f} s while {doing}",
+            raise errors.TransientError(f"{where} did not answer within {self.timeout:.0f} s while {doing}",
                                  maybe_done=True) from None
         except requests.ConnectionError:
-            raise TransientError(f"cannot connect to {self.site} (while {doing}); check the address and "
+            raise errors.TransientError(f"cannot connect to {self.site} (while {doing}); check the address and "
                                  "your network", maybe_done=True) from None
 
 
@@ -110,12 +103,13 @@ class InProcessTransport:
             try:
                 with mapped_errors(where, doing, lambda: None):
                     return self._ckan.call_action(action, data, files=files)
-            except BulkError:
+            except errors.BulkError:
                 raise
             except Exception as exc:  # a crash inside an action is what HTTP would show as a 500
                 _rollback()
-                raise TransientError(f"the catalogue failed while {doing}: {type(exc).__name__}: {str(exc)[:160]}",
-                                     status=500, maybe_done=True) from None
+                said = f"{type(exc).__name__}: {str(exc)[:160]}"
+                raise errors.TransientError(f"the catalogue failed while {doing}: {said}", status=500,
+                                            maybe_done=True) from None
 
 
 @contextlib.contextmanager
@@ -126,26 +120,26 @@ def mapped_errors(where: str, doing: str, last_response: Any) -> Any:
     try:
         yield
     except ckanapi.NotAuthorized:
-        raise NotAuthorized(f"{where} refused access while {doing}: the API key is missing, expired, "
+        raise errors.NotAuthorized(f"{where} refused access while {doing}: the API key is missing, expired, "
                             "or has no rights here") from None
     except ckanapi.NotFound:
-        raise NotFound(f"{where} has no such record (while {doing})") from None
+        raise errors.NotFound(f"{where} has no such record (while {doing})") from None
     except ckanapi.ValidationError as exc:
-        errors = exc.error_dict if isinstance(exc.error_dict, dict) else {"": exc.error_dict}
-        errors = {k: v for k, v in errors.items() if k != "__type"}
-        raise ServerValidationError(f"{where} rejected the record: {_summary(errors)}", errors) from None
+        said = exc.error_dict if isinstance(exc.error_dict, dict) else {"": exc.error_dict}
+        said = {k: v for k, v in said.items() if k != "__type"}
+        raise errors.ServerValidationError(f"{where} rejected the record: {_summary(said)}", said) from None
     except ckanapi.CKANAPIError:
         response = last_response()
         status = response.status_code if response is not None else None
         if status == 500:
-            raise TransientError(f"{where} failed with an internal error (HTTP 500) while {doing}: "
+            raise errors.TransientError(f"{where} failed with an internal error (HTTP 500) while {doing}: "
                                  f"{_server_words(response)}", status=status, maybe_done=True) from None
         if status in (429, 502, 503, 504):
-            raise TransientError(f"{where} is busy or unavailable (HTTP {status}) while {doing}; "
+            raise errors.TransientError(f"{where} is busy or unavailable (HTTP {status}) while {doing}; "
                                  "try again later", status=status, retry_after=_retry_after(response),
                                  maybe_done=status in (502, 504)) from None
         code = f"HTTP {status}" if status else "an unexpected answer"
-        raise CatalogueError(f"{where} failed while {doing} ({code})") from None
+        raise errors.CatalogueError(f"{where} failed while {doing} ({code})") from None
 
 
 def _server_words(response: Any) -> str:
@@ -167,9 +161,9 @@ def _retry_after(response: Any) -> float | None:
         return None
 
 
-def _summary(errors: dict[str, Any]) -> str:
+def _summary(said: dict[str, Any]) -> str:
     parts = []
-    for key, value in errors.items():
+    for key, value in said.items():
         if isinstance(value, list):
             value = "; ".join(str(v) for v in value)
         parts.append(f"{key}: {value}" if key else str(value))

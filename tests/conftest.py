@@ -1,10 +1,12 @@
 """Shared fixtures: the CKAN sandbox, the sample catalogue, ../shared/bcdc."""
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,3 +94,31 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "sandbox" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.sandbox)
+
+
+@functools.cache
+def other_catalogue(kind: str, folder: str) -> dict[str, str]:
+    """URL and sysadmin token of another real CKAN beside the sandbox (start_other.sh KIND), started
+    when needed; skipped when it needs ../shared and that is absent (exit 3)."""
+    done = subprocess.run(["bash", str(SANDBOX / "start_other.sh"), kind], capture_output=True, text=True)
+    if done.returncode == 3:
+        pytest.skip(f"{kind} needs ../shared/ckan-schemas, which is not present")
+    assert done.returncode == 0, done.stderr[-2000:]
+    env = SANDBOX / ".state" / folder / "env"
+    return dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line)
+
+
+def fresh_organization(kind: str, folder: str, prefix: str) -> tuple[Any, dict[str, Any], Any]:
+    """(ckanapi as the sysadmin, a new organization, bcdc-bulk's catalogue as the sysadmin) on another
+    CKAN beside the sandbox (other_catalogue's)."""
+    env = other_catalogue(kind, folder)
+    import uuid
+
+    import ckanapi
+
+    from bcdc_bulk.ckan_catalogue import remote_catalogue
+
+    ckan = ckanapi.RemoteCKAN(env["CKAN_URL"], apikey=env["CKAN_SYSADMIN_TOKEN"])
+    run = uuid.uuid4().hex[:8]
+    org = ckan.action.organization_create(name=f"{prefix}-{run}", title=f"{prefix.capitalize()} {run}")
+    return ckan, org, remote_catalogue(env["CKAN_URL"], env["CKAN_SYSADMIN_TOKEN"])

@@ -4,37 +4,23 @@ choice after it); nothing of bcdc-bulk knows them. They appear as columns where 
 with their labels, help and dropdown, and edits to them land."""
 from __future__ import annotations
 
-import subprocess
-import uuid
 from typing import Any
 
-import ckanapi
 import openpyxl
 import pytest
-from conftest import SANDBOX, row_of
+from conftest import fresh_organization, row_of
 from test_workbook_view import dropdowns
 
 import bcdc_bulk as bb
-from bcdc_bulk.ckan_catalogue import remote_catalogue
 
 pytestmark = pytest.mark.sandbox
 
 
-@pytest.fixture(scope="module")
-def plus(sandbox: dict[str, str]) -> dict[str, str]:
-    """URL and sysadmin token of the catalogue whose BCDC schema has two fields more."""
-    done = subprocess.run(["bash", str(SANDBOX / "start_other.sh"), "bcdc-plus"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    env = SANDBOX / ".state" / "bcdc-plus" / "env"
-    return dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line)
-
-
 @pytest.fixture
-def world(plus: dict[str, str]) -> dict[str, Any]:
+def world(sandbox: dict[str, str]) -> dict[str, Any]:
     """An organization with one BCDC record that has the new note, and one that has neither field."""
-    ckan = ckanapi.RemoteCKAN(plus["CKAN_URL"], apikey=plus["CKAN_SYSADMIN_TOKEN"])
-    run = uuid.uuid4().hex[:8]
-    org = ckan.action.organization_create(name=f"plus-{run}", title=f"Plus {run}")
+    ckan, org, catalogue = fresh_organization("bcdc-plus", "bcdc-plus", "plus")
+    run = org["name"].split("-")[-1]
 
     def record(i: int, **more: Any) -> dict[str, Any]:
         return ckan.action.package_create(
@@ -46,7 +32,7 @@ def world(plus: dict[str, str]) -> dict[str, Any]:
                        "role": "pointOfContact", "displayed": ["displayed"]}], **more)
     packages = [record(0, steward_note="Checked in May."), record(1)]
     return {"ckan": ckan, "org": org, "packages": packages,
-            "catalogue": remote_catalogue(plus["CKAN_URL"], plus["CKAN_SYSADMIN_TOKEN"])}
+            "catalogue": catalogue}
 
 
 def test_fields_the_catalogue_added_are_columns_with_label_help_and_list_and_edits_land(world, tmp_path):

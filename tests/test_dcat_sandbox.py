@@ -5,40 +5,26 @@ kind of field (a repeating-field row added and one removed, a date, a choice) la
 a value the catalogue refuses is reported on its row."""
 from __future__ import annotations
 
-import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
-import ckanapi
 import openpyxl
 import pytest
-from conftest import SANDBOX
+from conftest import SANDBOX, fresh_organization, other_catalogue
 from test_libreoffice_edits import _uno_ready, office  # noqa: F401  (office: a fixture used below)
 from test_libreoffice_edits import edit as lo_edit
 
 import bcdc_bulk as bb
-from bcdc_bulk.ckan_catalogue import remote_catalogue
 
 pytestmark = pytest.mark.sandbox
 COMPLETED, DEPRECATED = "http://purl.org/adms/status/Completed", "http://purl.org/adms/status/Deprecated"
 
 
-@pytest.fixture(scope="module")
-def dcat(sandbox: dict[str, str]) -> dict[str, str]:
-    """URL and sysadmin token of the DCAT-AP catalogue (started when needed)."""
-    done = subprocess.run(["bash", str(SANDBOX / "start_other.sh"), "full"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    env = SANDBOX / ".state" / "dcat-full" / "env"
-    return dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line)
-
-
 @pytest.fixture
-def world(dcat: dict[str, str]) -> dict[str, Any]:
+def world(sandbox: dict[str, str]) -> dict[str, Any]:
     """A fresh organization of three DCAT-AP records, each field kind filled in."""
-    ckan = ckanapi.RemoteCKAN(dcat["CKAN_URL"], apikey=dcat["CKAN_SYSADMIN_TOKEN"])
-    run = uuid.uuid4().hex[:8]
-    org = ckan.action.organization_create(name=f"dcat-{run}", title=f"DCAT {run}")
+    ckan, org, catalogue = fresh_organization("full", "dcat-full", "dcat")
+    run = org["name"].split("-")[-1]
     packages = [ckan.action.package_create(
         name=f"dcat-{run}-{i}", title=f"Air quality {i} ({run})", notes="Hourly readings.", owner_org=org["id"],
         issued=f"2024-01-0{i + 1}", theme=["http://publications.europa.eu/resource/authority/data-theme/ENVI"],
@@ -49,7 +35,7 @@ def world(dcat: dict[str, str]) -> dict[str, Any]:
                     "status": COMPLETED}])
         for i in range(3)]
     return {"ckan": ckan, "org": org, "packages": packages,
-            "catalogue": remote_catalogue(dcat["CKAN_URL"], dcat["CKAN_SYSADMIN_TOKEN"])}
+            "catalogue": catalogue}
 
 
 def row_of(ws: Any, name: str, column: str = "name", nth: int = 1) -> int:
@@ -118,7 +104,7 @@ def test_a_dcat_ap_workbook_saved_by_libreoffice_sends_nothing(world, office, tm
     assert bb.check(saved, world["catalogue"]).calls() == []
 
 
-def test_the_multilingual_dcat_ap_schema_works_offline_with_its_presets(dcat, tmp_path):
+def test_the_multilingual_dcat_ap_schema_works_offline_with_its_presets(sandbox, tmp_path):
     """dcat_ap_multilingual.yaml (ckanext-dcat, as installed for the sandbox) with ckanext-fluent's
     presets (../shared): a column a language, read back with no change, one language edited."""
     import json
@@ -131,6 +117,7 @@ def test_the_multilingual_dcat_ap_schema_works_offline_with_its_presets(dcat, tm
     fluent = SANDBOX.parents[2] / "shared" / "ckan-schemas" / "ckanext-fluent" / "ckanext" / "fluent" / "presets.json"
     if not fluent.exists():
         pytest.skip("../shared/ckan-schemas is not present")
+    other_catalogue("full", "dcat-full")  # ckanext-dcat installed in the sandbox's virtualenv
     venv = Path((SANDBOX / ".state" / "venv").read_text().strip())
     [schemas] = venv.glob("lib/python3*/site-packages/ckanext/dcat/schemas")
     schema = schema_from_files(schemas / "dcat_ap_multilingual.yaml", [schemas / "presets.yaml", fluent])
@@ -150,23 +137,11 @@ def test_the_multilingual_dcat_ap_schema_works_offline_with_its_presets(dcat, tm
     assert change.new == dict(change.old, es="Calidad del aire")
 
 
-@pytest.fixture(scope="module")
-def multilingual(sandbox: dict[str, str]) -> dict[str, str]:
-    """URL and sysadmin token of the multilingual DCAT-AP catalogue (ckanext-fluent from ../shared)."""
-    done = subprocess.run(["bash", str(SANDBOX / "start_other.sh"), "multilingual"], capture_output=True, text=True)
-    if done.returncode == 3:
-        pytest.skip("../shared/ckan-schemas/ckanext-fluent is not present")
-    assert done.returncode == 0, done.stderr[-2000:]
-    env = SANDBOX / ".state" / "dcat-multilingual" / "env"
-    return dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line)
-
-
 @pytest.fixture
-def ml_world(multilingual: dict[str, str]) -> dict[str, Any]:
+def ml_world(sandbox: dict[str, str]) -> dict[str, Any]:
     """A fresh organization of two records of dcat_ap_multilingual.yaml, in English, Catalan and Spanish."""
-    ckan = ckanapi.RemoteCKAN(multilingual["CKAN_URL"], apikey=multilingual["CKAN_SYSADMIN_TOKEN"])
-    run = uuid.uuid4().hex[:8]
-    org = ckan.action.organization_create(name=f"ml-{run}", title=f"Multilingual {run}")
+    ckan, org, catalogue = fresh_organization("multilingual", "dcat-multilingual", "ml")
+    run = org["name"].split("-")[-1]
     packages = [ckan.action.package_create(
         name=f"ml-{run}-{i}", owner_org=org["id"],
         title_translated={"en": f"Air quality {i}", "ca": f"Qualitat de l'aire {i}", "es": f"Calidad del aire {i}"},
@@ -178,7 +153,7 @@ def ml_world(multilingual: dict[str, str]) -> dict[str, Any]:
                     "name_translated": {"en": "Readings", "ca": "Lectures", "es": "Lecturas"}}])
         for i in range(2)]
     return {"ckan": ckan, "org": org, "packages": packages,
-            "catalogue": remote_catalogue(multilingual["CKAN_URL"], multilingual["CKAN_SYSADMIN_TOKEN"])}
+            "catalogue": catalogue}
 
 
 def test_a_multilingual_catalogue_round_trips_and_takes_each_languages_edits(ml_world, tmp_path):
