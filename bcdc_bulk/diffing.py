@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from bcdc_bulk.problems import ERROR, WARNING, Code
+from bcdc_bulk.problems import ERROR, WARNING, Code, say
 from bcdc_bulk.schema import Field
 from bcdc_bulk.tables import ILLEGAL_XML, MAX_CELL, SheetSpec, cell_text, display_text, is_lossy, normalize_cell, same_text
 from bcdc_bulk.workbook_read import SheetRows
@@ -75,18 +75,12 @@ class CellDiff:
                 continue
             if is_lossy(shown):
                 diff.issues.append(CellIssue(
-                    number, fld, raw, Code.CUT_VALUE_EDITED,
-                    "this value is longer than an Excel cell holds (or has characters a cell cannot keep), so "
-                    "the workbook shows it cut; it cannot be written back from the workbook. Edit it in the "
-                    "catalogue, or put the cell back as exported"))
+                    number, fld, raw, Code.CUT_VALUE_EDITED, say(Code.CUT_VALUE_EDITED)))
                 continue
             diff.changed[fld] = cell_text(raw)
             if isinstance(raw, (int, float)) and not isinstance(raw, bool):
                 diff.issues.append(CellIssue(
-                    number, fld, raw, Code.TYPED_NUMBER,
-                    f"the spreadsheet stored what was typed here as the number {diff.changed[fld]}, and it is sent "
-                    "as that text; if you typed something else (a leading zero, 1E5, a date), format the cell as "
-                    "Text and type it again", WARNING))
+                    number, fld, raw, Code.TYPED_NUMBER, say(Code.TYPED_NUMBER, number=diff.changed[fld]), WARNING))
         diff.read_only_edited = any(not same_text(display_text(exported.get(f, "")), values.get(f))
                                     for f in self.read_only)
         return diff
@@ -116,20 +110,14 @@ class CellDiff:
 
     def _cell_issue(self, number: int, fld: str, raw: Any, formula: str | None) -> CellIssue | None:
         if formula:
-            return CellIssue(number, fld, formula, Code.FORMULA,
-                             f"this cell holds a formula ({formula[:60]}); bcdc-bulk sends values, not formulas: "
-                             "type the value itself")
+            return CellIssue(number, fld, formula, Code.FORMULA, say(Code.FORMULA, formula=formula[:60]))
         if isinstance(raw, (dt.date, dt.datetime)) and fld not in self.dates:
-            return CellIssue(number, fld, raw, Code.TYPED_DATE,
-                             f"Excel stored what was typed here as a date (read back as {normalize_cell(raw)}); "
-                             "format the cell as Text and type the value again")
+            return CellIssue(number, fld, raw, Code.TYPED_DATE, say(Code.TYPED_DATE, date=normalize_cell(raw)))
         if isinstance(raw, str) and len(raw) > MAX_CELL:
             return CellIssue(number, fld, raw[:50], Code.CELL_TOO_LONG,
-                             f"this cell holds {len(raw):,} characters, more than a spreadsheet cell keeps "
-                             f"({MAX_CELL:,}), so it may already be cut; put long text in the catalogue directly")
+                             say(Code.CELL_TOO_LONG, size=len(raw), limit=MAX_CELL))
         found = CONTROL.search(raw) if isinstance(raw, str) else None
         if found:
             return CellIssue(number, fld, raw[:50], Code.CONTROL_CHARACTER,
-                             f"this cell holds an invisible control character (at character {found.start() + 1}); "
-                             "retype the text or delete that character")
+                             say(Code.CONTROL_CHARACTER, at=found.start() + 1))
         return None

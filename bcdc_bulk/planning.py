@@ -16,7 +16,7 @@ from bcdc_bulk.diffing import CellDiff, RowDiff
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.layouts import layout_for
 from bcdc_bulk.plan import CellRef, FieldChange, Plan, RecordPlan, RowNote
-from bcdc_bulk.problems import ERROR, Code, Problem
+from bcdc_bulk.problems import ERROR, Code, Problem, say
 from bcdc_bulk.schema import Field, schema_from_dict
 from bcdc_bulk.tables import (
     DATASET_KEY,
@@ -182,9 +182,7 @@ class PlanContext:
         if name in self.new_by_name:
             return self.new_by_name[name]
         self.problem(sheet, number, PARENT_NAME, name, Code.UNKNOWN_PACKAGE,
-                     f"no dataset with the URL name '{name}' is on the Datasets sheet; check the name, "
-                     "or add the dataset there first" if name else
-                     "the dataset URL name is empty; say which dataset this row belongs to")
+                     say(Code.UNKNOWN_PACKAGE, "" if name else "empty", name=name))
         return None
 
     def row_gone(self, sheet: SheetRows, number: int, pkg: dict[str, Any], changed: bool) -> bool:
@@ -196,8 +194,7 @@ class PlanContext:
         if changed and (sheet.name, name) not in self.orphans_told:
             self.orphans_told.add((sheet.name, name))
             self.problem(sheet, number, PARENT_NAME, name, Code.DELETED_PACKAGE,
-                         f"the dataset '{name}' was deleted from the Datasets sheet, so its rows here cannot be "
-                         "applied; put the dataset row back, or delete these rows too", pkg["id"])
+                         say(Code.DELETED_PACKAGE, name=name), pkg["id"])
         return True
 
     def unmarked(self, sheet: SheetRows, number: int, values: dict[str, Any]) -> bool:
@@ -225,8 +222,7 @@ class DatasetsPlanner:
             pkg = self.ctx.book.snapshot.get(package_id)
             if pkg is None:
                 self.ctx.problem(sheet, number, DATASET_KEY, package_id, Code.UNKNOWN_RECORD,
-                             f"id {package_id} is not a record of this export; ids are filled in by the catalogue, "
-                             "leave the id empty on a new row", package_id)
+                                 say(Code.UNKNOWN_RECORD, id=package_id), package_id)
                 continue
             seen.add(package_id)
             rec = self.ctx.record(pkg)
@@ -290,8 +286,7 @@ class ResourcesPlanner:
                 continue
             if resource_id not in res_index:
                 self.ctx.problem(sheet, number, DATASET_KEY, resource_id, Code.UNKNOWN_RECORD,
-                             f"resource id {resource_id} is not a resource of this export; leave the id empty on a "
-                             "new resource row")
+                                 say(Code.UNKNOWN_RECORD, "resource", id=resource_id))
                 continue
             pkg, index = res_index[resource_id]
             seen.add(resource_id)
@@ -301,8 +296,7 @@ class ResourcesPlanner:
                 continue
             if normalize_cell(values.get(PARENT_NAME)) != (pkg.get("name") or ""):
                 self.ctx.problem(sheet, number, PARENT_NAME, values.get(PARENT_NAME), Code.RESOURCE_MOVED,
-                             f"this resource belongs to '{pkg.get('name')}'; a resource cannot be moved to "
-                             "another dataset here. Put the dataset URL name back", pkg["id"])
+                                 say(Code.RESOURCE_MOVED, name=pkg.get("name")), pkg["id"])
                 continue
             rec = self.ctx.record(pkg)
             rec.rows_at[("resources", index)] = (sheet.name, number)
@@ -385,8 +379,7 @@ class GroupsPlanner:
                 found = self._resource_holder(rec, res_key)
                 if found is None:
                     self.ctx.problem(sheet, rows[0][0], RESOURCE_ID, res_key, Code.UNKNOWN_RESOURCE,
-                                 f"dataset '{pkg_name}' has no resource '{res_key}' on the Resources sheet",
-                                 rec.key)
+                                     say(Code.UNKNOWN_RESOURCE, name=pkg_name, resource=res_key), rec.key)
                     continue
                 index, container = found
                 base_path, resource_id = ("resources", index), container.get("id")
@@ -468,14 +461,12 @@ class GroupsPlanner:
             try:
                 position = int(float(pos_text))
             except ValueError:
-                self.ctx.problem(sheet, number, POSITION, pos_text, Code.POSITION,
-                             "the # column must be a whole number (1, 2, 3 ...) giving the entry's order",
-                             rec.key)
+                self.ctx.problem(sheet, number, POSITION, pos_text, Code.POSITION, say(Code.POSITION), rec.key)
                 continue
             if position in cells:
                 self.ctx.problem(sheet, number, POSITION, pos_text, Code.DUPLICATE_POSITION,
-                             f"position {position} is used twice for '{rec.name}' (rows {cells[position]} "
-                             f"and {number})", rec.key)
+                                 say(Code.DUPLICATE_POSITION, position=position, name=rec.name,
+                                     first=cells[position], second=number), rec.key)
                 continue
             cells[position] = number
             old_row = rendered.get(str(position), {})

@@ -71,36 +71,99 @@ class Code(TextEnum):
     @property
     def fix(self) -> str:
         """How to fix a problem of this code, in a few words."""
-        return _FIXES.get(self, "see the message")
+        return RULES[self].fix if self in RULES else _FIXES.get(self, "see the message")
 
 
-_FIXES = {
-    Code.REQUIRED: "fill in the cell", Code.CHOICE: "pick a value from the dropdown",
-    Code.LICENCE: "pick a licence from the dropdown", Code.ORGANIZATION: "pick one of your organizations",
+@dataclass(frozen=True)
+class Rule:
+    """What the registry holds for one code: how to fix it, and what it says, a template a variant
+    ('' for the usual one) with the values it names in braces."""
+
+    fix: str
+    says: dict[str, str]
+
+
+def say(code: Code, variant: str = "", /, **values: Any) -> str:
+    """The message of a problem of ``code`` (its ``variant``), with ``values`` put in."""
+    return RULES[code].says[variant].format(**values)
+
+
+# the problems found while a workbook is planned (planning.py) and its cells read (diffing.py)
+RULES: dict[Code, Rule] = {
+    Code.UNKNOWN_PACKAGE: Rule("check the dataset URL name", {
+        "": "no dataset with the URL name '{name}' is on the Datasets sheet; check the name, or add the dataset "
+            "there first",
+        "empty": "the dataset URL name is empty; say which dataset this row belongs to"}),
+    Code.DELETED_PACKAGE: Rule("put the dataset row back", {
+        "": "the dataset '{name}' was deleted from the Datasets sheet, so its rows here cannot be applied; put "
+            "the dataset row back, or delete these rows too"}),
+    Code.UNKNOWN_RECORD: Rule("leave the id empty on a new row", {
+        "": "id {id} is not a record of this export; ids are filled in by the catalogue, leave the id empty on "
+            "a new row",
+        "resource": "resource id {id} is not a resource of this export; leave the id empty on a new resource "
+                    "row"}),
+    Code.RESOURCE_MOVED: Rule("put the dataset URL name back", {
+        "": "this resource belongs to '{name}'; a resource cannot be moved to another dataset here. Put the "
+            "dataset URL name back"}),
+    Code.UNKNOWN_RESOURCE: Rule("check the resource", {
+        "": "dataset '{name}' has no resource '{resource}' on the Resources sheet"}),
+    Code.POSITION: Rule("type a whole number", {
+        "": "the # column must be a whole number (1, 2, 3 ...) giving the entry's order"}),
+    Code.DUPLICATE_POSITION: Rule("give each entry its own number", {
+        "": "position {position} is used twice for '{name}' (rows {first} and {second})"}),
+    Code.CUT_VALUE_EDITED: Rule("edit the text in the catalogue, or put the cell back", {
+        "": "this value is longer than an Excel cell holds (or has characters a cell cannot keep), so the "
+            "workbook shows it cut; it cannot be written back from the workbook. Edit it in the catalogue, or "
+            "put the cell back as exported"}),
+    Code.TYPED_NUMBER: Rule("format the cell as Text and type the value again", {
+        "": "the spreadsheet stored what was typed here as the number {number}, and it is sent as that text; "
+            "if you typed something else (a leading zero, 1E5, a date), format the cell as Text and type it "
+            "again"}),
+    Code.FORMULA: Rule("type the value itself", {
+        "": "this cell holds a formula ({formula}); bcdc-bulk sends values, not formulas: type the value "
+            "itself"}),
+    Code.TYPED_DATE: Rule("format the cell as Text and type the value again", {
+        "": "Excel stored what was typed here as a date (read back as {date}); format the cell as Text and type "
+            "the value again"}),
+    Code.CELL_TOO_LONG: Rule("edit the text in the catalogue", {
+        "": "this cell holds {size:,} characters, more than a spreadsheet cell keeps ({limit:,}), so it may "
+            "already be cut; put long text in the catalogue directly"}),
+    Code.CONTROL_CHARACTER: Rule("retype the text", {
+        "": "this cell holds an invisible control character (at character {at}); retype the text or delete that "
+            "character"}),
+}
+
+
+_FIXES = {  # codes whose messages are still written where they are found (validation.py)
+    Code.REQUIRED: "fill in the cell",
+    Code.CHOICE: "pick a value from the dropdown",
+    Code.LICENCE: "pick a licence from the dropdown",
+    Code.ORGANIZATION: "pick one of your organizations",
     Code.CONDITIONAL_REQUIRED: "fill in the cell, or change the value it depends on",
     Code.STATE_TRANSITION: "pick a state the current one may move to",
-    Code.STATE_PERMISSION: "ask an admin of the organization", Code.STATE_STORED: "ask the catalogue's administrators",
-    Code.DELETE_PERMISSION: "ask an admin of the organization", Code.PERMISSION: "ask for the editor role",
-    Code.TOO_LONG: "shorten the text", Code.TOO_SHORT: "lengthen the text",
-    Code.NAME: "use lowercase letters, digits, - and _", Code.TAG: "use letters, digits, spaces, - _ and .",
-    Code.DATE: "write the date as YYYY-MM-DD", Code.DATE_FORMAT: "write the date as YYYY-MM-DD",
-    Code.EMAIL: "check the address", Code.URL: "start the address with https://", Code.JSON: "fix the JSON",
-    Code.SINGLE_ENTRY: "keep one entry", Code.CONTACTS: "add a contact on the Contacts sheet",
-    Code.CONTACT_DISPLAYED: "mark a contact 'displayed'", Code.DUPLICATE_NAME: "choose another URL name",
-    Code.DUPLICATE_TITLE: "choose another title", Code.NAME_IN_USE: "choose another URL name",
+    Code.STATE_PERMISSION: "ask an admin of the organization",
+    Code.STATE_STORED: "ask the catalogue's administrators",
+    Code.DELETE_PERMISSION: "ask an admin of the organization",
+    Code.PERMISSION: "ask for the editor role",
+    Code.TOO_LONG: "shorten the text",
+    Code.TOO_SHORT: "lengthen the text",
+    Code.NAME: "use lowercase letters, digits, - and _",
+    Code.TAG: "use letters, digits, spaces, - _ and .",
+    Code.DATE: "write the date as YYYY-MM-DD",
+    Code.DATE_FORMAT: "write the date as YYYY-MM-DD",
+    Code.EMAIL: "check the address",
+    Code.URL: "start the address with https://",
+    Code.JSON: "fix the JSON",
+    Code.SINGLE_ENTRY: "keep one entry",
+    Code.CONTACTS: "add a contact on the Contacts sheet",
+    Code.CONTACT_DISPLAYED: "mark a contact 'displayed'",
+    Code.DUPLICATE_NAME: "choose another URL name",
+    Code.DUPLICATE_TITLE: "choose another title",
+    Code.NAME_IN_USE: "choose another URL name",
     Code.TITLE_IN_USE: "choose another title",
     Code.UPLOAD_MISSING: "put the file where the path says",
     Code.URL_NOT_WEB: "type a web address (https://...), or add the file in the catalogue's form",
-    Code.FORMULA: "type the value itself",
-    Code.TYPED_DATE: "format the cell as Text and type the value again",
-    Code.TYPED_NUMBER: "format the cell as Text and type the value again",
-    Code.CELL_TOO_LONG: "edit the text in the catalogue", Code.CONTROL_CHARACTER: "retype the text",
     Code.EDGE_SPACE: "delete the spaces or line break at the start or end",
-    Code.CUT_VALUE_EDITED: "edit the text in the catalogue, or put the cell back",
-    Code.UNKNOWN_RECORD: "leave the id empty on a new row", Code.UNKNOWN_PACKAGE: "check the dataset URL name",
-    Code.UNKNOWN_RESOURCE: "check the resource", Code.DELETED_PACKAGE: "put the dataset row back",
-    Code.RESOURCE_MOVED: "put the dataset URL name back", Code.POSITION: "type a whole number",
-    Code.DUPLICATE_POSITION: "give each entry its own number",
 }
 
 

@@ -132,3 +132,39 @@ def test_the_api_check_finds_an_internal_import(tmp_path):
                       "from bcdc_bulk.web import jobs\nfrom bcdc_bulk.planning import build_plan\n"
                       "def f():\n    import bcdc_bulk.validation\n")
     assert reaches_past_the_api([sample]) == ["views.py: bcdc_bulk.planning", "views.py: bcdc_bulk.validation"]
+
+
+HELD = ("planning.py", "diffing.py")  # the modules whose problems the registry words (problems.RULES)
+
+
+def worded_in_place(tree: ast.AST) -> list[int]:
+    """Lines where a problem is given its message as text written there (a literal or an f-string)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _named(node.func, "problem", "CellIssue", "Problem", "Issue"):
+            texts = [a for a in [*node.args, *(k.value for k in node.keywords)]
+                     if isinstance(a, ast.JoinedStr) or (isinstance(a, ast.Constant) and isinstance(a.value, str)
+                                                         and " " in a.value)]
+            found += [t.lineno for t in texts]
+    return found
+
+
+def test_the_registry_words_the_problems_of_planning_and_reading_cells():
+    assert {name: worded_in_place(ast.parse((SOURCE / name).read_text(encoding="utf-8"))) for name in HELD} == {
+        name: [] for name in HELD}
+    sample = 'self.problem(sheet, 3, "name", v, Code.NAME, f"bad {v}")\nCellIssue(3, f, v, Code.X, "a b")\n'
+    assert worded_in_place(ast.parse(sample)) == [1, 2]
+
+
+def test_every_message_of_the_registry_takes_the_values_it_names():
+    import string
+
+    from bcdc_bulk.problems import RULES, say
+
+    for code, rule in RULES.items():
+        assert rule.fix and "" in rule.says, code
+        for variant, template in rule.says.items():
+            names = {name for _, name, spec, _ in string.Formatter().parse(template) if name}
+            said = say(code, variant, **dict.fromkeys(names, 12345))
+            assert "{" not in said and (not names or "12345" in said or "12,345" in said), (code, variant)
+            assert said[0].islower() or said[0].isdigit() or said.startswith(("Excel", "'")), (code, said)
