@@ -88,8 +88,47 @@ def say(code: Code, variant: str = "", /, **values: Any) -> str:
     return RULES[code].says[variant].format(**values)
 
 
-# the problems found while a workbook is planned (planning.py) and its cells read (diffing.py)
+# the problems found while a workbook is planned (planning.py), its cells read (diffing.py) and its
+# records checked against the schema (validation.RecordChecker)
 RULES: dict[Code, Rule] = {
+    Code.REQUIRED: Rule("fill in the cell", {
+        "": "{label} is required",
+        "keywords": "Keywords: at least one keyword is required"}),
+    Code.ORGANIZATION: Rule("pick one of your organizations", {
+        "": "{label}: '{org}' is not an organization of this catalogue; pick one from the dropdown",
+        "near": "{label}: '{org}' is not an organization of this catalogue; did you mean {near}?",
+        "elsewhere": "{label}: '{org}' is not an organization you may create datasets in, and the catalogue "
+                     "offers only those; ask an admin of that organization, or pick one of yours"}),
+    Code.LICENCE: Rule("pick a licence from the dropdown", {
+        "": "{label}: '{shown}' is not a licence of this catalogue; pick one from the dropdown",
+        "near": "{label}: '{shown}' is not a licence of this catalogue; pick one from the dropdown; did you "
+                "mean {near}?"}),
+    Code.CHOICE: Rule("pick a value from the dropdown", {
+        "listed": "{label}: '{shown}' is not one of the allowed values: {allowed}"}),
+    Code.SINGLE_ENTRY: Rule("keep one entry", {
+        "": "{label} may have one entry only; this record has {count}"}),
+    Code.CONTACTS: Rule("add a contact on the Contacts sheet", {
+        "": "Contacts: the record needs at least one contact"}),
+    Code.CONTACT_DISPLAYED: Rule("mark a contact 'displayed'", {
+        "": "Contacts: at least one contact should be marked 'displayed'"}),
+    Code.TAG: Rule("use letters, digits, spaces, - _ and .", {
+        "": "Keywords: '{shown}' may only contain letters, digits, spaces, hyphens (-), underscores (_) and dots "
+            "(.); separate keywords with commas",
+        "short": "Keywords: '{shown}' is too short (at least {limit} characters)",
+        "long": "Keywords: '{start}…' is longer than {limit} characters"}),
+    Code.TOO_LONG: Rule("shorten the text", {
+        "": "{label} may be at most {limit} characters; this one has {size}"}),
+    Code.TOO_SHORT: Rule("lengthen the text", {
+        "": "{label} must be at least {limit} characters"}),
+    Code.JSON: Rule("fix the JSON", {
+        "": "{label}: '{shown}' is not a JSON object"}),
+    Code.TYPE: Rule("see the message", {
+        "": "{label}: '{shown}' has the wrong form; it should be {expected}",
+        "array": "{label}: '{shown}' has the wrong form; it should be a list of entries (one row each on its own "
+                 "sheet)",
+        "object": "{label}: '{shown}' has the wrong form; it should be a JSON object",
+        "string": "{label}: '{shown}' has the wrong form; it should be text",
+        "schema": "{label}: {said}"}),
     Code.UNKNOWN_PACKAGE: Rule("check the dataset URL name", {
         "": "no dataset with the URL name '{name}' is on the Datasets sheet; check the name, or add the dataset "
             "there first",
@@ -135,28 +174,17 @@ RULES: dict[Code, Rule] = {
 
 
 _FIXES = {  # codes whose messages are still written where they are found (validation.py)
-    Code.REQUIRED: "fill in the cell",
-    Code.CHOICE: "pick a value from the dropdown",
-    Code.LICENCE: "pick a licence from the dropdown",
-    Code.ORGANIZATION: "pick one of your organizations",
     Code.CONDITIONAL_REQUIRED: "fill in the cell, or change the value it depends on",
     Code.STATE_TRANSITION: "pick a state the current one may move to",
     Code.STATE_PERMISSION: "ask an admin of the organization",
     Code.STATE_STORED: "ask the catalogue's administrators",
     Code.DELETE_PERMISSION: "ask an admin of the organization",
     Code.PERMISSION: "ask for the editor role",
-    Code.TOO_LONG: "shorten the text",
-    Code.TOO_SHORT: "lengthen the text",
     Code.NAME: "use lowercase letters, digits, - and _",
-    Code.TAG: "use letters, digits, spaces, - _ and .",
     Code.DATE: "write the date as YYYY-MM-DD",
     Code.DATE_FORMAT: "write the date as YYYY-MM-DD",
     Code.EMAIL: "check the address",
     Code.URL: "start the address with https://",
-    Code.JSON: "fix the JSON",
-    Code.SINGLE_ENTRY: "keep one entry",
-    Code.CONTACTS: "add a contact on the Contacts sheet",
-    Code.CONTACT_DISPLAYED: "mark a contact 'displayed'",
     Code.DUPLICATE_NAME: "choose another URL name",
     Code.DUPLICATE_TITLE: "choose another title",
     Code.NAME_IN_USE: "choose another URL name",

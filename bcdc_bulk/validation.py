@@ -32,7 +32,7 @@ from bcdc_bulk.catalogue import TEMPLATE_SITE, Caller, organization_labels
 from bcdc_bulk.converters import Kind, field_kind, value_text
 from bcdc_bulk.local_files import LocalFiles, not_on_a_server
 from bcdc_bulk.plan import Plan, RecordPlan, column_field
-from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, WARNING, Code, Problem, ValidationReport
+from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, WARNING, Code, Problem, ValidationReport, say
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.suggesting import RETIRED, differs_only_in_form, either, nearest, retired
 from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list
@@ -447,56 +447,57 @@ class RecordChecker:
         kind = error.validator
         code = parent.get("x-code")
         if kind == "enum":
-            if code == Code.ORGANIZATION and value in self.lookups.org_ids:
-                return Code.ORGANIZATION, (f"{label}: '{self._org_shown(value)}' is not an organization you may create "
-                                        "datasets in, and the catalogue offers only those; ask an admin of that "
-                                        "organization, or pick one of yours")
-            if code == Code.ORGANIZATION:
-                near = nearest(shown, list(self.lookups.org_names.values()))
-                hint = f"; did you mean {either(near)}?" if near else "; pick one from the dropdown"
-                return Code.ORGANIZATION, (f"{label}: '{self._org_shown(value)}' is not an organization of this "
-                                           f"catalogue{hint}")
-            if code == Code.LICENCE:
-                near = self._nearest_licences(shown)
-                hint = f"; did you mean {either(near)}?" if near else ""
-                return Code.LICENCE, (f"{label}: '{shown}' is not a licence of this catalogue; pick one from the "
-                                      f"dropdown{hint}")
-            fld = parent.get("x-choices")
-            if isinstance(fld, Field):
-                return Code.CHOICE, choice_message(label, shown, fld)
-            allowed = ", ".join(str(v) for v in error.validator_value if v)
-            return Code.CHOICE, f"{label}: '{shown}' is not one of the allowed values: {allowed}"
+            return self._not_listed(error, parent, label, value, shown)
         if kind == "maxItems" and parent.get("type") == "array":
-            return Code.SINGLE_ENTRY, f"{label} may have one entry only; this record has {len(value)}"
+            return Code.SINGLE_ENTRY, say(Code.SINGLE_ENTRY, label=label, count=len(value))
         if kind == "minItems" and path and path[-1] == "tags":
-            return Code.REQUIRED, "Keywords: at least one keyword is required"
+            return Code.REQUIRED, say(Code.REQUIRED, "keywords")
         if kind == "minItems" and path and path[-1] == "contacts":
-            return Code.CONTACTS, "Contacts: the record needs at least one contact"
+            return Code.CONTACTS, say(Code.CONTACTS)
         if kind == "contains":
-            return Code.CONTACT_DISPLAYED, "Contacts: at least one contact should be marked 'displayed'"
+            return Code.CONTACT_DISPLAYED, say(Code.CONTACT_DISPLAYED)
         if kind in ("minLength", "maxLength"):
             limit = error.validator_value
             if code == Code.TAG:
-                return Code.TAG, (f"Keywords: '{shown}' is too short (at least {limit} characters)" if kind == "minLength"
-                               else f"Keywords: '{shown[:40]}…' is longer than {limit} characters")
+                return Code.TAG, (say(Code.TAG, "short", shown=shown, limit=limit) if kind == "minLength"
+                                  else say(Code.TAG, "long", start=shown[:40], limit=limit))
             size = len(value) if isinstance(value, str) else 0
             if kind == "minLength" and isinstance(value, str) and not value.strip():
-                return Code.REQUIRED, f"{label} is required"
+                return Code.REQUIRED, say(Code.REQUIRED, label=label)
             if kind == "maxLength":
-                return Code.TOO_LONG, f"{label} may be at most {limit} characters; this one has {size}"
-            return Code.TOO_SHORT, f"{label} must be at least {limit} characters"
+                return Code.TOO_LONG, say(Code.TOO_LONG, label=label, limit=limit, size=size)
+            return Code.TOO_SHORT, say(Code.TOO_SHORT, label=label, limit=limit)
         if kind == "pattern":
             if code == Code.TAG:
-                return Code.TAG, (f"Keywords: '{shown}' may only contain letters, digits, spaces, hyphens (-), "
-                               "underscores (_) and dots (.); separate keywords with commas")
+                return Code.TAG, say(Code.TAG, shown=shown)
             return Code.NAME, name_message(label, shown)
         if kind == "type":
             if code == Code.JSON:
-                return Code.JSON, f"{label}: '{shown[:60]}' is not a JSON object"
-            expected = {"array": "a list of entries (one row each on its own sheet)", "object": "a JSON object",
-                        "string": "text"}.get(str(error.validator_value), str(error.validator_value))
-            return Code.TYPE, f"{label}: '{shown[:60]}' has the wrong form; it should be {expected}"
-        return kind, f"{label}: {error.message}"
+                return Code.JSON, say(Code.JSON, label=label, shown=shown[:60])
+            expected = str(error.validator_value)
+            return Code.TYPE, say(Code.TYPE, expected if expected in ("array", "object", "string") else "",
+                                  label=label, shown=shown[:60], expected=expected)
+        return kind, say(Code.TYPE, "schema", label=label, said=error.message)
+
+    def _not_listed(self, error: jsonschema.ValidationError, parent: dict[str, Any], label: str, value: Any,
+                    shown: str) -> tuple[str, str]:
+        """A value that is not one of a list's entries: an organization, a licence or a choice."""
+        code = parent.get("x-code")
+        if code == Code.ORGANIZATION and value in self.lookups.org_ids:
+            return Code.ORGANIZATION, say(Code.ORGANIZATION, "elsewhere", label=label, org=self._org_shown(value))
+        if code == Code.ORGANIZATION:
+            near = nearest(shown, list(self.lookups.org_names.values()))
+            return Code.ORGANIZATION, say(Code.ORGANIZATION, "near" if near else "", label=label,
+                                          org=self._org_shown(value), near=either(near) if near else "")
+        if code == Code.LICENCE:
+            near = self._nearest_licences(shown)
+            return Code.LICENCE, say(Code.LICENCE, "near" if near else "", label=label, shown=shown,
+                                     near=either(near) if near else "")
+        fld = parent.get("x-choices")
+        if isinstance(fld, Field):
+            return Code.CHOICE, choice_message(label, shown, fld)
+        allowed = ", ".join(str(v) for v in error.validator_value if v)
+        return Code.CHOICE, say(Code.CHOICE, "listed", label=label, shown=shown, allowed=allowed)
 
     def _org_shown(self, value: Any) -> str:
         return self.lookups.org_names.get(value, value) if isinstance(value, str) else str(value)
