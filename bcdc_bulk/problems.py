@@ -83,6 +83,9 @@ class Rule:
     says: dict[str, str]
 
 
+PRE_EXISTING = "{message} (already so before your edit; the catalogue checks the whole record, so fix it too)"
+
+
 def say(code: Code, variant: str = "", /, **values: Any) -> str:
     """The message of a problem of ``code`` (its ``variant``), with ``values`` put in."""
     return RULES[code].says[variant].format(**values)
@@ -91,6 +94,54 @@ def say(code: Code, variant: str = "", /, **values: Any) -> str:
 # the problems found while a workbook is planned (planning.py), its cells read (diffing.py) and its
 # records checked against the schema (validation.RecordChecker)
 RULES: dict[Code, Rule] = {
+    Code.CONDITIONAL_REQUIRED: Rule("fill in the cell, or change the value it depends on", {
+        "": "{label} is required when {condition} is '{value}'",
+        "resource": "{label} is required when {condition} is '{value}' (BCDC requires it; the catalogue does not "
+                    "check it on resources)"}),
+    Code.DATE: Rule("write the date as YYYY-MM-DD", {
+        "": "'{shown}' is not a date the catalogue can read; write it as YYYY-MM-DD, e.g. 2024-03-31"}),
+    Code.DATE_FORMAT: Rule("write the date as YYYY-MM-DD", {
+        "": "'{shown}' is read as a date, but write dates as YYYY-MM-DD (e.g. 2024-03-31) so nobody misreads it"}),
+    Code.EMAIL: Rule("check the address", {
+        "": "'{shown}' does not look like an e-mail address (name@example.gov.bc.ca)",
+        "no-at": "'{shown}' is not an e-mail address at all (it has no @); write the address, e.g. "
+                "name@example.gov.bc.ca"}),
+    Code.URL: Rule("start the address with https://", {
+        "": "'{shown}' does not look like a web address; it should start with https://"}),
+    Code.FORMAT: Rule("see the message", {
+        "": "'{shown}' is not in the expected format"}),
+    Code.STATE_TRANSITION: Rule("pick a state the current one may move to", {
+        "": "State: a record cannot move from {old} to {new}; from {old} it may move to: {valid}",
+        "new": "State: a new record must start as {start}; it cannot be created as {new}"}),
+    Code.STATE_STORED: Rule("ask the catalogue's administrators", {
+        "": "State: this record's stored state '{old}' is not one of the catalogue's states ({states}), and the "
+            "catalogue fails (HTTP 500) when asked to move it to another; put the cell back to '{old}' and ask "
+            "the catalogue's administrators to correct the stored state"}),
+    Code.STATE_PERMISSION: Rule("ask an admin of the organization", {
+        "role": "State: moving from {old} to {new} needs the {who} role in this organization; you are an {role} "
+                "there",
+        "no-role": "State: moving from {old} to {new} needs the {who} role in this organization; you are not a "
+                   "member there",
+        "or": "{first} or {second}",
+        "unknown": "State: only an organization admin may move a record from {old} to {new} (validate with -r "
+                   "to check your role)"}),
+    Code.PERMISSION: Rule("ask for the editor role", {
+        "": "you ({user}) may not edit records of '{name}'; ask its admin for the editor role"}),
+    Code.DELETE_PERMISSION: Rule("ask an admin of the organization", {
+        "": "this dataset cannot be removed by you ({user}): you may not edit records of its organization",
+        "editor": "this dataset cannot be removed by you ({user}): it is {state}; an editor may remove Drafts "
+                  "only, ask an admin of its organization",
+        "unknown": "the dataset will be removed if your role allows it: editors may remove Drafts only, admins "
+                   "any dataset (check against the catalogue with -r)",
+        "no-state": "not a Draft"}),
+    Code.DUPLICATE_NAME: Rule("choose another URL name", {
+        "": "URL name '{value}' is already in this workbook, on {count} other row(s); it must be unique"}),
+    Code.DUPLICATE_TITLE: Rule("choose another title", {
+        "": "Title '{value}' is already in this workbook, on {count} other row(s); it must be unique"}),
+    Code.NAME_IN_USE: Rule("choose another URL name", {
+        "": "URL name '{value}' is already used by another record in the catalogue; it must be unique"}),
+    Code.TITLE_IN_USE: Rule("choose another title", {
+        "": "Title '{value}' is already used by another record in the catalogue; it must be unique"}),
     Code.REQUIRED: Rule("fill in the cell", {
         "": "{label} is required",
         "keywords": "Keywords: at least one keyword is required"}),
@@ -104,11 +155,44 @@ RULES: dict[Code, Rule] = {
         "near": "{label}: '{shown}' is not a licence of this catalogue; pick one from the dropdown; did you "
                 "mean {near}?"}),
     Code.CHOICE: Rule("pick a value from the dropdown", {
-        "listed": "{label}: '{shown}' is not one of the allowed values: {allowed}"}),
+        "listed": "{label}: '{shown}' is not one of the allowed values: {allowed}",
+        "state-stored-as-label": "{label}: stored as '{shown}', where the list's value is '{same}'; the catalogue "
+                                 "cannot move a record on from a state its list does not hold, so ask its "
+                                 "administrators to correct the stored state (leave the cell as it is)",
+        "stored-as-label": "{label}: stored as '{shown}', the form's label, where the list's value is '{same}'; "
+                           "type {same} here (or pick another entry) to store it as the list has it",
+        "form": "{label}: '{shown}' should be written '{same}', as the list has it",
+        "form-shown": "{label}: '{shown}' should be written '{same}' (shown as {as_shown}), as the list has it",
+        "retired-successor": "{label}: '{shown}' is a value of the catalogue's older form that it no longer "
+                              "takes; today's is '{successor}'",
+        "retired-listed": "{label}: '{shown}' is a value of the catalogue's older form that it no longer takes; "
+                           "choose one of: {labels}",
+        "retired": "{label}: '{shown}' is a value of the catalogue's older form that it no longer takes; choose "
+                   "one from the dropdown",
+        "near": "{label}: '{shown}' is not one of the choices; did you mean {near}?",
+        "all": "{label}: '{shown}' is not one of the choices: {labels}",
+        "many": "{label}: '{shown}' is not one of the {count} choices; choose one from the dropdown"}),
+    Code.NAME: Rule("use lowercase letters, digits, - and _", {
+        "": "{label}: '{shown}' may only contain lowercase letters (a-z), digits and - or _ (no spaces or "
+            "capitals)",
+        "autocorrect": "{label}: '{shown}' may only contain lowercase letters (a-z), digits and - or _ (no spaces "
+                       "or capitals). Only its first letter is a capital, which a spreadsheet's autocorrect often "
+                       "makes: type '{lower}' again (in LibreOffice, Tools > AutoCorrect Options > Options: untick "
+                       "'Capitalize first letter of every sentence'; in Excel, AutoCorrect Options: untick "
+                       "'Capitalize first letter of sentences')"}),
+    Code.EDGE_SPACE: Rule("delete the spaces or line break at the start or end", {
+        "": "'{start}' has {ends}, invisible in the cell; it would be sent as typed: delete them unless you mean "
+            "them",
+        "spaces-at-start": "spaces at its start", "break-at-start": "a line break at its start",
+        "spaces-at-end": "spaces at its end", "break-at-end": "a line break at its end",
+        "both": "{first} and {second}"}),
+    Code.UPLOAD_MISSING: Rule("put the file where the path says", {
+        "": "the file to upload, '{url}', was not found (looked in {folder})"}),
     Code.SINGLE_ENTRY: Rule("keep one entry", {
         "": "{label} may have one entry only; this record has {count}"}),
     Code.CONTACTS: Rule("add a contact on the Contacts sheet", {
-        "": "Contacts: the record needs at least one contact"}),
+        "": "Contacts: the record needs at least one contact",
+        "sheet": "Contacts: the record needs at least one contact (add a row on the Contacts sheet)"}),
     Code.CONTACT_DISPLAYED: Rule("mark a contact 'displayed'", {
         "": "Contacts: at least one contact should be marked 'displayed'"}),
     Code.TAG: Rule("use letters, digits, spaces, - _ and .", {
@@ -173,25 +257,8 @@ RULES: dict[Code, Rule] = {
 }
 
 
-_FIXES = {  # codes whose messages are still written where they are found (validation.py)
-    Code.CONDITIONAL_REQUIRED: "fill in the cell, or change the value it depends on",
-    Code.STATE_TRANSITION: "pick a state the current one may move to",
-    Code.STATE_PERMISSION: "ask an admin of the organization",
-    Code.STATE_STORED: "ask the catalogue's administrators",
-    Code.DELETE_PERMISSION: "ask an admin of the organization",
-    Code.PERMISSION: "ask for the editor role",
-    Code.NAME: "use lowercase letters, digits, - and _",
-    Code.DATE: "write the date as YYYY-MM-DD",
-    Code.DATE_FORMAT: "write the date as YYYY-MM-DD",
-    Code.EMAIL: "check the address",
-    Code.URL: "start the address with https://",
-    Code.DUPLICATE_NAME: "choose another URL name",
-    Code.DUPLICATE_TITLE: "choose another title",
-    Code.NAME_IN_USE: "choose another URL name",
-    Code.TITLE_IN_USE: "choose another title",
-    Code.UPLOAD_MISSING: "put the file where the path says",
+_FIXES = {  # a code worded where it is found: a URL a server will not fetch (local_files)
     Code.URL_NOT_WEB: "type a web address (https://...), or add the file in the catalogue's form",
-    Code.EDGE_SPACE: "delete the spaces or line break at the start or end",
 }
 
 

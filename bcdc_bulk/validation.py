@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ from bcdc_bulk.catalogue import TEMPLATE_SITE, Caller, organization_labels
 from bcdc_bulk.converters import Kind, field_kind, value_text
 from bcdc_bulk.local_files import LocalFiles, not_on_a_server
 from bcdc_bulk.plan import Plan, RecordPlan, column_field
-from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, WARNING, Code, Problem, ValidationReport, say
+from bcdc_bulk.problems import ERROR, PRE_EXISTING, TITLES_UNSEEN_NOTE, WARNING, Code, Problem, ValidationReport, say
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.suggesting import RETIRED, differs_only_in_form, either, nearest, retired
 from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list
@@ -405,17 +406,17 @@ class RecordChecker:
     def _required_message(self, path: tuple, name: str, condition: str | None, data: dict[str, Any]) -> str:
         label = self._label(path, name)
         if name == "tags":
-            return "Keywords: at least one keyword is required"
+            return say(Code.REQUIRED, "keywords")
         if name == "contacts" and not path:
-            return "Contacts: the record needs at least one contact (add a row on the Contacts sheet)"
+            return say(Code.CONTACTS, "sheet")
         if condition:
             container: Any = data
             for part in path:
                 container = container[part] if isinstance(container, (dict, list)) else {}
             cond_value = container.get(condition) if isinstance(container, dict) else None
-            where = " (BCDC requires it; the catalogue does not check it on resources)" if path else ""
-            return f"{label} is required when {self._label(path, condition)} is '{cond_value}'{where}"
-        return f"{label} is required"
+            return say(Code.CONDITIONAL_REQUIRED, "resource" if path else "", label=label,
+                       condition=self._label(path, condition), value=cond_value)
+        return say(Code.REQUIRED, label=label)
 
     def _nearest_licences(self, text: str) -> list[str]:
         """The licences (as the dropdown shows them) nearest to ``text``: by title first, since a fill
@@ -430,15 +431,8 @@ class RecordChecker:
     @staticmethod
     def _format_message(code: str, value: Any) -> str:
         shown = normalize_cell(value)
-        if code == Code.DATE:
-            return f"'{shown}' is not a date the catalogue can read; write it as YYYY-MM-DD, e.g. 2024-03-31"
-        if code == Code.DATE_FORMAT:
-            return f"'{shown}' is read as a date, but write dates as YYYY-MM-DD (e.g. 2024-03-31) so nobody misreads it"
-        if code == Code.EMAIL:
-            return f"'{shown}' does not look like an e-mail address (name@example.gov.bc.ca)"
-        if code == Code.URL:
-            return f"'{shown}' does not look like a web address; it should start with https://"
-        return f"'{shown}' is not in the expected format"
+        worded = (Code.DATE, Code.DATE_FORMAT, Code.EMAIL, Code.URL)
+        return say(Code(code), shown=shown) if code in worded else say(Code.FORMAT, shown=shown)
 
     def _message(self, error: jsonschema.ValidationError, parent: dict[str, Any], label: str,
                  path: tuple) -> tuple[str, str]:
@@ -508,13 +502,9 @@ NAME_PATTERN = re.compile(r"^[a-z0-9_-]+$")
 
 def name_message(label: str, shown: str) -> str:
     """Why a URL name is refused; a capital only at the start is most often the spreadsheet's doing."""
-    message = f"{label}: '{shown}' may only contain lowercase letters (a-z), digits and - or _ (no spaces or capitals)"
-    if shown[:1].isupper() and NAME_PATTERN.match(shown[:1].lower() + shown[1:]):
-        message += (f". Only its first letter is a capital, which a spreadsheet's autocorrect often makes: type "
-                    f"'{shown[:1].lower() + shown[1:]}' again (in LibreOffice, Tools > AutoCorrect Options > "
-                    "Options: untick 'Capitalize first letter of every sentence'; in Excel, AutoCorrect Options: "
-                    "untick 'Capitalize first letter of sentences')")
-    return message
+    lower = shown[:1].lower() + shown[1:]
+    capital = shown[:1].isupper() and NAME_PATTERN.match(lower)
+    return say(Code.NAME, "autocorrect" if capital else "", label=label, shown=shown, lower=lower)
 
 
 LISTED = 8  # a choice list this long or shorter is named in full in a message
@@ -524,31 +514,25 @@ def choice_message(label: str, shown: str, fld: Field) -> str:
     """Why a value is not one of a field's choices, and what to choose instead, in a sentence that
     fits a cell's comment: a list named in full only when short, the nearest few otherwise."""
     labels = [fld.choice_text.shown(c.value) for c in fld.choices]
-    pick = f"choose one of: {', '.join(labels)}" if len(labels) <= LISTED else "choose one from the dropdown"
+    short = len(labels) <= LISTED
+    said = {"label": label, "shown": shown, "labels": ", ".join(labels), "count": len(labels)}
     same = differs_only_in_form(shown, fld)
-    if same is not None and fld.choice_text.shown(same) == shown and fld.moves:
-        return (f"{label}: stored as '{shown}', where the list's value is '{same}'; the catalogue cannot move a "
-                "record on from a state its list does not hold, so ask its administrators to correct the stored "
-                "state (leave the cell as it is)")
     if same is not None and fld.choice_text.shown(same) == shown:
-        # stored as the form's label, not its value: the cell looks right, so say what to type
-        return (f"{label}: stored as '{shown}', the form's label, where the list's value is '{same}'; type {same} "
-                "here (or pick another entry) to store it as the list has it")
+        # stored as the form's label, not its value: the cell looks right, so say what to type (a state
+        # the catalogue cannot move on from goes to its administrators)
+        return say(Code.CHOICE, "state-stored-as-label" if fld.moves else "stored-as-label", same=same, **said)
     if same is not None:
         as_shown = fld.choice_text.shown(same)
-        form = f"'{same}'" + (f" (shown as {as_shown})" if as_shown != same else "")
-        return f"{label}: '{shown}' should be written {form}, as the list has it"
+        return say(Code.CHOICE, "form" if as_shown == same else "form-shown", same=same, as_shown=as_shown, **said)
     if retired(shown, fld):
         successor = RETIRED[fld.name][shown]
-        then = f"; today's is '{fld.choice_text.shown(successor)}'" if successor else f"; {pick}"
-        return f"{label}: '{shown}' is a value of the catalogue's older form that it no longer takes{then}"
+        variant = "retired-successor" if successor else "retired-listed" if short else "retired"
+        return say(Code.CHOICE, variant, successor=fld.choice_text.shown(successor) if successor else "", **said)
     by_text = {t.casefold(): lab for c, lab in zip(fld.choices, labels, strict=True) for t in (c.value, lab)}
     near = list(dict.fromkeys(by_text[t.casefold()] for t in nearest(shown, list(by_text))))
     if near:
-        return f"{label}: '{shown}' is not one of the choices; did you mean {either(near)}?"
-    if len(labels) <= LISTED:
-        return f"{label}: '{shown}' is not one of the choices: {', '.join(labels)}"
-    return f"{label}: '{shown}' is not one of the {len(labels)} choices; {pick}"
+        return say(Code.CHOICE, "near", near=either(near), **said)
+    return say(Code.CHOICE, "all" if short else "many", **said)
 
 
 def _decode(pkg: dict[str, Any], schema: Schema) -> dict[str, Any]:
@@ -598,34 +582,30 @@ def check_state(rec: RecordPlan, schema: Schema, caller: Caller) -> list[Issue]:
     if rec.action == "create":
         if new != start:
             return [Issue(("publish_state",), Code.STATE_TRANSITION,
-                          f"State: a new record must start as {start}; it cannot be created as {new}", ERROR, new)]
+                          say(Code.STATE_TRANSITION, "new", start=start, new=new), ERROR, new)]
         return []
     if old not in moves and old not in (None, ""):
         states = ", ".join(k for k in moves if k)
-        return [Issue(("publish_state",), Code.STATE_STORED,
-                      f"State: this record's stored state '{old}' is not one of the catalogue's states ({states}), "
-                      "and the catalogue fails (HTTP 500) when asked to move it to another; put the cell back to "
-                      f"'{old}' and ask the catalogue's administrators to correct the stored state", ERROR, new)]
+        return [Issue(("publish_state",), Code.STATE_STORED, say(Code.STATE_STORED, old=old, states=states),
+                      ERROR, new)]
     options = moves.get(old or "", [])
     allowed = next((o.get("by", []) for o in options if o.get("state") == new), None)
     if allowed is None:
         valid = ", ".join(o["state"] for o in options) or "none"
         return [Issue(("publish_state",), Code.STATE_TRANSITION,
-                      f"State: a record cannot move from {old} to {new}; from {old} it may move to: {valid}",
-                      ERROR, new)]
+                      say(Code.STATE_TRANSITION, old=old, new=new, valid=valid), ERROR, new)]
     role = caller.role_in(org)
     # as the server decides: an admin also holds the editor's rights, a sysadmin everyone's
     ok = (("sysadmin" in allowed and role == "sysadmin") or ("admin" in allowed and role in ("admin", "sysadmin"))
           or ("editor" in allowed and role in ("editor", "admin", "sysadmin")))
     if caller.known and not ok:
-        who = " or ".join(allowed)
         return [Issue(("publish_state",), Code.STATE_PERMISSION,
-                      f"State: moving from {old} to {new} needs the {who} role in this organization; "
-                      f"you are {'an ' + role if role else 'not a member'} there", ERROR, new)]
+                      say(Code.STATE_PERMISSION, "role" if role else "no-role", old=old, new=new,
+                          who=functools.reduce(lambda a, b: say(Code.STATE_PERMISSION, "or", first=a, second=b),
+                                               allowed), role=role), ERROR, new)]
     if not caller.known and "editor" not in allowed:
-        return [Issue(("publish_state",), Code.STATE_PERMISSION,
-                      f"State: only an organization admin may move a record from {old} to {new} "
-                      "(validate with -r to check your role)", WARNING, new)]
+        return [Issue(("publish_state",), Code.STATE_PERMISSION, say(Code.STATE_PERMISSION, "unknown", old=old, new=new),
+                      WARNING, new)]
     return []
 
 
@@ -637,9 +617,7 @@ def check_permission(rec: RecordPlan, caller: Caller, org_names: dict[str, str])
     org = rec.after.get("owner_org") if rec.touches("owner_org") else (rec.before or {}).get("owner_org")
     if org and org in org_names and caller.role_in(org) not in ("editor", "admin"):
         name = org_names.get(org, org)
-        return [Issue(("owner_org",), Code.PERMISSION,
-                      f"you ({caller.user}) may not edit records of '{name}'; ask its admin for the editor role",
-                      ERROR, name)]
+        return [Issue(("owner_org",), Code.PERMISSION, say(Code.PERMISSION, user=caller.user, name=name), ERROR, name)]
     return []
 
 
@@ -651,13 +629,11 @@ def check_delete(rec: RecordPlan, caller: Caller) -> list[Issue]:
     if role in ("admin", "sysadmin") or (role == "editor" and state == "DRAFT"):
         return []
     if not caller.known:
-        return [Issue((REMOVE_FIELD,), Code.DELETE_PERMISSION, "the dataset will be removed if your role allows it: "
-                      "editors may remove Drafts only, admins any dataset (check against the catalogue with -r)",
-                      WARNING, "remove")]
-    why = (f"it is {state or 'not a Draft'}; an editor may remove Drafts only, ask an admin of its organization"
-           if role == "editor" else "you may not edit records of its organization")
-    return [Issue((REMOVE_FIELD,), Code.DELETE_PERMISSION, f"this dataset cannot be removed by you ({caller.user}): {why}",
-                  ERROR, "remove")]
+        return [Issue((REMOVE_FIELD,), Code.DELETE_PERMISSION, say(Code.DELETE_PERMISSION, "unknown"), WARNING,
+                      "remove")]
+    return [Issue((REMOVE_FIELD,), Code.DELETE_PERMISSION,
+                  say(Code.DELETE_PERMISSION, "editor" if role == "editor" else "", user=caller.user,
+                      state=state or say(Code.DELETE_PERMISSION, "no-state")), ERROR, "remove")]
 
 
 def _removed_paths(rec: RecordPlan) -> set[tuple]:
@@ -682,8 +658,8 @@ def check_edges(rec: RecordPlan) -> list[Issue]:
         for sub_path, value in _typed_values(path, change.new, change.old):
             if sub_path[-1] in ONE_LINE and isinstance(value, str) and value.strip() and value != value.strip():
                 issues.append(Issue(sub_path, Code.EDGE_SPACE,
-                                    f"'{value.strip()[:60]}' has {_edge_words(value)}, invisible in the cell; it would "
-                                    "be sent as typed: delete them unless you mean them", WARNING, value))
+                                    say(Code.EDGE_SPACE, start=value.strip()[:60], ends=_edge_words(value)),
+                                    WARNING, value))
     return issues
 
 
@@ -700,12 +676,13 @@ def _typed_values(path: tuple, new: Any, old: Any) -> list[tuple[tuple, Any]]:
 
 
 def _edge_words(value: str) -> str:
+    """What is at a value's edges, in the registry's words: 'spaces at its start and a line break at its end'."""
     ends = []
     if value[:1].isspace():
-        ends.append("a line break at its start" if value[:1] in "\r\n" else "spaces at its start")
+        ends.append(say(Code.EDGE_SPACE, "break-at-start" if value[:1] in "\r\n" else "spaces-at-start"))
     if value[-1:].isspace():
-        ends.append("a line break at its end" if value[-1:] in "\r\n" else "spaces at its end")
-    return " and ".join(ends)
+        ends.append(say(Code.EDGE_SPACE, "break-at-end" if value[-1:] in "\r\n" else "spaces-at-end"))
+    return say(Code.EDGE_SPACE, "both", first=ends[0], second=ends[1]) if len(ends) == 2 else ends[0]
 
 
 def check_uploads(rec: RecordPlan, files: LocalFiles) -> list[Issue]:
@@ -722,8 +699,7 @@ def check_uploads(rec: RecordPlan, files: LocalFiles) -> list[Issue]:
             path = files.path(url)
             if not path.is_file():
                 issues.append(Issue(("resources", index, "url"), Code.UPLOAD_MISSING,
-                                    f"the file to upload, '{url}', was not found (looked in {path.parent})",
-                                    ERROR, url))
+                                    say(Code.UPLOAD_MISSING, url=url, folder=path.parent), ERROR, url))
     return issues
 
 
@@ -745,7 +721,8 @@ def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Catal
     final = dict(snapshot)
     for rec in plan.records:
         final[rec.key] = rec.after
-    for attr, label in (("name", "URL name"), ("title", "Title")):
+    for attr, twice, taken in (("name", Code.DUPLICATE_NAME, Code.NAME_IN_USE),
+                               ("title", Code.DUPLICATE_TITLE, Code.TITLE_IN_USE)):
         holders: dict[str, list[str]] = {}
         for key, pkg in final.items():
             value = pkg.get(attr)
@@ -757,12 +734,10 @@ def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Catal
                 continue
             others = [k for k in holders.get(value, []) if k != rec.key]
             if others:
-                issue = Issue((attr,), f"duplicate-{attr}", f"{label} '{value}' is already in this workbook, on "
-                              f"{len(others)} other row(s); it must be unique", ERROR, value)
+                issue = Issue((attr,), twice, say(twice, value=value, count=len(others)), ERROR, value)
             elif (value in lookups.names_taken if attr == "name"
                   else lookups.titles_taken.get(value) not in (None, rec.after.get("id"))):
-                issue = Issue((attr,), f"{attr}-in-use", f"{label} '{value}' is already used by another record in "
-                              "the catalogue; it must be unique", ERROR, value)
+                issue = Issue((attr,), taken, say(taken, value=value), ERROR, value)
             else:
                 continue
             out.setdefault(rec.key, []).append(issue)
@@ -807,9 +782,7 @@ def validate_plan(plan: Plan, schema: Schema, lookups: CatalogueFacts, snapshot:
                 issue = dataclasses.replace(issue, severity=ERROR)
             elif issue.code == Code.EMAIL and not pre and "@" not in str(issue.value or ""):
                 # no address at all ('call reception', 'name(at)gov.bc.ca'): nobody could write to it
-                issue = dataclasses.replace(issue, severity=ERROR, message=(
-                    f"'{issue.value}' is not an e-mail address at all (it has no @); write the address, "
-                    "e.g. name@example.gov.bc.ca"))
+                issue = dataclasses.replace(issue, severity=ERROR, message=say(Code.EMAIL, "no-at", shown=issue.value))
             report.problems.append(_place(rec, issue, pre))
     report.problems.sort(key=lambda p: (p.sheet, p.row or 0, p.column, p.code))
     return report
@@ -834,7 +807,7 @@ def _place(rec: RecordPlan, issue: Issue, pre_existing: bool) -> Problem:
     cell = rec.locate(issue.path)
     message = issue.message
     if pre_existing:
-        message = f"{message} (already so before your edit; the catalogue checks the whole record, so fix it too)"
+        message = PRE_EXISTING.format(message=message)
     value = issue.value
     shown = value_text(value) if isinstance(value, (list, dict)) else normalize_cell(value)
     field_name = column_field(issue.path)
