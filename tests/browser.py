@@ -87,8 +87,12 @@ class Browser:
         found: list[Path] = []
 
         def landed() -> bool:
-            new = [p for p in set(self.downloads.iterdir()) - before
-                   if not p.name.endswith(".crdownload") and not p.name.startswith(".")]
+            # Chrome puts an empty file under the final name beside its .crdownload at the start: the file
+            # has landed when no .crdownload is left and it has its bytes
+            fresh = set(self.downloads.iterdir()) - before
+            if any(p.name.endswith(".crdownload") for p in fresh):
+                return False
+            new = [p for p in fresh if not p.name.startswith(".") and p.stat().st_size > 0]
             found.extend(new)
             return bool(new)
         self.wait_for(landed, "the download", timeout)
