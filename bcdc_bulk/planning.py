@@ -139,10 +139,8 @@ class PlanContext:
 
     def language_of(self, column: str, resource_id: str | None) -> tuple[Field, str] | None:
         """(the multilingual field, the language) of a column such as 'title_translated-fr'; else None."""
-        base, _, lang = column.rpartition("-")
         schema = self.renderer.schema
-        fld = (schema.resource_field(base) if resource_id else schema.dataset_field(base)) if base else None
-        return (fld, lang) if fld is not None and fld.fluent else None
+        return language_field(column, schema.resource_field if resource_id else schema.dataset_field)
 
     def language_value(self, old: Any, fld: Field, lang: str, text: str) -> dict[str, Any]:
         """A multilingual field's value with one language's text (or keywords) replaced."""
@@ -484,7 +482,7 @@ class GroupsPlanner:
             else:
                 entry = entries.setdefault(position, {})
                 for fld, text in changed.items():
-                    multilingual = language_field(fld, subfields)
+                    multilingual = language_field(fld, subfields.get)
                     if multilingual is not None:
                         entry[multilingual[0].name] = self.ctx.language_value(entry.get(multilingual[0].name),
                                                                           *multilingual, text)

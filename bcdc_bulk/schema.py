@@ -5,6 +5,7 @@ copy shipped in the package, for offline use and for catalogue files.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -98,7 +99,7 @@ class Field:
         """How this field's choices read in a cell (labels shown, labels or values accepted)."""
         return ChoiceText.of(self)
 
-    @property
+    @functools.cached_property
     def fluent(self) -> str:
         """'text' or 'tags' for a multilingual field (ckanext-fluent: one value a language), else ''."""
         if "fluent_tags" in self.validators or "fluent_tags_output" in self.output:

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -180,10 +180,10 @@ def language_column(name: str, lang: str) -> str:
     return f"{name}-{lang}"
 
 
-def language_field(column: str, fields: dict[str, Field]) -> tuple[Field, str] | None:
+def language_field(column: str, field_named: Callable[[str], Field | None]) -> tuple[Field, str] | None:
     """(the multilingual field, the language) a column such as 'title_translated-fr' holds; else None."""
     base, _, lang = column.rpartition("-")
-    fld = fields.get(base) if base else None
+    fld = field_named(base) if base else None
     return (fld, lang) if fld is not None and fld.fluent else None
 
 
