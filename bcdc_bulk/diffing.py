@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from bcdc_bulk.problems import ERROR, WARNING, Code, say
+from bcdc_bulk.problems import Code, say, severity_of
 from bcdc_bulk.schema import Field
 from bcdc_bulk.tables import ILLEGAL_XML, MAX_CELL, SheetSpec, cell_text, display_text, is_lossy, normalize_cell, same_text
 from bcdc_bulk.workbook_read import SheetRows
@@ -27,7 +27,10 @@ class CellIssue:
     value: Any
     code: Code
     message: str
-    severity: str = ERROR
+    severity: str = ""  # the registry's
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", severity_of(self.code, self.severity))
 
 
 @dataclass
@@ -80,7 +83,7 @@ class CellDiff:
             diff.changed[fld] = cell_text(raw)
             if isinstance(raw, (int, float)) and not isinstance(raw, bool):
                 diff.issues.append(CellIssue(
-                    number, fld, raw, Code.TYPED_NUMBER, say(Code.TYPED_NUMBER, number=diff.changed[fld]), WARNING))
+                    number, fld, raw, Code.TYPED_NUMBER, say(Code.TYPED_NUMBER, number=diff.changed[fld])))
         diff.read_only_edited = any(not same_text(display_text(exported.get(f, "")), values.get(f))
                                     for f in self.read_only)
         return diff

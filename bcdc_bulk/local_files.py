@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bcdc_bulk.problems import Code, say
+
 WEB_ADDRESS = re.compile(r"^(https?|ftp)://[^\s/?#]+", re.IGNORECASE)
 SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 # URL schemes that name files on the machine that reads them, or run code: never web addresses
@@ -47,14 +49,12 @@ def not_on_a_server(url: Any) -> str | None:
         return None
     text = url.strip()
     if text.lower().startswith(LOCAL_SCHEMES) or text.startswith(("\\\\", "//")):
-        what = "points to a file on a computer or network share, not to the web"
+        variant = "local"
     elif not SCHEME.match(text) or re.match(r"^[a-z]:[\\/]", text, re.IGNORECASE):
-        what = "is a file path, not a web address"
+        variant = "path"
     else:
-        what = f"starts with '{text.split(':', 1)[0]}:', not http://, https:// or ftp://"
-    return (f"the URL '{text[:80]}' {what}. In the catalogue's web pages a resource URL must be a web address "
-            "starting with https:// (or http://, ftp://); to attach a file, add the resource in the catalogue's "
-            "own form")
+        variant = "scheme"
+    return say(Code.URL_NOT_WEB, variant, url=text[:80], scheme=text.split(":", 1)[0])
 
 
 def file_size_text(path: Path) -> str:

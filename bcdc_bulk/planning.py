@@ -16,7 +16,7 @@ from bcdc_bulk.diffing import CellDiff, RowDiff
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.layouts import layout_for
 from bcdc_bulk.plan import CellRef, FieldChange, Plan, RecordPlan, RowNote
-from bcdc_bulk.problems import ERROR, Code, Problem, say
+from bcdc_bulk.problems import Code, Problem, say
 from bcdc_bulk.schema import Field, schema_from_dict
 from bcdc_bulk.tables import (
     DATASET_KEY,
@@ -78,7 +78,7 @@ class PlanContext:
         self.letters[sheet.name] = {f: sheet.letter(f) for f in sheet.columns}
 
     def problem(self, sheet: SheetRows, row: int, fld: str, value: Any, code: str, message: str,
-                record: str = "", severity: str = ERROR) -> None:
+                record: str = "", severity: str = "") -> None:
         """Record a problem of a row that cannot be planned as it is."""
         dataset = (self.plans[record].name if record in self.plans
                    else (self.book.snapshot.get(record) or {}).get("name") or "")

@@ -33,7 +33,17 @@ from bcdc_bulk.catalogue import TEMPLATE_SITE, Caller, organization_labels
 from bcdc_bulk.converters import Kind, field_kind, value_text
 from bcdc_bulk.local_files import LocalFiles, not_on_a_server
 from bcdc_bulk.plan import Plan, RecordPlan, column_field
-from bcdc_bulk.problems import ERROR, PRE_EXISTING, TITLES_UNSEEN_NOTE, WARNING, Code, Problem, ValidationReport, say
+from bcdc_bulk.problems import (
+    ERROR,
+    PRE_EXISTING,
+    TITLES_UNSEEN_NOTE,
+    WARNING,
+    Code,
+    Problem,
+    ValidationReport,
+    say,
+    severity_of,
+)
 from bcdc_bulk.schema import Field, Schema
 from bcdc_bulk.suggesting import RETIRED, differs_only_in_form, either, nearest, retired
 from bcdc_bulk.tables import REMOVE_FIELD, normalize_cell, parse_list
@@ -79,8 +89,11 @@ class Issue:
     path: tuple
     code: str
     message: str
-    severity: str
+    severity: str = ""  # the registry's, unless it leaves it to the schema (then always given)
     value: Any = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", severity_of(self.code, self.severity))
 
 
 # --- dates as the catalogue reads them ------------------------------------------------------
@@ -582,18 +595,18 @@ def check_state(rec: RecordPlan, schema: Schema, caller: Caller) -> list[Issue]:
     if rec.action == "create":
         if new != start:
             return [Issue(("publish_state",), Code.STATE_TRANSITION,
-                          say(Code.STATE_TRANSITION, "new", start=start, new=new), ERROR, new)]
+                          say(Code.STATE_TRANSITION, "new", start=start, new=new), value=new)]
         return []
     if old not in moves and old not in (None, ""):
         states = ", ".join(k for k in moves if k)
         return [Issue(("publish_state",), Code.STATE_STORED, say(Code.STATE_STORED, old=old, states=states),
-                      ERROR, new)]
+                      value=new)]
     options = moves.get(old or "", [])
     allowed = next((o.get("by", []) for o in options if o.get("state") == new), None)
     if allowed is None:
         valid = ", ".join(o["state"] for o in options) or "none"
         return [Issue(("publish_state",), Code.STATE_TRANSITION,
-                      say(Code.STATE_TRANSITION, old=old, new=new, valid=valid), ERROR, new)]
+                      say(Code.STATE_TRANSITION, old=old, new=new, valid=valid), value=new)]
     role = caller.role_in(org)
     # as the server decides: an admin also holds the editor's rights, a sysadmin everyone's
     ok = (("sysadmin" in allowed and role == "sysadmin") or ("admin" in allowed and role in ("admin", "sysadmin"))
@@ -617,7 +630,7 @@ def check_permission(rec: RecordPlan, caller: Caller, org_names: dict[str, str])
     org = rec.after.get("owner_org") if rec.touches("owner_org") else (rec.before or {}).get("owner_org")
     if org and org in org_names and caller.role_in(org) not in ("editor", "admin"):
         name = org_names.get(org, org)
-        return [Issue(("owner_org",), Code.PERMISSION, say(Code.PERMISSION, user=caller.user, name=name), ERROR, name)]
+        return [Issue(("owner_org",), Code.PERMISSION, say(Code.PERMISSION, user=caller.user, name=name), value=name)]
     return []
 
 
@@ -658,8 +671,7 @@ def check_edges(rec: RecordPlan) -> list[Issue]:
         for sub_path, value in _typed_values(path, change.new, change.old):
             if sub_path[-1] in ONE_LINE and isinstance(value, str) and value.strip() and value != value.strip():
                 issues.append(Issue(sub_path, Code.EDGE_SPACE,
-                                    say(Code.EDGE_SPACE, start=value.strip()[:60], ends=_edge_words(value)),
-                                    WARNING, value))
+                                    say(Code.EDGE_SPACE, start=value.strip()[:60], ends=_edge_words(value)), value=value))
     return issues
 
 
@@ -699,7 +711,7 @@ def check_uploads(rec: RecordPlan, files: LocalFiles) -> list[Issue]:
             path = files.path(url)
             if not path.is_file():
                 issues.append(Issue(("resources", index, "url"), Code.UPLOAD_MISSING,
-                                    say(Code.UPLOAD_MISSING, url=url, folder=path.parent), ERROR, url))
+                                    say(Code.UPLOAD_MISSING, url=url, folder=path.parent), value=url))
     return issues
 
 
@@ -710,7 +722,7 @@ def _web_addresses_only(rec: RecordPlan) -> list[Issue]:
         if index in rec.new_resources or resource.get("id") in changed:
             why = not_on_a_server(resource.get("url"))
             if why:
-                issues.append(Issue(("resources", index, "url"), Code.URL_NOT_WEB, why, ERROR, resource.get("url")))
+                issues.append(Issue(("resources", index, "url"), Code.URL_NOT_WEB, why, value=resource.get("url")))
     return issues
 
 
@@ -734,10 +746,10 @@ def check_unique(plan: Plan, snapshot: dict[str, dict[str, Any]], lookups: Catal
                 continue
             others = [k for k in holders.get(value, []) if k != rec.key]
             if others:
-                issue = Issue((attr,), twice, say(twice, value=value, count=len(others)), ERROR, value)
+                issue = Issue((attr,), twice, say(twice, value=value, count=len(others)), value=value)
             elif (value in lookups.names_taken if attr == "name"
                   else lookups.titles_taken.get(value) not in (None, rec.after.get("id"))):
-                issue = Issue((attr,), taken, say(taken, value=value), ERROR, value)
+                issue = Issue((attr,), taken, say(taken, value=value), value=value)
             else:
                 continue
             out.setdefault(rec.key, []).append(issue)

@@ -188,3 +188,28 @@ def test_every_message_of_the_registry_takes_the_values_it_names():
             names = {name for _, name, spec, _ in string.Formatter().parse(template) if name}
             said = say(code, variant, **dict.fromkeys(names, 12345))
             assert "{" not in said and (not names or "12345" in said or "12,345" in said), (code, variant)
+
+
+def test_every_code_has_one_rule_saying_how_bad_it_is_how_to_fix_it_and_what_it_says():
+    import pytest
+
+    from bcdc_bulk.problems import AS_ENFORCED, ERROR, RULES, WARNING, Problem
+
+    assert set(RULES) == set(Code)
+    assert {code: rule.severity for code, rule in RULES.items() if rule.severity not in (ERROR, WARNING, AS_ENFORCED)
+            } == {}
+    # the registry decides: a fixed severity is taken from it, and a contradiction is a bug, not a row's problem
+    assert Problem("Datasets", 3, "B", "name", "x", Code.NAME_IN_USE, "m").severity == ERROR
+    assert Problem("Datasets", 3, "B", "notes", "x", Code.TYPED_NUMBER, "m").severity == WARNING
+    with pytest.raises(ValueError, match="always a warning"):
+        Problem("Datasets", 3, "B", "notes", "x", Code.EDGE_SPACE, "m", ERROR)
+    # where the catalogue's schema decides (a required field the server enforces, or only the form asks for)
+    assert Problem("Datasets", 3, "B", "purpose", "", Code.REQUIRED, "m", WARNING).severity == WARNING
+    with pytest.raises(ValueError, match="needs its severity"):
+        Problem("Datasets", 3, "B", "purpose", "", Code.REQUIRED, "m")
+
+
+def test_a_url_a_server_will_not_fetch_is_worded_by_the_registry():
+    tree = ast.parse((SOURCE / "local_files.py").read_text(encoding="utf-8"))
+    said = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "not_on_a_server")
+    assert text_in(said) == []
