@@ -36,6 +36,7 @@ from bcdc_bulk.errors import (
     TransientError,
 )
 from bcdc_bulk.journal import FileLines, Journal, journal_beside
+from bcdc_bulk.messages import Say, said
 from bcdc_bulk.plan import FieldChange, Plan, RecordPlan
 from bcdc_bulk.problems import ValidationReport
 from bcdc_bulk.results import (
@@ -43,8 +44,6 @@ from bcdc_bulk.results import (
     CONFLICT,
     CREATED,
     FAILED,
-    INVALID,
-    KEPT,
     REMOVED,
     SKIPPED,
     UNCHANGED,
@@ -56,6 +55,7 @@ from bcdc_bulk.results import (
     RowResult,
     Status,
 )
+from bcdc_bulk.row_results import RowGatherer, rows_not_sent
 from bcdc_bulk.sending import Sender
 from bcdc_bulk.settled import is_our_creation, new_resource_there, own_creations, sort_changes
 from bcdc_bulk.verifying import change_shortfall, new_resource_in, value_now
@@ -100,20 +100,18 @@ class RecordWriter:
         """Write one existing record; what happened, change by change."""
         outcome = RecordOutcome()
         if (current is None or current.get("state") == "deleted") and rec.action == "delete":
-            return RecordOutcome(Outcome(UNCHANGED, "already removed from the catalogue"))
+            return RecordOutcome(Outcome(UNCHANGED, said(Say.ALREADY_REMOVED)))
         if current is None or sorted_changes is None:
-            return RecordOutcome(Outcome(FAILED, "the dataset is no longer in the catalogue (deleted since the "
-                                                 "export, or you may not see it)"))
+            return RecordOutcome(Outcome(FAILED, said(Say.DATASET_GONE)))
         pending, done, conflicts = sorted_changes
         if conflicts:  # the whole record waits: its rows are one dataset, saved together
-            return RecordOutcome(Outcome(CONFLICT, "not written: changed in the catalogue since the export. "
-                                                   + "; ".join(conflicts)))
+            return RecordOutcome(Outcome(CONFLICT, said(Say.NOT_WRITTEN_CONFLICT, conflicts="; ".join(conflicts))))
         for change in done:
-            outcome.changes[change.id] = Outcome(UNCHANGED, "the catalogue already has this value")
+            outcome.changes[change.id] = Outcome(UNCHANGED, said(Say.HAS_VALUE))
         added = [c for c in rec.changes if c.new_index is not None]
         there = [c for c in added if new_resource_there(current, c.new)]
         for change in there:
-            outcome.changes[change.id] = Outcome(UNCHANGED, "the catalogue already has this resource")
+            outcome.changes[change.id] = Outcome(UNCHANGED, said(Say.HAS_RESOURCE))
         if not pending and len(there) == len(added):
             return outcome
         todo = copy.copy(rec)
@@ -121,11 +119,11 @@ class RecordWriter:
         todo.new_resources = [c.new_index for c in todo.changes if c.new_index is not None]
         for call in record_calls(todo, self.settings.method):
             if self.stop.is_set():
-                _record(outcome, call.changes, Outcome(SKIPPED, "not sent: the run was stopped"))
+                _record(outcome, call.changes, Outcome(SKIPPED, said(Say.STOPPED)))
                 continue
             if self.settings.dry_run:
                 done_status = REMOVED if call.action in REMOVALS else APPLIED
-                _record(outcome, call.changes, Outcome(done_status, "dry run: would be sent"))
+                _record(outcome, call.changes, Outcome(done_status, said(Say.DRY_RUN_SENT)))
                 continue
 
             def landed(call: Call = call) -> bool:
@@ -152,13 +150,12 @@ class RecordWriter:
         existing = self.sender.read(lambda: self.catalogue.package(ref)) if ref else None
         if existing is not None:
             if earlier or is_our_creation(rec, existing):
-                return RecordOutcome(Outcome(UNCHANGED, f"already created (id {existing['id']})"))
-            return RecordOutcome(Outcome(CONFLICT, f"a dataset named '{rec.name}' was created in the catalogue since "
-                                                   "the export; choose another URL name"))
+                return RecordOutcome(Outcome(UNCHANGED, said(Say.ALREADY_CREATED, id=existing["id"])))
+            return RecordOutcome(Outcome(CONFLICT, said(Say.NAME_TAKEN_SINCE, name=rec.name)))
         if self.settings.dry_run:
-            return RecordOutcome(Outcome(CREATED, "dry run: would be created"))
+            return RecordOutcome(Outcome(CREATED, said(Say.DRY_RUN_CREATED)))
         if self.stop.is_set():
-            return RecordOutcome(Outcome(SKIPPED, "not sent: the run was stopped"))
+            return RecordOutcome(Outcome(SKIPPED, said(Say.STOPPED)))
         calls = record_calls(rec, self.settings.method)
         sent = Outcome(CREATED)
         for n, call in enumerate(calls):
@@ -179,7 +176,7 @@ class RecordWriter:
                 break
             wrong, _ = self.verify(call, rec, answer)
             if wrong:
-                sent = _not_kept("; ".join(said for _, said in wrong), sent.attempts, created=True)
+                sent = _not_kept("; ".join(short for _, short in wrong), sent.attempts, created=True)
                 break
         return RecordOutcome(sent)
 
@@ -209,22 +206,18 @@ class RecordWriter:
         if isinstance(exc, ServerValidationError) and "match" in exc.errors:
             # changed by someone else between our read and this write
             fields = ", ".join(str(f) for f in exc.errors["match"]) if isinstance(exc.errors["match"], list) else ""
-            return Outcome(CONFLICT, ("not written: changed in the catalogue while this run was applying it "
-                                      f"({fields}); export again to see their change"), 1)
+            return Outcome(CONFLICT, said(Say.CHANGED_WHILE_APPLYING, fields=fields), 1)
         if isinstance(exc, ServerValidationError):
-            return Outcome(FAILED, f"the catalogue refused it: {_server_cells(rec, exc.errors)}", 1)
+            return Outcome(FAILED, said(Say.REFUSED, cells=_server_cells(rec, exc.errors)), 1)
         if isinstance(exc, NotAuthorized):
-            return Outcome(FAILED, ("the catalogue refused it (HTTP 403): you may not edit this record; ask an admin "
-                                    "of its organization for the editor role"), 1)
+            return Outcome(FAILED, said(Say.FORBIDDEN), 1)
         if isinstance(exc, NotFound):
-            return Outcome(FAILED, "the record is no longer in the catalogue (HTTP 404): deleted since the export?", 1)
+            return Outcome(FAILED, said(Say.NOT_FOUND), 1)
         if isinstance(exc, TransientError):
             tries = getattr(exc, "attempts", self.settings.retries + 1)
             if exc.status == 500:
-                return Outcome(FAILED, (f"{exc} (the same on all {tries} tries: the catalogue cannot save this record "
-                                        "as it is; this is not a network fault. Check its stored values, or ask the "
-                                        "catalogue's administrators)"), tries)
-            return Outcome(FAILED, f"{exc} (tried {tries} times; run apply again to retry)", tries)
+                return Outcome(FAILED, said(Say.SERVER_FAULT, error=exc, tries=tries), tries)
+            return Outcome(FAILED, said(Say.TRIED, error=exc, tries=tries), tries)
         return Outcome(FAILED, str(exc), 1)
 
     def stored_after(self, call: Call, rec: RecordPlan, answer: Any) -> dict[str, Any] | None:
@@ -247,9 +240,9 @@ class RecordWriter:
         """(the changes of a call the catalogue does not hold after it, each with what it holds instead;
         the record as stored)."""
         stored = self.stored_after(call, rec, answer)
-        wrong = [(c, said) for c in call.changes if (said := change_shortfall(c, stored))]
-        for change, said in wrong:
-            self.journal.write(record=rec.key, action=call.action, status=FAILED, message=said, field=change.label)
+        wrong = [(c, short) for c in call.changes if (short := change_shortfall(c, stored))]
+        for change, short in wrong:
+            self.journal.write(record=rec.key, action=call.action, status=FAILED, message=short, field=change.label)
         return wrong, stored
 
     def _check(self, call: Call, rec: RecordPlan, answer: Any, outcome: RecordOutcome, sent: Outcome) -> None:
@@ -257,22 +250,20 @@ class RecordWriter:
         id (one put back by an undo is a new resource with a new id)."""
         stored = self.stored_after(call, rec, answer)
         for change in call.changes:
-            said = change_shortfall(change, stored)
-            if said:
-                self.journal.write(record=rec.key, action=call.action, status=FAILED, message=said, field=change.label)
-                _record(outcome, [change], _not_kept(said, sent.attempts))
+            short = change_shortfall(change, stored)
+            if short:
+                self.journal.write(record=rec.key, action=call.action, status=FAILED, message=short, field=change.label)
+                _record(outcome, [change], _not_kept(short, sent.attempts))
             elif change.field == "resources" and change.resource_id is None:
                 found = new_resource_in(stored or {}, change.new or {})
                 if found is not None and found.get("id"):
-                    added = f"added as a new resource with id {found['id']}"
+                    added = said(Say.ADDED_AS, id=found["id"])
                     _record(outcome, [change], Outcome(sent.status, added, sent.attempts))
 
 
-def _not_kept(said: str, attempts: int, created: bool = False) -> Outcome:
+def _not_kept(shortfall: str, attempts: int, created: bool = False) -> Outcome:
     """A write the catalogue took but did not keep as asked: what it holds, and that it was written."""
-    done = "the dataset was created, but" if created else "the catalogue saved the record, but"
-    return Outcome(FAILED, f"{done} it does not hold this change: {said}. Check the record in the catalogue; "
-                           "running apply again tries the change again", attempts)
+    return Outcome(FAILED, said(Say.NOT_KEPT_CREATED if created else Say.NOT_KEPT_SAVED, said=shortfall), attempts)
 
 
 def _record(outcome: RecordOutcome, changes: list[FieldChange], sent: Outcome) -> None:
@@ -292,93 +283,16 @@ def _server_cells(rec: RecordPlan, errors: dict[str, Any]) -> str:
         elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             cell = rec.locate(path)
             where = f"{cell.sheet}!{cell.column}{cell.row}" if cell.column and cell.row else cell.sheet
-            parts.append(f"{where} {'.'.join(str(p) for p in path)}: {' '.join(value)}")
+            parts.append(said(Say.REFUSED_CELL, where=where, path=".".join(str(p) for p in path), said=" ".join(value)))
         elif isinstance(value, list):
             for i, sub in enumerate(value):
                 if sub:
                     walk(sub, path + (i,))
         elif value:
-            parts.append(f"{'.'.join(str(p) for p in path)}: {value}")
+            parts.append(said(Say.REFUSED_FIELD, path=".".join(str(p) for p in path), said=value))
 
     walk(errors, ())
-    return "; ".join(parts) or "no details given"
-
-
-def _row_results(rec: RecordPlan, outcome: RecordOutcome, seconds: float, names: dict[str, str],
-                 words: Wording | None = None) -> list[RowResult]:
-    """One result per workbook row of the record: its changes, and the worst outcome among them."""
-    rows: dict[tuple[str, int | None], dict[str, Any]] = {}
-    rank = {s: i for i, s in enumerate((FAILED, CONFLICT, SKIPPED, INVALID, APPLIED, CREATED, REMOVED, UNCHANGED))}
-    words = words or Wording(None)
-
-    def add(sheet: str, row: int | None, text: str, found: Outcome, resource_id: str = "",
-            removal: bool = False) -> None:
-        status, message, attempts = found.status, found.message, found.attempts
-        entry = rows.setdefault((sheet, row), {"changes": [], "status": status, "message": message,
-                                               "attempts": attempts, "resource_id": resource_id, "removal": False})
-        entry["removal"] = entry["removal"] or removal
-        entry["changes"].append(text)
-        if rank[status] < rank[entry["status"]]:
-            entry.update(status=status, message=message)
-        entry["attempts"] = max(entry["attempts"], attempts)
-        if message and message not in entry["message"]:
-            entry["message"] = (entry["message"] + "; " + message).strip("; ")
-
-    for change in rec.changes:
-        cell = change.cell
-        sheet, row = (cell.sheet, cell.row) if cell else ("Datasets", None)
-        add(sheet, row, words.describe(change, rec), outcome.of(change), change.resource_id or "", change.removal)
-    out = []
-    for (sheet, row), entry in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
-        res_id = entry["resource_id"]
-        out.append(RowResult(sheet=sheet, row=row, dataset=rec.name, dataset_id=rec.after.get("id") or "",
-                             resource=names.get(res_id, ""), resource_id=res_id,
-                             action="remove" if entry["removal"] else _action(rec), status=entry["status"],
-                             changes="; ".join(entry["changes"]), message=entry["message"],
-                             attempts=entry["attempts"], seconds=round(seconds, 3)))
-    return out
-
-
-def _action(rec: RecordPlan | None, change: FieldChange | None = None) -> str:
-    """What a report row says was asked: create, update or remove."""
-    if rec is not None and (rec.action == "delete" or (change is not None and change.removal)):
-        return "remove"
-    return rec.action if rec is not None else "update"
-
-
-def _kept_rows(plan: Plan) -> list[RowResult]:
-    """An undo workbook's values the catalogue no longer takes, each a row of its own: not put back."""
-    return [RowResult(sheet=n.sheet, row=n.row, dataset=n.record, dataset_id="", resource="", resource_id="",
-                      action="update", status=KEPT, changes="", message=n.message) for n in plan.kept]
-
-
-def _invalid_rows(plan: Plan, report: ValidationReport, words: Wording) -> tuple[list[RowResult], set[str]]:
-    blocked = report.blocked_records()
-    rows: dict[tuple[str, int | None], RowResult] = {}
-    records = {r.key: r for r in plan.records}
-    for problem in report.errors:
-        rec = records.get(problem.record)
-        key = (problem.sheet, problem.row)
-        text = f"{problem.sheet}!{problem.column}{problem.row} {problem.message}" if problem.column else problem.message
-        if key in rows:
-            rows[key].message += "; " + text
-            continue
-        rows[key] = RowResult(sheet=problem.sheet, row=problem.row, dataset=rec.name if rec else "",
-                              dataset_id=(rec.after.get("id") or "") if rec else "", resource="", resource_id="",
-                              action=_action(rec), status=INVALID, changes="", message=text)
-    for rec in records.values():
-        if rec.key in blocked:
-            for change in rec.changes:
-                cell = change.cell
-                key = (cell.sheet, cell.row) if cell else ("Datasets", None)
-                if key not in rows:
-                    rows[key] = RowResult(sheet=key[0], row=key[1], dataset=rec.name,
-                                          dataset_id=rec.after.get("id") or "", resource="",
-                                          resource_id=change.resource_id or "", action=_action(rec, change), status=INVALID,
-                                          changes="", message="not sent: another row of this dataset has errors")
-                rows[key].changes = ((rows[key].changes + "; " if rows[key].changes else "")
-                                     + words.describe(change, rec))
-    return list(rows.values()), blocked
+    return "; ".join(parts) or said(Say.NO_DETAILS)
 
 
 def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, settings: ApplySettings, workbook: Path,
@@ -391,9 +305,9 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
     journal_path = settings.journal or journal_beside(workbook)
     result = ApplyResult(journal=journal_path)
     words = Wording(plan.converters, catalogue.site, plan.labels)
-    invalid, blocked = _invalid_rows(plan, report, words)
-    result.rows.extend(invalid)
-    result.rows.extend(_kept_rows(plan))
+    names = {res.get("id"): res.get("name") or "" for rec in plan.records for res in rec.after.get("resources") or []}
+    not_sent, blocked = rows_not_sent(plan, report, words, names)
+    result.rows.extend(not_sent)
     todo = [r for r in plan.records if r.key not in blocked]
     preview = Preview(site=catalogue.site, records=len(todo),
                       calls=sum(len(record_calls(r, settings.method)) for r in todo), invalid=len(blocked),
@@ -401,7 +315,7 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
     if not todo:
         return result
     if confirm is not None and not confirm(preview):
-        raise BulkError("stopped before writing anything, as asked")
+        raise BulkError(said(Say.STOPPED_AS_ASKED))
     lines = settings.journal_lines or FileLines(journal_path)
     run = RecordWriter(Sender(catalogue, settings, workbook.parent), Journal(lines, workbook_id))
     updates = [r for r in todo if r.action != "create"]  # updates and removals: read as they are now
@@ -410,7 +324,6 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
                       if rec.after["id"] in current}
     if updates and not settings.dry_run and write_undo is not None:
         result.undo = _save_undo(updates, current, sorted_changes, settings, workbook, write_undo)
-    names = {res.get("id"): res.get("name") or "" for rec in todo for res in rec.after.get("resources") or []}
 
     def work(rec: RecordPlan) -> list[RowResult]:
         started = time.perf_counter()
@@ -419,10 +332,10 @@ def apply_plan(catalogue: Catalogue, plan: Plan, report: ValidationReport, setti
                 rec, current.get(rec.after["id"]), sorted_changes.get(rec.key))
         except CatalogueError as exc:  # a read that failed for good: this record only
             outcome = RecordOutcome(Outcome(FAILED, str(exc), 1))
-        return _row_results(rec, outcome, time.perf_counter() - started, names, words)
+        return RowGatherer(words, names).record(rec, outcome, time.perf_counter() - started).results()
 
     def skipped(rec: RecordPlan) -> list[RowResult]:
-        return _row_results(rec, RecordOutcome(Outcome(SKIPPED, "not sent: the run was stopped")), 0.0, names, words)
+        return RowGatherer(words, names).record(rec, RecordOutcome(Outcome(SKIPPED, said(Say.STOPPED)))).results()
 
     _run_pool(run, todo, work, result, progress("Applying", len(todo)) if progress else None, skipped)
     grown = [r for r in updates if r.new_resources and r.after["id"] in current]
@@ -496,10 +409,8 @@ def _run_pool(run: RecordWriter, todo: list[RecordPlan], work: Callable[[RecordP
                     tick(1)
     except Exception as exc:  # a fault of ours, after writing began: stop cleanly and say what was written
         run.stop.set()  # the calls in flight finish (the pool is shut down below)
-        error = BulkError(f"apply stopped on an unexpected error ({type(exc).__name__}: {exc}) after "
-                          f"{run.sender.calls_made} calls")
-        error.outcome = (f"Every call it made is listed in {result.journal}; run apply again on the same workbook "
-                         "to carry on (what landed will show as unchanged).")
+        error = BulkError(said(Say.APPLY_STOPPED, kind=type(exc).__name__, error=exc, calls=run.sender.calls_made))
+        error.outcome = said(Say.APPLY_STOPPED_NEXT, journal=result.journal)
         raise error from exc
     except KeyboardInterrupt:
         run.stop.set()

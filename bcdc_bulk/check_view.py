@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bcdc_bulk.converters import same_value
 from bcdc_bulk.invisible import invisible_difference
+from bcdc_bulk.messages import Say, said
 from bcdc_bulk.plan import CellRef, FieldChange, RecordPlan, quoted
 from bcdc_bulk.problems import Problem
 from bcdc_bulk.verifying import value_now
@@ -22,17 +23,16 @@ def page_view(checked: Check, site: str = "") -> dict[str, Any]:
     """What the check page shows: problems by sheet, row and column, and per dataset each change
     (now, in the catalogue -> after) in the workbook's words, and whether it is sent, and if not, why."""
     blocked = checked.report.blocked_records()
-    errors_of: dict[str, list[str]] = {}
+    errors_of: dict[str, list[Problem]] = {}
     for p in checked.report.errors:
-        errors_of.setdefault(p.record, []).append(f"{p.sheet}, row {p.row}, column {p.column}: {p.message}"
-                                                  if p.row and p.column else f"{p.where}: {p.message}")
+        errors_of.setdefault(p.record, []).append(p)
     words = Wording(checked.plan.converters, site, checked.plan.labels)
     current = checked.current
     datasets = []
     for rec in checked.plan.records:
         changes = [row for c in rec.changes for row in _change_rows(words, rec, c, current.get(rec.key))]
         datasets.append({"name": rec.name or rec.key, "action": rec.action, "sent": rec.key not in blocked,
-                         "why": errors_of.get(rec.key, []), "changes": changes})
+                         "why": _why(errors_of.get(rec.key, [])), "changes": changes})
     return {"problems": [_problem(p) for p in checked.problems], "datasets": datasets, "notes": checked.report.notes,
             "ignored": [{"where": f"{n.sheet} row {n.row}" if n.row else n.sheet, "record": n.record,
                          "message": n.message} for n in checked.plan.kept + checked.plan.ignored]}
@@ -66,6 +66,23 @@ def _since_export(change: FieldChange, found: bool, now: Any) -> str:
     if unseen:
         return f"changed in the catalogue since your export, though it looks the same: {unseen}"
     return f"changed in the catalogue since your export (exported: {quoted(change.old if change.old is not None else '')})"
+
+
+def _why(errors: list[Problem]) -> str:
+    """Why a dataset is not sent: its errors, which the Problems table above lists, counted and placed
+    (their messages are said once, up there)."""
+    if not errors:
+        return ""
+    rows: dict[str, list[str]] = {}
+    for p in errors:
+        shown = str(p.row) if p.row else ""
+        if shown and shown not in rows.setdefault(p.sheet, []):
+            rows[p.sheet].append(shown)
+        rows.setdefault(p.sheet, [])
+    where = "; ".join(said(Say.SHEET_ROWS if len(numbers) > 1 else Say.SHEET_ROW, sheet=sheet,
+                           rows=", ".join(numbers)) if numbers else sheet for sheet, numbers in rows.items())
+    return said(Say.NOT_SENT_ONE, where=where) if len(errors) == 1 else said(Say.NOT_SENT_MANY, count=len(errors),
+                                                                              where=where)
 
 
 def _problem(p: Problem) -> dict[str, Any]:

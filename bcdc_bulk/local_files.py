@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bcdc_bulk.messages import Say, said
 from bcdc_bulk.problems import Code, say
 
 WEB_ADDRESS = re.compile(r"^(https?|ftp)://[^\s/?#]+", re.IGNORECASE)
@@ -62,7 +63,7 @@ def file_size_text(path: Path) -> str:
     try:
         size = path.stat().st_size
     except OSError:
-        return "not found"
+        return said(Say.FILE_NOT_FOUND)
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"

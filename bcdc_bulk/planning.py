@@ -15,6 +15,7 @@ from bcdc_bulk.converters import canonical
 from bcdc_bulk.diffing import CellDiff, RowDiff
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.layouts import layout_for
+from bcdc_bulk.messages import Say, said
 from bcdc_bulk.plan import CellRef, FieldChange, Plan, RecordPlan, RowNote
 from bcdc_bulk.problems import Code, Problem, say
 from bcdc_bulk.schema import Field, schema_from_dict
@@ -97,8 +98,7 @@ class PlanContext:
         for issue in diff.issues:
             self.problem(sheet, issue.row, issue.field, issue.value, issue.code, issue.message, record_key, issue.severity)
         if diff.read_only_edited:
-            self.plan.ignored.append(RowNote(sheet.name, number, record_key,
-                                             "changes in grey (read-only) columns are ignored"))
+            self.plan.ignored.append(RowNote(sheet.name, number, record_key, said(Say.READ_ONLY_EDITED)))
         return diff.changed
 
     def group_rows(self, spec: SheetSpec, pkg: dict[str, Any]) -> list[dict[str, str]]:
@@ -198,7 +198,7 @@ class PlanContext:
     def unmarked(self, sheet: SheetRows, number: int, values: dict[str, Any]) -> bool:
         """False (with a note) for a new row marked for removal: there is nothing to remove."""
         if is_marked(values.get(REMOVE_FIELD)):
-            self.plan.ignored.append(RowNote(sheet.name, number, "", "a new row marked for removal is not added"))
+            self.plan.ignored.append(RowNote(sheet.name, number, "", said(Say.NEW_ROW_REMOVED)))
             return False
         return True
 
@@ -238,8 +238,7 @@ class DatasetsPlanner:
         for pkg in self.ctx.packages:
             if pkg["id"] not in seen:
                 self.ctx.plan.ignored.append(RowNote(sheet.name, None, pkg.get("name") or pkg["id"],
-                                                 "the row was deleted from the workbook; nothing is deleted "
-                                                 "in the catalogue"))
+                                                 said(Say.DELETED_DATASET_ROW)))
 
     def remove_dataset(self, rec: RecordPlan, sheet: SheetRows, number: int) -> None:
         """A Datasets row marked for removal: the dataset is deleted (its other edits are moot)."""
@@ -311,8 +310,7 @@ class ResourcesPlanner:
         for resource_id, (pkg, _) in res_index.items():
             if resource_id not in seen and (self.ctx.present is None or pkg["id"] in self.ctx.present):
                 self.ctx.plan.ignored.append(RowNote(sheet.name, None, f"{pkg.get('name')}/{resource_id}",
-                                                 "the resource row was deleted from the workbook; nothing is "
-                                                 "deleted in the catalogue"))
+                                                 said(Say.DELETED_RESOURCE_ROW)))
 
     def shown_resource(self, package_id: str, resource_id: str) -> dict[str, Any] | None:
         """The exact resource an undo workbook's row stands for (None in an export)."""
@@ -414,9 +412,7 @@ class GroupsPlanner:
                 owner = pkg.get("name") or ""
                 if spec.owner == "resource":
                     owner += f" / {row.get(RESOURCE_NAME) or row.get(RESOURCE_ID)}"
-                self.ctx.plan.ignored.append(RowNote(
-                    sheet.name, None, owner, f"entry #{row[POSITION]} was deleted from the workbook and is kept "
-                                             "in the catalogue; to remove an entry, clear its cells instead"))
+                self.ctx.plan.ignored.append(RowNote(sheet.name, None, owner, said(Say.DELETED_ENTRY, number=row[POSITION])))
 
     def _group_changed(self, spec: SheetSpec, sheet: SheetRows, pkg_name: str,
                        rows: list[tuple[int, dict[str, Any]]]) -> bool:
@@ -549,13 +545,10 @@ def _own_columns(plan: Plan, spec: SheetSpec, sheet: SheetRows) -> None:
     missing = [c.field for c in spec.columns if c.field not in sheet.columns and not c.read_only]
     if unknown and missing:
         name = unknown[0]
-        raise WorkbookError(f"the field name '{name}' in row 2 is not one bcdc-bulk wrote, and the column of "
-                            f"'{missing[0]}' is missing: put back the field name as exported (row 2 is what "
-                            "bcdc-bulk reads; change labels in row 1 if you like)", sheet=spec.name, row=2,
+        raise WorkbookError(said(Say.FIELD_NAME_UNKNOWN, name=name, missing=missing[0]), sheet=spec.name, row=2,
                             column=sheet.letter(name))
     for name in unknown:
-        plan.ignored.append(RowNote(spec.name, None, "", f"column {sheet.letter(name)} ('{name}') is not one "
-                                                          "bcdc-bulk wrote: it is your own and is ignored"))
+        plan.ignored.append(RowNote(spec.name, None, "", said(Say.UNKNOWN_COLUMN, letter=sheet.letter(name), name=name)))
 
 
 def _present(book: ReadWorkbook, specs: dict[str, SheetSpec]) -> set[str] | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bcdc_bulk.journal import FileLines, Journal, JournalLines, journal_beside
+from bcdc_bulk.messages import Say, said
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
@@ -25,9 +26,7 @@ if TYPE_CHECKING:
 
 Checked = tuple["Plan", "ValidationReport"]
 
-APPLIED_BEFORE_NOTE = ("This workbook was applied before (its journal is beside it): the records it changed are "
-                       "compared with the export, not with the catalogue now. Check it against the catalogue "
-                       "(-r) to go on from what the catalogue holds now.")
+APPLIED_BEFORE_NOTE = said(Say.APPLIED_BEFORE)
 
 
 def followed_notes(followed: list[str], overtaken: list[str], names: dict[str, str]) -> list[str]:
@@ -35,15 +34,10 @@ def followed_notes(followed: list[str], overtaken: list[str], names: dict[str, s
     now, and which someone else has written to since (those need a fresh export)."""
     notes = []
     if followed:
-        one = len(followed) == 1
-        what = "record it changed then is" if one else f"{len(followed)} records it changed then are"
-        notes.append(f"This workbook was applied before: the {what} compared with what the catalogue holds now, "
-                     f"so you can go on editing {'it' if one else 'them'} here.")
+        notes.append(said(Say.FOLLOWED_ONE) if len(followed) == 1 else said(Say.FOLLOWED_MANY, count=len(followed)))
     if overtaken:
         listed = ", ".join(names.get(package_id, package_id) for package_id in overtaken)
-        notes.append("Someone else has changed records this workbook changed when it was applied, so they are "
-                     f"still compared with the export and their new values show as conflicts: {listed}. Export "
-                     "them again to go on editing them.")
+        notes.append(said(Say.OVERTAKEN, listed=listed))
     return notes
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bcdc_bulk.calls import Call
 from bcdc_bulk.errors import CatalogueError, TransientError
 from bcdc_bulk.local_files import LocalFiles
+from bcdc_bulk.messages import Say, said
 
 if TYPE_CHECKING:
     from bcdc_bulk.catalogue import Catalogue
@@ -93,7 +94,7 @@ class Sender:
     def upload(self, url: str) -> Path:
         """The local file a new resource's URL names, where this run may upload local files."""
         if not self.settings.local_files:  # validation refuses it first; this is the last line of defence
-            raise CatalogueError(f"'{url[:80]}' is not a web address, and files are not uploaded from here")
+            raise CatalogueError(said(Say.NOT_UPLOADED_HERE, url=url[:80]))
         return LocalFiles(True, self.base).path(url)
 
     def read(self, fetch: Callable[[], Any]) -> Any:

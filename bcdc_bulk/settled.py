@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from bcdc_bulk.converters import same_value
 from bcdc_bulk.invisible import invisible_difference
+from bcdc_bulk.messages import Say, said
 from bcdc_bulk.plan import FieldChange, Plan, RecordPlan, RowNote, quoted
 from bcdc_bulk.problems import Code, ValidationReport
 from bcdc_bulk.verifying import new_resource_in, value_now
@@ -23,17 +24,17 @@ def sort_changes(rec: RecordPlan, current: dict[str, Any]) -> tuple[list[FieldCh
             continue  # new resources are handled on their own
         found, now = value_now(current, change)
         if not found:
-            conflicts.append(f"{change.label}: the resource was deleted in the catalogue since the export")
+            conflicts.append(said(Say.RESOURCE_DELETED_SINCE, label=change.label))
         elif same_value(now, change.new):
             done.append(change)
         elif same_value(now, change.old):
             pending.append(change)
         elif unseen := invisible_difference(now, change.old):
-            conflicts.append(f"{change.label}: changed in the catalogue since the export, though it looks the same "
-                             f"({unseen}); now in the catalogue {quoted(now)}, yours {quoted(change.new)}")
+            conflicts.append(said(Say.CHANGED_UNSEEN, label=change.label, unseen=unseen, now=quoted(now),
+                                  new=quoted(change.new)))
         else:
-            conflicts.append(f"{change.label}: exported {quoted(change.old)}, "
-                             f"now in the catalogue {quoted(now)}, yours {quoted(change.new)}")
+            conflicts.append(said(Say.CHANGED_SINCE, label=change.label, old=quoted(change.old), now=quoted(now),
+                                  new=quoted(change.new)))
     return pending, done, conflicts
 
 
@@ -51,8 +52,7 @@ def drop_settled(plan: Plan, report: ValidationReport, catalogue: Catalogue,
         if rec.action == "create" and rec.key in ours:
             settled.add(rec.key)
             sheet, row = rec.rows_at.get((), ("Datasets", None))
-            plan.ignored.append(RowNote(sheet, row, rec.name, "this new dataset is in the catalogue already "
-                                                              "(created by an earlier apply?): nothing to send"))
+            plan.ignored.append(RowNote(sheet, row, rec.name, said(Say.ALREADY_CREATED_NOTE)))
     updates = [r for r in plan.records if r.action == "update" and not r.new_resources and r.changes]
     if current is None:
         current = catalogue.packages_by_id([r.key for r in updates]) if updates else {}
@@ -64,8 +64,7 @@ def drop_settled(plan: Plan, report: ValidationReport, catalogue: Catalogue,
         if not pending and not conflicts and len(done) == len(rec.changes):
             settled.add(rec.key)
             sheet, row = rec.rows_at.get((), ("Datasets", None))
-            plan.ignored.append(RowNote(sheet, row, rec.name, "the catalogue already holds every change of this "
-                                                              "row (applied before?): nothing to send"))
+            plan.ignored.append(RowNote(sheet, row, rec.name, said(Say.ALL_HELD_NOTE)))
     plan.records = [r for r in plan.records if r.key not in settled]
 
 

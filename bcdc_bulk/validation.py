@@ -32,6 +32,7 @@ from bcdc_bulk.calls import is_upload
 from bcdc_bulk.catalogue import TEMPLATE_SITE, Caller, organization_labels
 from bcdc_bulk.converters import Kind, field_kind, value_text
 from bcdc_bulk.local_files import LocalFiles, not_on_a_server
+from bcdc_bulk.messages import Say, said
 from bcdc_bulk.plan import Plan, RecordPlan, column_field
 from bcdc_bulk.problems import (
     ERROR,
@@ -891,7 +892,7 @@ def keep_refused_put_backs(plan: Plan, report: ValidationReport, shown: dict[str
         _revert(rec, change)
         report.problems.remove(problem)
         plan.kept.append(RowNote(problem.sheet, problem.row, rec.name,
-                                 f"not put back: {problem.message}; the catalogue keeps '{stays}'"))
+                                 said(Say.KEPT_VALUE, message=problem.message, stays=stays)))
     plan.records = [r for r in plan.records if r.changes or r.new_resources]
 
 
@@ -924,5 +925,4 @@ def check_site(book: Any, site: str) -> None:
     if exported == TEMPLATE_SITE:
         return  # a template made offline (no -r) holds no records of any site: it may go to any catalogue
     if exported and exported != site.rstrip("/"):
-        raise WorkbookError(f"this workbook was exported from {exported}, not {site.rstrip('/')}; use it with "
-                            f"-r {exported}, or export the records from {site.rstrip('/')} again")
+        raise WorkbookError(said(Say.OTHER_SITE, exported=exported, site=site.rstrip("/")))

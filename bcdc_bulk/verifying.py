@@ -11,6 +11,7 @@ from typing import Any
 
 from bcdc_bulk.converters import same_value
 from bcdc_bulk.invisible import invisible_difference
+from bcdc_bulk.messages import Say, said
 from bcdc_bulk.plan import FieldChange, quoted
 
 
@@ -66,11 +67,12 @@ def _list_shortfall(label: str, stored: list[Any], asked: list[Any]) -> str:
     parts = []
     for i in range(max(len(stored), len(asked))):
         if i >= len(asked):
-            parts.append(f"{label} #{i + 1} should be gone; the catalogue still has it ({_entry_text(stored[i])})")
+            parts.append(said(Say.ENTRY_NOT_GONE, label=label, number=i + 1, entry=_entry_text(stored[i])))
         elif i >= len(stored):
-            parts.append(f"{label} #{i + 1} ({_entry_text(asked[i])}) is missing in the catalogue")
+            parts.append(said(Say.ENTRY_MISSING, label=label, number=i + 1, entry=_entry_text(asked[i])))
         elif not holds(stored[i], asked[i]):
-            parts.append(f"{label} #{i + 1}: asked for {quoted(asked[i])}, the catalogue has {quoted(stored[i])}")
+            parts.append(said(Say.ENTRY_DIFFERS, label=label, number=i + 1, asked=quoted(asked[i]),
+                              stored=quoted(stored[i])))
     return "; ".join(parts)
 
 
@@ -81,9 +83,9 @@ def shortfall(label: str, stored: Any, asked: Any) -> str:
     if isinstance(asked, list) and not asked and isinstance(stored, list):
         return _list_shortfall(label, stored, asked)
     unseen = invisible_difference(stored, asked)
-    said = f"{label}: asked for {quoted(asked if asked is not None else '')}, the catalogue holds " \
-           f"{quoted(stored if stored is not None else '')}"
-    return f"{said} ({unseen})" if unseen else said
+    holds_instead = said(Say.HOLDS_INSTEAD, label=label, asked=quoted(asked if asked is not None else ""),
+                         stored=quoted(stored if stored is not None else ""))
+    return said(Say.UNSEEN, said=holds_instead, unseen=unseen) if unseen else holds_instead
 
 
 def change_shortfall(change: FieldChange, stored: dict[str, Any] | None) -> str | None:
@@ -91,17 +93,17 @@ def change_shortfall(change: FieldChange, stored: dict[str, Any] | None) -> str 
     if change.removal and change.resource_id:
         there = stored is not None and _resource(stored, change.resource_id) is not None
         name = (change.old or {}).get("name") or change.resource_id
-        return f"asked to remove resource {quoted(name)}; the catalogue still has it" if there else None
+        return said(Say.STILL_HAS_RESOURCE, name=quoted(name)) if there else None
     if change.removal:
         gone = stored is None or stored.get("state") == "deleted"
-        return None if gone else "asked to remove the dataset; the catalogue still has it"
+        return None if gone else said(Say.STILL_HAS_DATASET)
     if stored is None:
-        return "the record could not be read back after the write"
+        return said(Say.NOT_READ_BACK)
     if change.field == "resources" and change.resource_id is None:
         return _new_resource_shortfall(change.new or {}, stored)
     container = stored if change.resource_id is None else _resource(stored, change.resource_id)
     if container is None:
-        return "the resource is no longer in the catalogue"
+        return said(Say.RESOURCE_GONE)
     if holds(container.get(change.field), change.new):
         return None
     return shortfall(change.label, container.get(change.field), change.new)
@@ -110,7 +112,7 @@ def change_shortfall(change: FieldChange, stored: dict[str, Any] | None) -> str 
 def _new_resource_shortfall(asked: dict[str, Any], stored: dict[str, Any]) -> str | None:
     found = new_resource_in(stored, asked)
     if found is None:
-        return f"new resource {quoted(asked.get('name') or '')} is not in the catalogue"
-    wrong = [shortfall(f"new resource {key}", found.get(key), value) for key, value in asked.items()
+        return said(Say.NEW_RESOURCE_MISSING, name=quoted(asked.get("name") or ""))
+    wrong = [shortfall(said(Say.NEW_RESOURCE_FIELD, key=key), found.get(key), value) for key, value in asked.items()
              if key != "url" and not holds(found.get(key), value)]
     return "; ".join(wrong) or None

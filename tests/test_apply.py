@@ -14,16 +14,15 @@ from click.testing import CliRunner
 from conftest import NEW_DATASET, NEW_RESOURCE, put_row
 from test_validate_corpus import base_package
 
+import bcdc_bulk as bb
 from bcdc_bulk.applying import apply_plan
 from bcdc_bulk.ckan_catalogue import CkanCatalogue, remote_catalogue
 from bcdc_bulk.cli import cli, confirm_prod
 from bcdc_bulk.errors import ConfigError
 from bcdc_bulk.export import export_workbook
-from bcdc_bulk.planning import build_plan
 from bcdc_bulk.problems import ValidationReport
 from bcdc_bulk.results import ApplySettings, Preview
 from bcdc_bulk.validation import validate_workbook
-from bcdc_bulk.workbook_read import read_workbook
 
 
 class Org:
@@ -132,7 +131,7 @@ def test_an_unchanged_workbook_makes_no_calls(sandbox, tmp_path):
     org = Org(sandbox, 1)
     path = org.export(tmp_path / "org.xlsx")
     catalogue = remote_catalogue(org.url, sandbox["CKAN_EDITOR_TOKEN"])
-    plan, rep = validate_workbook(read_workbook(path), catalogue)
+    plan, rep = validate_workbook(bb.read(path), catalogue)
     before = list(catalogue.calls)
     result = apply_plan(catalogue, plan, rep, ApplySettings(), path, "x")
     assert result.rows == [] and result.calls_made == 0 and catalogue.calls == before
@@ -164,7 +163,7 @@ def test_someone_elses_edit_is_a_conflict_and_is_kept(sandbox, tmp_path):
 
 def _plan_without_checks(path: Path, catalogue: CkanCatalogue):
     """The plan, with validation skipped: to see what the server itself answers."""
-    return build_plan(read_workbook(path)), ValidationReport()
+    return bb.check(path).plan, ValidationReport()
 
 
 @pytest.mark.parametrize("method", ["revise", "patch"])
@@ -296,7 +295,7 @@ def test_an_edit_made_between_our_read_and_our_write_is_refused_by_the_match(san
     p0 = org.packages[0]
     exported = org.export(tmp_path / "org.xlsx")
     edited = edit(exported, tmp_path / "edited.xlsx", [("Datasets", p0["id"], "title", f"Mine {p0['name']}")])
-    stale = read_workbook(edited).snapshot
+    stale = bb.read(edited).snapshot
 
     class ReadTooEarly:
         """Reads the records as they were before someone else's edit landed (the rest as the site)."""
@@ -312,7 +311,7 @@ def test_an_edit_made_between_our_read_and_our_write_is_refused_by_the_match(san
             return {i: stale[i] for i in ids}
 
     catalogue = ReadTooEarly(remote_catalogue(org.url, sandbox["CKAN_EDITOR_TOKEN"]))
-    plan, rep = validate_workbook(read_workbook(edited), catalogue)
+    plan, rep = validate_workbook(bb.read(edited), catalogue)
     result = apply_plan(catalogue, plan, rep, ApplySettings(), edited, "race")
     [row] = result.rows
     assert row.status == "conflict" and "while this run was applying it (title)" in row.message
@@ -328,7 +327,7 @@ def test_calls_are_exactly_the_changed_datasets(sandbox, tmp_path):
         ("Resources", p1["resources"][1]["id"], "format", "csv"),
     ])
     catalogue = remote_catalogue(org.url, sandbox["CKAN_EDITOR_TOKEN"])
-    plan, rep = validate_workbook(read_workbook(edited), catalogue)
+    plan, rep = validate_workbook(bb.read(edited), catalogue)
     for method, expected in (("revise", ["package_revise"] * 2), ("patch", None)):
         catalogue.calls.clear()
         result = apply_plan(catalogue, plan, rep, ApplySettings(method=method, dry_run=method == "patch"),

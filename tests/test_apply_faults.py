@@ -16,11 +16,11 @@ import openpyxl
 from faultproxy import FaultProxy
 from test_apply import Org
 
+import bcdc_bulk as bb
 from bcdc_bulk.applying import apply_plan
 from bcdc_bulk.ckan_catalogue import remote_catalogue
 from bcdc_bulk.results import ApplySettings
 from bcdc_bulk.validation import validate_workbook
-from bcdc_bulk.workbook_read import read_workbook
 
 
 def edit_many(src: Path, dst: Path, org: Org, new: int = 0) -> dict[str, str]:
@@ -70,12 +70,12 @@ def test_twenty_percent_faults_every_change_lands_exactly_once(sandbox, tmp_path
     exported = org.export(tmp_path / "org.xlsx")
     expected = edit_many(exported, tmp_path / "edited.xlsx", org, new=5)
     edited = tmp_path / "edited.xlsx"
-    plan, report = validate_workbook(read_workbook(edited), remote_catalogue(org.url, sandbox["CKAN_EDITOR_TOKEN"]))
+    plan, report = validate_workbook(bb.read(edited), remote_catalogue(org.url, sandbox["CKAN_EDITOR_TOKEN"]))
     assert report.valid and len(plan.records) == 65
     with FaultProxy(org.url, share=0.2, seed=20261123) as proxy:
         catalogue = remote_catalogue(proxy.url, sandbox["CKAN_EDITOR_TOKEN"])
         settings = ApplySettings(workers=4, retries=8, backoff=0.02)
-        result = apply_plan(catalogue, plan, report, settings, edited, read_workbook(edited).fingerprint)
+        result = apply_plan(catalogue, plan, report, settings, edited, bb.read(edited).fingerprint)
     assert len(proxy.injected) >= 10 and set(proxy.injected) >= {"500", "502", "503", "429", "drop", "lost"}
     statuses = Counter(r.status for r in result.rows)
     # a Datasets and a Resources row per update

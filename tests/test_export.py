@@ -11,13 +11,13 @@ import openpyxl
 import pytest
 from conftest import SAMPLE
 
+import bcdc_bulk as bb
 from bcdc_bulk.catalogue import FileCatalogue
 from bcdc_bulk.ckan_catalogue import remote_catalogue
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.export import export_workbook
 from bcdc_bulk.planning import build_plan
 from bcdc_bulk.tables import MAX_CELL, TRUNCATION_MARK, display_text, load_layout, utf16_len
-from bcdc_bulk.workbook_read import read_workbook
 
 MINISTRY = "ministry-of-sample-services"
 
@@ -39,7 +39,7 @@ def _edit(src: Path, dst: Path, sheet: str, field: str, row: int, value) -> None
 
 def test_every_package_and_field_is_exported(sample_export):
     packages = [json.loads(line) for line in SAMPLE.read_text().splitlines()]
-    book = read_workbook(sample_export)
+    book = bb.read(sample_export)
     assert set(book.snapshot) == {p["id"] for p in packages}
     datasets = book.sheets["Datasets"]
     hidden = load_layout().hidden
@@ -56,14 +56,14 @@ def test_every_package_and_field_is_exported(sample_export):
 
 
 def test_unedited_export_has_no_changes(sample_export):
-    plan = build_plan(read_workbook(sample_export))
+    plan = bb.check(sample_export).plan
     assert plan.records == [] and plan.problems == [] and plan.ignored == []
 
 
 def test_an_edit_is_found_exactly(sample_export, tmp_path):
     edited = tmp_path / "edited.xlsx"
     _edit(sample_export, edited, "Datasets", "purpose", 5, "A new purpose")
-    [record] = build_plan(read_workbook(edited)).records
+    [record] = bb.check(edited).plan.records
     assert len(record.changes) == 1
     change = record.changes[0]
     assert (change.cell.sheet, change.cell.row, change.field, change.new) == ("Datasets", 5, "purpose", "A new purpose")
@@ -72,7 +72,7 @@ def test_an_edit_is_found_exactly(sample_export, tmp_path):
 def test_read_only_column_edits_are_ignored(sample_export, tmp_path):
     edited = tmp_path / "edited.xlsx"
     _edit(sample_export, edited, "Datasets", "metadata_modified", 3, "2030-01-01T00:00:00")
-    assert build_plan(read_workbook(edited)).records == []
+    assert bb.check(edited).plan.records == []
 
 
 def test_formula_like_text_stays_text(sample_export):
@@ -111,7 +111,7 @@ def test_dropdowns_on_every_choice_column(sample_export):
 def test_long_text_is_cut_marked_and_kept_whole(sample_export):
     packages = [json.loads(line) for line in SAMPLE.read_text().splitlines()]
     long_pkg = next(p for p in packages if len(p["notes"]) > MAX_CELL)
-    book = read_workbook(sample_export)
+    book = bb.read(sample_export)
     assert book.snapshot[long_pkg["id"]]["notes"] == long_pkg["notes"]
     row = next(v for _, v in book.sheets["Datasets"].rows if v["id"] == long_pkg["id"])
     assert row["notes"].endswith(TRUNCATION_MARK.strip()) or row["notes"].endswith(TRUNCATION_MARK)
@@ -131,7 +131,7 @@ def test_snapshot_tampering_is_refused(sample_export, tmp_path):
     wb["_snapshot"]["D5"] = wb["_snapshot"]["D5"].value.replace("a", "b", 1)
     wb.save(edited)
     with pytest.raises(WorkbookError, match="snapshot was changed"):
-        read_workbook(edited)
+        bb.read(edited)
 
 
 def test_duplicate_ids_are_refused(sample_export, tmp_path):
@@ -142,7 +142,7 @@ def test_duplicate_ids_are_refused(sample_export, tmp_path):
     edited = tmp_path / "dup.xlsx"
     wb.save(edited)
     with pytest.raises(WorkbookError, match=r"sheet 'Datasets', row 4, column AI: id .* is on rows 3 and 4"):
-        read_workbook(edited)
+        bb.read(edited)
 
 
 def test_moved_columns_still_read(sample_export, tmp_path):
@@ -151,7 +151,7 @@ def test_moved_columns_still_read(sample_export, tmp_path):
     ws.move_range("B1:B200", cols=ws.max_column)  # move 'name' to the end
     edited = tmp_path / "moved.xlsx"
     wb.save(edited)
-    assert build_plan(read_workbook(edited)).records == []
+    assert bb.check(edited).plan.records == []
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
@@ -159,7 +159,7 @@ def test_libreoffice_save_round_trip(sample_export, tmp_path):
     out = tmp_path / "lo"
     subprocess.run(["soffice", "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(sample_export)],
                    check=True, capture_output=True, timeout=180)
-    plan = build_plan(read_workbook(out / sample_export.name))
+    plan = bb.check(out / sample_export.name).plan
     assert plan.records == [] and plan.problems == [] and plan.ignored == []
 
 
@@ -177,7 +177,7 @@ def test_sandbox_export_round_trip_and_call_count(sandbox, tmp_path):
     others = [c for c in catalogue.calls if c not in ("package_search", "organization_list")]
     # the site's dataset types (which schema), the schema, the licences, who you are
     assert len(others) <= 4, catalogue.calls
-    book = read_workbook(path)
+    book = bb.read(path)
     assert build_plan(book).records == []
     org_ids = [org.id for org in catalogue.organizations() if org.name in book.provenance["organizations"]]
     live = {p["id"]: p for p in catalogue.packages_of(org_ids)}
@@ -203,7 +203,7 @@ def test_shared_records_round_trip(shared_records, tmp_path):
     out = tmp_path / "shared.xlsx"
     for org in catalogue.organizations():
         export_workbook(catalogue, out, org.name)
-        book = read_workbook(out)
+        book = bb.read(out)
         assert build_plan(book).records == [], org.name
         assert all(book.snapshot[p["id"]] == p for p in packages if p["owner_org"] == org.id)
 
@@ -226,6 +226,6 @@ def test_numbers_and_dates_excel_made_of_untouched_cells_are_not_edits(sample_ex
     datasets.cell(drow, dcols["record_create_date"]).value = dt.datetime.fromisoformat(text)  # a date now
     path = tmp_path / "excel-typed.xlsx"
     wb.save(path)
-    book = read_workbook(path)
+    book = bb.read(path)
     assert isinstance(dict(book.sheets["Datasets"].rows)[drow]["record_create_date"], (dt.date, dt.datetime))
     assert build_plan(book).records == []

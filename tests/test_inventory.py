@@ -8,11 +8,10 @@ import openpyxl
 from click.testing import CliRunner
 from conftest import SAMPLE
 
+import bcdc_bulk as bb
 from bcdc_bulk.ckan_catalogue import remote_catalogue
 from bcdc_bulk.cli import cli
 from bcdc_bulk.inventory import build_inventory
-from bcdc_bulk.planning import build_plan
-from bcdc_bulk.workbook_read import read_workbook
 
 BRANCH_ID = "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
 
@@ -100,7 +99,7 @@ def test_inventory_of_the_sample_file(tmp_path):
     refused = _table(summary, f"Datasets the catalogue would refuse to save as they are ({refused_count})")
     assert len(refused) == refused_count and all(name.endswith(")") for name in refused)
     # the record sheets are the export's: reading them back finds no changes
-    assert build_plan(read_workbook(out)).records == []
+    assert bb.check(out).plan.records == []
 
 
 def test_inventory_against_the_sandbox(sandbox, tmp_path):
@@ -108,7 +107,7 @@ def test_inventory_against_the_sandbox(sandbox, tmp_path):
     out = tmp_path / "branch.xlsx"
     result = build_inventory(catalogue, out, ["sample-data-branch"])
     assert result.organizations == ["sample-data-branch"]
-    book = read_workbook(out)
+    book = bb.read(out)
     assert {p["owner_org"] for p in book.snapshot.values()} == {BRANCH_ID}
     assert result.packages == len(book.snapshot) >= 16
     assert catalogue.calls.count("package_search") == 1

@@ -16,13 +16,12 @@ import openpyxl
 import pytest
 from conftest import SAMPLE
 
+import bcdc_bulk as bb
 from bcdc_bulk.catalogue import FileCatalogue
 from bcdc_bulk.errors import WorkbookError
 from bcdc_bulk.export import export_workbook
 from bcdc_bulk.plan import Plan
-from bcdc_bulk.planning import build_plan
 from bcdc_bulk.validation import validate_workbook
-from bcdc_bulk.workbook_read import read_workbook
 
 DRIVER = Path(__file__).with_name("uno_edit.py")
 UNO_PYTHON = "/usr/bin/python3"
@@ -108,7 +107,7 @@ def test_sorting_every_sheet_changes_nothing(office, exported, letters, tmp_path
         {"op": "sort", "sheet": "Resources", "column": letters["Resources"]["format"]},
         {"op": "sort", "sheet": "Contacts", "column": letters["Contacts"]["email"], "descending": True},
     ])
-    plan = build_plan(read_workbook(out))
+    plan = bb.check(out).plan
     assert plan.records == [] and plan.problems == [] and plan.ignored == []
 
 
@@ -118,14 +117,14 @@ def test_inserted_blank_rows_and_a_filter_change_nothing(office, exported, lette
         {"op": "insert_rows", "sheet": "Resources", "row": 4, "count": 1},
         {"op": "filter", "sheet": "Datasets", "column": letters["Datasets"]["publish_state"], "equals": "Archived"},
     ])
-    plan = build_plan(read_workbook(out))
+    plan = bb.check(out).plan
     assert plan.records == [] and plan.problems == [] and plan.ignored == []
 
 
 def test_a_deleted_dataset_row_deletes_nothing_and_is_said(office, exported, tmp_path):
-    name = rows_of(read_workbook(exported), "Datasets")[4]["name"]
+    name = rows_of(bb.read(exported), "Datasets")[4]["name"]
     out = edit(office, exported, tmp_path / "deleted.xlsx", [{"op": "delete_rows", "sheet": "Datasets", "row": 4}])
-    plan = build_plan(read_workbook(out))
+    plan = bb.check(out).plan
     assert plan.records == []
     assert [(n.sheet, n.record) for n in plan.ignored if "deleted" in n.message][0] == ("Datasets", name)
 
@@ -136,7 +135,7 @@ def test_fill_handle_on_a_licence_is_refused_naming_the_nearest(office, exported
         {"op": "type", "sheet": "Datasets", "cell": f"{col}3", "text": "21 - Statistics Canada Open Licence"},
         {"op": "fill_down", "sheet": "Datasets", "range": f"{col}3:{col}5"},
     ])
-    book = read_workbook(out)
+    book = bb.read(out)
     assert rows_of(book, "Datasets")[4]["license_id"] == "22 - Statistics Canada Open Licence"  # LibreOffice counted up
     plan, report = validate_workbook(book)
     assert changes(plan)[("Datasets", 3, "license_id")] == "21"
@@ -159,8 +158,8 @@ def test_a_label_pasted_over_ten_rows_sends_the_value_ten_times(office, exported
         {"op": "paste", "sheet": "Datasets", "from": f"{col}3:{col}6", "to": f"{col}7"},
         {"op": "paste", "sheet": "Datasets", "from": f"{col}3:{col}4", "to": f"{col}11"},
     ])
-    book = read_workbook(out)
-    before = {r: v["security_class"] for r, v in rows_of(read_workbook(exported), "Datasets").items()}
+    book = bb.read(out)
+    before = {r: v["security_class"] for r, v in rows_of(bb.read(exported), "Datasets").items()}
     plan, report = validate_workbook(book)
     sent = {row: new for (sheet, row, field), new in changes(plan).items() if field == "security_class"}
     assert sent == {r: "PROTECTED A" for r in range(3, 13) if before[r] != "PROTECTED A"}
@@ -177,31 +176,31 @@ def test_typing_keeps_text_exactly(office, exported, letters, tmp_path):
         {"op": "type", "sheet": "Datasets", "cell": f"{cols['lineage_statement']}3", "text": "  padded  "},
         {"op": "type", "sheet": "Datasets", "cell": f"{cols['record_publish_date']}4", "text": "2024-03-31"},
     ])
-    got = changes(build_plan(read_workbook(out)))
+    got = changes(bb.check(out).plan)
     assert got == {("Datasets", 3, "purpose"): "03/04/05", ("Datasets", 4, "purpose"): "0123",
                    ("Datasets", 5, "purpose"): "1E5", ("Datasets", 3, "lineage_statement"): "  padded  ",
                    ("Datasets", 4, "record_publish_date"): "2024-03-31"}
 
 
 def test_an_edit_under_a_filter_is_that_edit(office, exported, letters, tmp_path):
-    rows = rows_of(read_workbook(exported), "Datasets")
+    rows = rows_of(bb.read(exported), "Datasets")
     row = next(r for r, v in rows.items() if v["publish_state"] == "Archived")
     cols = letters["Datasets"]
     out = edit(office, exported, tmp_path / "filtered.xlsx", [
         {"op": "filter", "sheet": "Datasets", "column": cols["publish_state"], "equals": "Archived"},
         {"op": "type", "sheet": "Datasets", "cell": f"{cols['purpose']}{row}", "text": "Edited under a filter"},
     ])
-    assert changes(build_plan(read_workbook(out))) == {("Datasets", row, "purpose"): "Edited under a filter"}
+    assert changes(bb.check(out).plan) == {("Datasets", row, "purpose"): "Edited under a filter"}
 
 
 def test_a_renamed_or_deleted_sheet_is_refused(office, exported, tmp_path):
     renamed = edit(office, exported, tmp_path / "renamed.xlsx",
                    [{"op": "rename_sheet", "sheet": "Contacts", "to": "People"}])
     with pytest.raises(WorkbookError, match=r"the 'Contacts' sheet is missing or was renamed \(is 'People' the "):
-        read_workbook(renamed)
+        bb.read(renamed)
     deleted = edit(office, exported, tmp_path / "deleted.xlsx", [{"op": "remove_sheet", "sheet": "Lifecycle Dates"}])
     with pytest.raises(WorkbookError, match=r"sheet 'Lifecycle Dates': the 'Lifecycle Dates' sheet is missing"):
-        read_workbook(deleted)
+        bb.read(deleted)
 
 
 def test_an_own_column_is_ignored_with_a_note(office, exported, letters, tmp_path):
@@ -213,7 +212,7 @@ def test_an_own_column_is_ignored_with_a_note(office, exported, letters, tmp_pat
         {"op": "type", "sheet": "Datasets", "cell": f"{spare}3", "text": "Sam"},
         {"op": "type", "sheet": "Datasets", "cell": f"{cols['purpose']}3", "text": "Checked"},
     ])
-    plan = build_plan(read_workbook(out))
+    plan = bb.check(out).plan
     assert changes(plan) == {("Datasets", 3, "purpose"): "Checked"}
     assert [n.message for n in plan.ignored] == [
         f"column {spare} ('checked_by') is not one bcdc-bulk wrote: it is your own and is ignored"]
@@ -224,9 +223,9 @@ def test_saved_as_ods_says_how_to_save_it_back_and_back_as_xlsx_keeps_the_edit(o
     ods = edit(office, exported, tmp_path / "edited.ods",
                [{"op": "type", "sheet": "Datasets", "cell": f"{col}3", "text": "Kept through .ods"}])
     with pytest.raises(WorkbookError, match=r"saved as an OpenDocument spreadsheet \(.ods\). Your edits are still"):
-        read_workbook(ods)
+        bb.read(ods)
     back = edit(office, ods, tmp_path / "back.xlsx", [])
-    assert changes(build_plan(read_workbook(back))) == {("Datasets", 3, "purpose"): "Kept through .ods"}
+    assert changes(bb.check(back).plan) == {("Datasets", 3, "purpose"): "Kept through .ods"}
 
 
 def test_another_catalogues_workbook_survives_libreoffice_and_takes_a_french_title(office, tmp_path):
@@ -241,12 +240,12 @@ def test_another_catalogues_workbook_survives_libreoffice_and_takes_a_french_tit
 
     path = other_export(schema_from_files(*CANADA), tmp_path)
     same = edit(office, path, tmp_path / "saved.xlsx", [])
-    assert build_plan(read_workbook(same)).records == []
+    assert bb.check(same).plan.records == []
     ws = openpyxl.load_workbook(path)["Datasets"]
     column = next(c.column_letter for c in ws[2] if c.value == "title_translated-fr")
     typed = edit(office, path, tmp_path / "typed.xlsx",
                  [{"op": "type", "sheet": "Datasets", "cell": f"{column}3", "text": "Titre saisi dans LibreOffice"}])
-    [rec] = build_plan(read_workbook(typed)).records
+    [rec] = bb.check(typed).plan.records
     [change] = rec.changes
     assert change.field == "title_translated"
     assert change.new == dict(change.old, fr="Titre saisi dans LibreOffice")

@@ -213,3 +213,51 @@ def test_a_url_a_server_will_not_fetch_is_worded_by_the_registry():
     tree = ast.parse((SOURCE / "local_files.py").read_text(encoding="utf-8"))
     said = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "not_on_a_server")
     assert text_in(said) == []
+
+
+# the modules that say what happens to a row: every sentence they say is a template of a registry
+# (problems.RULES for problems, messages.SAYS for notes, conflicts, outcomes and read-backs)
+SPEAKERS = ("planning.py", "diffing.py", "validation.py", "settled.py", "applying.py", "verifying.py", "rebasing.py",
+            "row_results.py", "sending.py", "local_files.py")
+
+
+def sentences_in(tree: ast.AST) -> list[int]:
+    """Lines holding words of a sentence (two words or more, in a literal or an f-string's text), docstrings
+    aside: 'not found' is one, f'{a}!{b}{c}' and f'{label} ({lang})' are not."""
+    import re
+
+    docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Module))
+            and n.body and isinstance(n.body[0], ast.Expr)}
+    def sentence(text: str) -> bool:
+        return " " in text and len(re.findall(r"[A-Za-z]{2,}", text)) >= 2
+
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in docs:
+            continue
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+            found += [node.lineno] * sentence(text)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and sentence(node.value):
+            found.append(node.lineno)
+    return sorted(set(found))
+
+
+def test_no_module_that_speaks_of_rows_writes_a_sentence_of_its_own():
+    assert {name: sentences_in(ast.parse((SOURCE / name).read_text(encoding="utf-8"))) for name in SPEAKERS} == {
+        name: [] for name in SPEAKERS}
+    sample = ('def f(x):\n    """Docs are no message."""\n    a = f"{x}!{x}{x}"\n    b = f"{x} ({x})"\n'
+              '    c = "not found"\n    d = f"tried {x} times"\n    return a, b, c, d\n')
+    assert sentences_in(ast.parse(sample)) == [5, 6]
+
+
+def test_every_message_takes_the_values_it_names():
+    import string
+
+    from bcdc_bulk.messages import SAYS, Say, said
+
+    assert set(SAYS) == set(Say)
+    for key, template in SAYS.items():
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        text = said(key, **dict.fromkeys(names, 12345))
+        assert "{" not in text and (not names or "12345" in text), key

@@ -8,11 +8,10 @@ import openpyxl
 from click.testing import CliRunner
 from test_apply import Org, apply, edit, report
 
+import bcdc_bulk as bb
 from bcdc_bulk.calls import plan_calls
 from bcdc_bulk.cli import cli
-from bcdc_bulk.planning import build_plan
 from bcdc_bulk.wording import Wording
-from bcdc_bulk.workbook_read import read_workbook
 
 
 def _delete_row(path: Path, sheet: str, key: str) -> None:
@@ -37,7 +36,7 @@ def test_removal_by_mark_end_to_end(sandbox, tmp_path):
     ])
     _delete_row(edited, "Resources", p4["resources"][0]["id"])  # a deleted row, no mark: nothing is removed
 
-    plan = build_plan(read_workbook(edited))
+    plan = bb.check(edited).plan
     words = Wording(plan.converters, "", plan.labels)
     said = {r.name: [words.describe(c, r) for c in r.changes] for r in plan.records}
     assert said[p0["name"]] == ["Resource 'Report' removed"]

@@ -10,6 +10,7 @@ import ckanapi
 import pytest
 from conftest import SANDBOX  # tests/ is on sys.path (rootdir conftest)
 
+import bcdc_bulk as bb
 from bcdc_bulk.ckan_catalogue import remote_catalogue
 
 ORG = "sample-data-branch"
@@ -141,7 +142,6 @@ def test_a_composite_era_contact_displayed_true_seeds_exports_and_round_trips(sa
 
     from bcdc_bulk.export import export_workbook
     from bcdc_bulk.planning import build_plan
-    from bcdc_bulk.workbook_read import read_workbook
 
     sysadmin = ckan_as("sysadmin")
     run = uuid.uuid4().hex[:8]
@@ -156,7 +156,7 @@ def test_a_composite_era_contact_displayed_true_seeds_exports_and_round_trips(sa
     assert shown["contacts"][0]["displayed"] is True
     path = tmp_path / "composite.xlsx"
     export_workbook(remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_SYSADMIN_TOKEN"]), path, org["name"])
-    book = read_workbook(path)
+    book = bb.read(path)
     [(_, contact)] = book.sheets["Contacts"].rows
     assert (contact["name"], contact["displayed"]) == ("Glen Example", "displayed")
     plan = build_plan(book)

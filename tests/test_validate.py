@@ -11,16 +11,15 @@ import pytest
 from click.testing import CliRunner
 from conftest import NEW_DATASET, NEW_RESOURCE, SAMPLE, put_row, row_of
 
+import bcdc_bulk as bb
 from bcdc_bulk.calls import PATCH, REVISE, plan_calls, record_calls
 from bcdc_bulk.catalogue import FileCatalogue
 from bcdc_bulk.ckan_catalogue import remote_catalogue
 from bcdc_bulk.cli import cli
 from bcdc_bulk.export import export_workbook
-from bcdc_bulk.planning import build_plan
 from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, WARNING
 from bcdc_bulk.schema import shipped_licenses, shipped_schema
 from bcdc_bulk.validation import CatalogueFacts, RecordChecker, ckan_reads_date, validate_workbook
-from bcdc_bulk.workbook_read import read_workbook
 
 BRANCH = "sample-data-branch"
 
@@ -115,13 +114,13 @@ def test_json_schema_is_compiled_from_the_scheming_schema(checker):
 
 
 def test_untouched_export_plans_nothing(branch_export):
-    plan = build_plan(read_workbook(branch_export))
+    plan = bb.check(branch_export).plan
     assert plan.records == [] and plan.problems == [] and plan.ignored == []
     assert plan_calls(plan) == []
 
 
 def test_cosmetic_changes_are_not_changes(branch_export, tmp_path):
-    book = read_workbook(branch_export)
+    book = bb.read(branch_export)
     ws_rows = dict(book.sheets["Datasets"].rows)
     tags = ws_rows[3]["tags"]
     licence = ws_rows[3]["license_id"]
@@ -130,7 +129,7 @@ def test_cosmetic_changes_are_not_changes(branch_export, tmp_path):
         ("Datasets", 3, "license_id", licence.split(" - ")[0]),  # the id without its title
         ("Datasets", 4, "notes", ws_rows[4]["notes"].replace("\r\n", "\n").replace("\n", "\r\n")),  # Windows line ends
     ])
-    assert build_plan(read_workbook(edited)).records == []
+    assert bb.check(edited).plan.records == []
 
 
 def test_a_users_own_column_is_ignored_with_a_note(branch_export, tmp_path):
@@ -151,7 +150,7 @@ def test_a_users_own_column_is_ignored_with_a_note(branch_export, tmp_path):
 
 def test_a_number_the_spreadsheet_made_of_an_edit_is_sent_with_a_warning(branch_export, tmp_path):
     edited = edit(branch_export, tmp_path / "number.xlsx", [("Datasets", CLEAN, "purpose", 100000.0)])
-    plan, report = validate_workbook(read_workbook(edited))
+    plan, report = validate_workbook(bb.read(edited))
     assert [c.new for r in plan.records for c in r.changes] == ["100000"]
     [warning] = report.problems
     row = at(edited, "Datasets", CLEAN)
@@ -161,14 +160,14 @@ def test_a_number_the_spreadsheet_made_of_an_edit_is_sent_with_a_warning(branch_
 
 def test_whitespace_is_sent_exactly_as_typed(branch_export, tmp_path):
     """Spaces, tabs and a Markdown line break (two spaces before a newline) are edits like any other."""
-    book = read_workbook(branch_export)
+    book = bb.read(branch_export)
     notes = dict(book.sheets["Datasets"].rows)[4]["notes"]
     edited = edit(branch_export, tmp_path / "spaces.xlsx", [
         ("Datasets", 3, "purpose", "  Indented purpose\t"),
         ("Datasets", 4, "notes", notes + " "),
         ("Datasets", 5, "lineage_statement", "First line  \nsecond line after a Markdown break\n"),
     ])
-    plan = build_plan(read_workbook(edited))
+    plan = bb.check(edited).plan
     sent = {(c.cell.row, c.field): c.new for r in plan.records for c in r.changes}
     assert sent == {(3, "purpose"): "  Indented purpose\t", (4, "notes"): notes.replace("\r\n", "\n") + " ",
                     (5, "lineage_statement"): "First line  \nsecond line after a Markdown break\n"}
@@ -178,7 +177,7 @@ def test_only_changed_fields_are_sent_and_lists_only_when_changed(branch_export,
     edited = edit(branch_export, tmp_path / "e.xlsx", [
         ("Datasets", 3, "purpose", "New purpose"), ("Resources", 3, "format", "xlsx"),
     ])
-    plan = build_plan(read_workbook(edited))
+    plan = bb.check(edited).plan
     [rec] = plan.records
     calls = record_calls(rec, PATCH)
     assert [c.action for c in calls] == ["package_patch", "resource_patch"]
@@ -192,7 +191,7 @@ def test_only_changed_fields_are_sent_and_lists_only_when_changed(branch_export,
 
 def test_a_changed_contact_sends_the_whole_contact_list(branch_export, tmp_path):
     edited = edit(branch_export, tmp_path / "c.xlsx", [("Contacts", CLEAN, "email", "new@example.invalid")])
-    [rec] = build_plan(read_workbook(edited)).records
+    [rec] = bb.check(edited).plan.records
     [call] = record_calls(rec, PATCH)
     assert call.action == "package_patch" and set(call.data) == {"id", "contacts"}
     before = rec.before["contacts"]
@@ -210,7 +209,7 @@ def test_new_rows_are_creations_and_deleted_rows_are_ignored(branch_export, tmp_
                                   url="https://example.invalid/d.csv"))
     path = tmp_path / "new.xlsx"
     wb.save(path)
-    plan, report = validate_workbook(read_workbook(path))
+    plan, report = validate_workbook(bb.read(path))
     [rec] = plan.records
     assert rec.action == "create" and rec.after["owner_org"] == "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
     assert rec.after["resources"][0]["format"] == "csv" and rec.after["tags"] == [{"name": "new"}]
@@ -229,7 +228,7 @@ def test_pre_existing_problems_are_told_apart(tmp_path):
     path = tmp_path / "legacy.xlsx"
     export_workbook(FileCatalogue(catalogue_file), path, legacy["owner_org"])
     edited = edit(path, tmp_path / "legacy-edited.xlsx", [("Datasets", 3, "purpose", "Changed purpose")])
-    _, report = validate_workbook(read_workbook(edited))
+    _, report = validate_workbook(bb.read(edited))
     pre = [p for p in report.problems if p.pre_existing]
     assert pre and all(p.severity == ERROR for p in pre)
     assert any(p.field == "security_class" and "already so before your edit" in p.message for p in pre)
@@ -249,7 +248,7 @@ def test_a_new_resource_leaves_its_siblings_stored_problems_pre_existing(tmp_pat
     put_row(wb["Resources"], dict(NEW_RESOURCE, package_name=legacy["name"], name="Added",
                                   url="https://example.invalid/added.csv"))
     wb.save(tmp_path / "added.xlsx")
-    _, report = validate_workbook(read_workbook(tmp_path / "added.xlsx"))
+    _, report = validate_workbook(bb.read(tmp_path / "added.xlsx"))
     formats = [p for p in report.problems if p.field == "format"]
     assert formats and all(p.pre_existing for p in formats), [(p.where, p.pre_existing) for p in formats]
 
@@ -260,7 +259,7 @@ def test_a_deleted_group_row_is_kept_and_said_so_even_when_nothing_else_changed(
     name = ws.cell(3, 1).value
     ws.delete_rows(3)
     wb.save(tmp_path / "deleted.xlsx")
-    plan = build_plan(read_workbook(tmp_path / "deleted.xlsx"))
+    plan = bb.check(tmp_path / "deleted.xlsx").plan
     assert plan.records == []
     assert [(n.sheet, n.record, n.message) for n in plan.ignored] == [
         ("Contacts", name, "entry #1 was deleted from the workbook and is kept in the catalogue; to remove an "
@@ -323,7 +322,7 @@ def test_annotate_and_report(branch_export, tmp_path):
     assert header[:5] == ["Where", "Dataset", "Severity", "Message", "Already so before your edit"]
     assert sheet["A2"].value.endswith("Click a cell under Where to go there (Ctrl+click in LibreOffice).")
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=5) if row[0].value]
-    book = read_workbook(edited)
+    book = bb.read(edited)
     name = book.snapshot[dict(book.sheets["Datasets"].rows)[row]["id"]]["name"]
     assert [r[:3] for r in rows] == [[f"Contacts!D{contact}", rows[0][1], "warning"], [f"Datasets!H{row}", name, "error"]]
     links = [sheet.cell(r, 1).hyperlink.location for r in (5, 6)]
@@ -354,7 +353,7 @@ def test_annotate_and_report(branch_export, tmp_path):
 
 def test_plan_shows_the_calls(branch_export, tmp_path):
     edited = edit(branch_export, tmp_path / "p.xlsx", [("Datasets", CLEAN, "purpose", "New purpose")])
-    book, row = read_workbook(edited), at(edited, "Datasets", CLEAN)
+    book, row = bb.read(edited), at(edited, "Datasets", CLEAN)
     pkg_id = dict(book.sheets["Datasets"].rows)[row]["id"]
     name, title = book.snapshot[pkg_id]["name"], book.snapshot[pkg_id]["title"]
     old = book.snapshot[pkg_id]["purpose"]
@@ -414,7 +413,7 @@ def test_new_rows_are_created_on_the_server_as_validate_says(sandbox, tmp_path, 
     put_row(wb["Resources"], dict(NEW_RESOURCE, package_name=name, name="Table", url="https://example.invalid/t.csv"))
     edited = tmp_path / "new.xlsx"
     wb.save(edited)
-    plan, report = validate_workbook(read_workbook(edited),
+    plan, report = validate_workbook(bb.read(edited),
                                      remote_catalogue(sandbox["CKAN_URL"], sandbox["CKAN_EDITOR_TOKEN"]))
     [rec] = plan.records
     assert rec.action == "create"
@@ -435,7 +434,7 @@ def test_new_rows_are_created_on_the_server_as_validate_says(sandbox, tmp_path, 
 
 @pytest.mark.parametrize("exists", [True, False])
 def test_a_new_resource_can_name_a_file_to_upload(branch_export, tmp_path, exists):
-    book = read_workbook(branch_export)
+    book = bb.read(branch_export)
     name = next(p["name"] for p in book.snapshot.values() if p["name"] == CLEAN)
     wb = openpyxl.load_workbook(branch_export)
     row = put_row(wb["Resources"], dict(NEW_RESOURCE, package_name=name, name="Upload", url="files/data.csv"))
@@ -443,7 +442,7 @@ def test_a_new_resource_can_name_a_file_to_upload(branch_export, tmp_path, exist
     if exists:
         (tmp_path / "files").mkdir()
         (tmp_path / "files" / "data.csv").write_text("a,b\n1,2\n")
-    plan, report = validate_workbook(read_workbook(tmp_path / "upload.xlsx"))
+    plan, report = validate_workbook(bb.read(tmp_path / "upload.xlsx"))
     if exists:
         assert report.problems == []
         [call] = plan_calls(plan)

@@ -17,13 +17,13 @@ import openpyxl
 import pytest
 from conftest import ROOT
 
+import bcdc_bulk as bb
 from bcdc_bulk.calls import PATCH, REVISE, record_calls
 from bcdc_bulk.ckan_catalogue import remote_catalogue
 from bcdc_bulk.export import export_workbook
 from bcdc_bulk.plan import RecordPlan
 from bcdc_bulk.problems import ERROR, TITLES_UNSEEN_NOTE, Problem
 from bcdc_bulk.validation import validate_workbook
-from bcdc_bulk.workbook_read import read_workbook
 
 CASES = [json.loads(line) for line in (ROOT / "tests" / "corpus" / "edits.jsonl").read_text().splitlines()
          if line.strip()]
@@ -225,7 +225,7 @@ def outcomes(request, sandbox, tmp_path_factory) -> dict[str, tuple[list[Problem
         wb.save(edited)
         _keep_spaces(edited)
         token = sandbox[f"CKAN_{role.upper()}_TOKEN"]
-        plan, report = validate_workbook(read_workbook(edited), remote_catalogue(url, token))
+        plan, report = validate_workbook(bb.read(edited), remote_catalogue(url, token))
         client = ckanapi.RemoteCKAN(url, apikey=token)
         records = {r.key: r for r in plan.records}
         for case in cases:

@@ -91,7 +91,7 @@ def _claim(db: str, run_id: str, start: float, results: multiprocessing.Queue[st
 def checked(store: RunStore, n: int, org: str = "org-1") -> list:
     runs = [store.create(org, "fire", "editor", f"w{i}.xlsx", b"PK") for i in range(n)]
     for run in runs:
-        run.state = RunState.CHECKED
+        run.move(RunState.CHECKED)
         store.save(run)
         time.sleep(0.001)  # distinct creation times: the history's order
     return runs
@@ -132,12 +132,14 @@ def test_the_same_run_cannot_be_applied_twice_and_a_finished_run_frees_the_organ
     store.claim(first, "editor")
     with pytest.raises(Busy, match="already being applied"):
         store.claim(first, "editor")
-    first.state = RunState.DONE
+    first.move(RunState.APPLYING)
+    first.move(RunState.DONE)
     store.save(first)
     store.claim(second, "admin")  # the organization is free again
     runs, total = store.history("org-1")
     assert [r.filename for r in runs] == ["w1.xlsx", "w0.xlsx"] and total == 2  # newest first
-    second.state = RunState.DONE
+    second.move(RunState.APPLYING)
+    second.move(RunState.DONE)
     store.save(second)
     with pytest.raises(Busy, match="applied already"):
         store.claim(store.get(first.id), "editor")
@@ -218,3 +220,61 @@ def test_the_check_page_shows_what_the_catalogue_holds_now_and_what_changed_sinc
         f"changed in the catalogue since your export (exported: '{p0.get('purpose') or ''}')")
     assert shown[p1["name"]]["since"].startswith("changed in the catalogue since your export, though it looks the "
                                                  "same: they differ only in line endings")
+
+
+def test_a_dataset_not_sent_points_to_its_errors_above_instead_of_saying_them_again(tmp_path):
+    from test_catalogue_contract import memory_world
+
+    world = memory_world(2)
+    export = tmp_path / "org.xlsx"
+    bb.export(world.catalogue, export, world.org)
+    book = openpyxl.load_workbook(export)
+    ws = book["Datasets"]
+    cols = {c.value: c.column for c in ws[2]}
+    ws.cell(3, cols["title"]).value = ""
+    ws.cell(3, cols["name"]).value = "Not A Name"
+    ws.cell(4, cols["purpose"]).value = "Fine"
+    book.save(export)
+    view = bb.check(export, world.catalogue).page()
+    blocked = [d for d in view["datasets"] if not d["sent"]]
+    errors = [p for p in view["problems"] if p["severity"] == "error"]
+    assert len(blocked) == 1 and len(errors) == 2
+    assert blocked[0]["why"] == ("the 2 errors listed above (Datasets row 3) stop this dataset; nothing of it is "
+                                 "sent until they are fixed")
+    assert [d["why"] for d in view["datasets"] if d["sent"]] == [""]
+
+
+def test_a_run_moves_only_as_its_life_allows_and_only_run_move_changes_a_state(tmp_path):
+    import ast
+    from pathlib import Path
+
+    from bcdc_bulk.web.runs import MOVES
+
+    store = sqlite_store(tmp_path / "runs.sqlite")
+    (run,) = checked(store, 1)
+    with pytest.raises(ValueError, match="cannot move from checked to done"):
+        run.move(RunState.DONE)  # never applied: it cannot be done
+    store.claim(run, "editor")
+    run.move(RunState.APPLYING)
+    run.move(RunState.FAILED, "the catalogue stopped answering")
+    assert (run.state, run.message) == (RunState.FAILED, "the catalogue stopped answering")
+    with pytest.raises(ValueError):
+        run.move(RunState.QUEUED)  # a failed run is not applied again: its workbook is uploaded again
+    assert set(MOVES) == set(RunState) and all(set(to) <= set(RunState) for to in MOVES.values())
+    assert [s for s, to in MOVES.items() if not to] == [RunState.REFUSED, RunState.DONE, RunState.FAILED]
+    web = Path(bb.__file__).parent / "web"
+    assigned = [f"{path.name}:{node.lineno}" for path in sorted(web.glob("*.py"))
+                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(node, (ast.Assign, ast.AugAssign)) and any(
+                    isinstance(t, ast.Attribute) and t.attr == "state" or isinstance(t, ast.Tuple) and any(
+                        isinstance(e, ast.Attribute) and e.attr == "state" for e in t.elts)
+                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))]
+    assert assigned == [f"runs.py:{_move_line(web / 'runs.py')}"]  # in Run.move alone
+
+
+def _move_line(path) -> int:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    move = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "move")
+    return next(n.lineno for n in ast.walk(move) if isinstance(n, ast.Assign))

@@ -10,10 +10,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import bcdc_bulk as bb
 from bcdc_bulk.cli import cli
-from bcdc_bulk.planning import build_plan
 from bcdc_bulk.wording import Wording
-from bcdc_bulk.workbook_read import read_workbook
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "catalogue.jsonl"
 
@@ -90,7 +89,7 @@ def test_list_entries_are_named_when_added_or_removed(exported, tmp_path):
                        ("email", "robin.new@example.invalid"), ("role", "Custodian")):
         contacts.cell(last, cols[col]).value = value
     wb.save(tmp_path / "lists.xlsx")
-    plan = build_plan(read_workbook(tmp_path / "lists.xlsx"))
+    plan = bb.check(tmp_path / "lists.xlsx").plan
     words = Wording(plan.converters, "https://catalogue.example", plan.labels)
     rec = next(r for r in plan.records if r.name == name)
     said = [line for c in rec.changes for line in words.lines(c, rec)]

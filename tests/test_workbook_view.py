@@ -13,13 +13,13 @@ import openpyxl
 import pytest
 from conftest import SAMPLE
 
+import bcdc_bulk as bb
 from bcdc_bulk.catalogue import FileCatalogue
 from bcdc_bulk.export import export_workbook
 from bcdc_bulk.inventory import build_inventory
 from bcdc_bulk.planning import build_plan
 from bcdc_bulk.schema import shipped_licenses, shipped_schema
 from bcdc_bulk.tables import load_layout
-from bcdc_bulk.workbook_read import read_workbook
 
 MINISTRY = "ministry-of-sample-services"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -149,7 +149,7 @@ def test_the_cells_show_labels_and_untouched_export_plans_nothing(books):
     col = {c.value: c.column for c in ws[2]}
     shown = {ws.cell(r, col["security_class"]).value for r in range(3, ws.max_row + 1)}
     assert "Public" in shown and "PUBLIC" not in shown
-    book = read_workbook(books["export"])
+    book = bb.read(books["export"])
     assert build_plan(book).records == []
 
 
@@ -218,7 +218,7 @@ def test_libreoffice_reads_the_labels_comments_and_lists(books, lo_export):
         theirs_comments = [c.comment.text if c.comment else None for c in theirs[name][1]]
         assert [t is not None for t in theirs_comments] == [o is not None for o in ours_comments], name
         assert dropdowns(theirs, theirs[name]) == dropdowns(ours, ours[name]), name
-    assert build_plan(read_workbook(lo_export)).records == []
+    assert bb.check(lo_export).plan.records == []
 
 
 def test_shared_records_through_libreoffice_plan_nothing(shared_records, tmp_path):
@@ -245,5 +245,5 @@ def test_shared_records_through_libreoffice_plan_nothing(shared_records, tmp_pat
     subprocess.run(["soffice", "--headless", "--convert-to", "xlsx", "--outdir", str(out), *map(str, exported)],
                    check=True, capture_output=True, timeout=600)
     for path in exported:
-        plan = build_plan(read_workbook(out / path.name))
+        plan = bb.check(out / path.name).plan
         assert plan.records == [] and plan.problems == [], path.name

@@ -47,10 +47,10 @@ def check_job(store: RunStore, run_id: str, site: str) -> None:
         try:
             check_run(store, run, _catalogue(run, site))
         except WorkbookError as exc:
-            run.state, run.message = RunState.REFUSED, f"The workbook was not taken: {exc}"
+            run.move(RunState.REFUSED, f"The workbook was not taken: {exc}")
         except Exception as exc:  # the page must say so, never stay 'checking'
             log.exception("bcdc_bulk: the check of run %s failed", run.id)
-            run.state, run.message = RunState.REFUSED, f"The check stopped on an unexpected error ({type(exc).__name__})"
+            run.move(RunState.REFUSED, f"The check stopped on an unexpected error ({type(exc).__name__})")
         store.save(run)
 
 
@@ -73,7 +73,7 @@ def check_run(store: RunStore, run: Run, catalogue: bb.Catalogue) -> bb.Check:
     report = checked.report
     run.valid, run.errors, run.warnings = report.valid, len(report.errors), len(report.problems) - len(report.errors)
     run.records, run.calls = len({c.record for c in calls}), len(calls)
-    run.state = RunState.CHECKED
+    run.move(RunState.CHECKED)
     return checked
 
 
@@ -98,7 +98,7 @@ def apply_job(store: RunStore, run_id: str, site: str, workers: int = 4, rate: f
 
 
 def _apply(store: RunStore, run: Run, site: str, workers: int, rate: float, beat: _Heartbeat) -> None:
-    run.state = RunState.APPLYING
+    run.move(RunState.APPLYING)
     beat.save()
     try:
         with tempfile.TemporaryDirectory(prefix="bcdc-bulk-apply-") as folder:
@@ -114,13 +114,13 @@ def _apply(store: RunStore, run: Run, site: str, workers: int, rate: float, beat
                 store.put(run, UNDO, result.undo.read_bytes())
         run.counts = {k: v for k, v in result.counts.items() if v}
         run.datasets = len({r.dataset_id or r.dataset for r in result.rows})
-        run.state = RunState.DONE
+        run.move(RunState.DONE)
         run.message = "" if result.complete else "some rows were not applied: see their status and message"
     except BulkError as exc:
-        run.state, run.message = RunState.FAILED, str(exc)
+        run.move(RunState.FAILED, str(exc))
     except Exception as exc:  # the run must end with a page that says so, never stay 'applying'
         log.exception("bcdc_bulk: run %s failed", run.id)
-        run.state, run.message = RunState.FAILED, f"the run stopped on an unexpected error ({type(exc).__name__})"
+        run.move(RunState.FAILED, f"the run stopped on an unexpected error ({type(exc).__name__})")
 
 
 def _mark_undone(store: RunStore, undo: Run) -> None:
@@ -146,12 +146,12 @@ def prepare_job(store: RunStore, run_id: str, site: str) -> None:
                     path = Path(folder) / RESULT
                     _prepare(run, _catalogue(run, site), path, beat)
                     store.put(run, RESULT, path.read_bytes())
-                run.state = RunState.DONE
+                run.move(RunState.DONE)
             except BulkError as exc:
-                run.state, run.message = RunState.FAILED, str(exc)
+                run.move(RunState.FAILED, str(exc))
             except Exception as exc:
                 log.exception("bcdc_bulk: run %s failed", run.id)
-                run.state, run.message = RunState.FAILED, f"it stopped on an unexpected error ({type(exc).__name__})"
+                run.move(RunState.FAILED, f"it stopped on an unexpected error ({type(exc).__name__})")
             run.finished_at = now_text()
             beat.save()
 

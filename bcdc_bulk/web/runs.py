@@ -70,6 +70,19 @@ class RunKind(TextEnum):
     EXPORT = "export"  # a large organization's workbook, written by a job
 
 
+# A run's life, in one place: each state and the states it may move to. ``Run.move`` is the only way a
+# run's state changes; a move not listed here is a bug, refused.
+MOVES: dict[RunState, tuple[RunState, ...]] = {
+    RunState.CHECKING: (RunState.CHECKED, RunState.REFUSED),
+    RunState.CHECKED: (RunState.QUEUED,),  # Apply pressed (RunStore.claim: one apply an organization)
+    RunState.QUEUED: (RunState.APPLYING,),
+    # QUEUED again: its worker died and a new job resumes it; APPLYING again: a new job takes it over
+    RunState.APPLYING: (RunState.DONE, RunState.FAILED, RunState.QUEUED, RunState.APPLYING),
+    RunState.PREPARING: (RunState.DONE, RunState.FAILED),
+    RunState.REFUSED: (),
+    RunState.DONE: (),
+    RunState.FAILED: (),
+}
 ACTIVE = (RunState.QUEUED, RunState.APPLYING)
 WORKING = (RunState.CHECKING, RunState.QUEUED, RunState.APPLYING, RunState.PREPARING)
 PAGE_SIZE = 20
@@ -143,6 +156,14 @@ class Run:
     created: float = field(default_factory=time.time)  # orders the history within a second
     files_purged: bool = False
     options: dict[str, Any] = field(default_factory=dict)  # an export's or inventory's choices
+
+    def move(self, to: RunState, message: str | None = None) -> None:
+        """Move the run to state ``to`` (with the page's ``message`` about it, when given)."""
+        if to not in MOVES[self.state]:
+            raise ValueError(f"a run cannot move from {self.state} to {to}")
+        self.state = to
+        if message is not None:
+            self.message = message
 
     @property
     def active(self) -> bool:
@@ -252,7 +273,10 @@ class RunStore:
         holder = self._active(run.org_id)
         if holder is not None:
             raise Busy(self._busy(holder, run))
-        claimed = replace(run, state=RunState.QUEUED, applied_by=user, applied_at=now_text(), heartbeat=time.time())
+        if RunState.QUEUED not in MOVES[run.state]:
+            raise Busy(self._applied_already(run))
+        claimed = replace(run, applied_by=user, applied_at=now_text(), heartbeat=time.time())
+        claimed.move(RunState.QUEUED)
         try:
             with self.engine.begin() as conn:
                 done = conn.execute(update(RUNS).where(RUNS.c.id == run.id, RUNS.c.state == str(RunState.CHECKED))
@@ -260,10 +284,14 @@ class RunStore:
         except IntegrityError:  # another process claimed the organization between our look and our write
             holder = self._active(run.org_id)
             raise Busy(self._busy(holder, run) if holder else "another apply has just started") from None
-        if not done:
-            raise Busy(f"'{run.filename}' was applied already; upload it again to apply it again")
-        run.state, run.applied_by, run.applied_at, run.heartbeat = (claimed.state, claimed.applied_by,
-                                                                    claimed.applied_at, claimed.heartbeat)
+        if not done:  # another process moved it on since this one read it
+            raise Busy(self._applied_already(run))
+        run.move(RunState.QUEUED)
+        run.applied_by, run.applied_at, run.heartbeat = claimed.applied_by, claimed.applied_at, claimed.heartbeat
+
+    @staticmethod
+    def _applied_already(run: Run) -> str:
+        return f"'{run.filename}' was applied already; upload it again to apply it again"
 
     def _active(self, org_id: str) -> Run | None:
         with self.engine.connect() as conn:
@@ -282,7 +310,8 @@ class RunStore:
 
     def requeue(self, run: Run) -> None:
         """A stale run given back to a job (its journal makes the rerun write nothing twice)."""
-        run.state = RunState.QUEUED if run.state in ACTIVE else run.state
+        if run.state is RunState.APPLYING:
+            run.move(RunState.QUEUED)
         self.beat(run)
 
     # files
