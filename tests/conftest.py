@@ -70,9 +70,24 @@ NEW_RESOURCE = {"bcdc_type": "document", "format": "csv", "resource_update_cycle
                 "resource_access_method": "direct access"}
 
 
+def columns(ws) -> dict[str, int]:
+    """A sheet's columns by the field name in row 2 (what bcdc-bulk reads)."""
+    return {c.value: c.column for c in ws[2]}
+
+
+def export_open(world: Any, path: Path) -> Any:
+    """Export a test world's organization to ``path`` and open the workbook to edit it (openpyxl)."""
+    import openpyxl
+
+    import bcdc_bulk as bb
+
+    bb.export(world.catalogue, path, world.org)
+    return openpyxl.load_workbook(path)
+
+
 def put_row(ws, values: dict, row: int | None = None) -> int:
     """Type ``values`` (by field name, row 2) into a new row below the data (or ``row``); returns the row."""
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     row = row or max(ws.max_row + 1, 3)
     for field, value in values.items():
         ws.cell(row, cols[field]).value = value
@@ -82,7 +97,7 @@ def put_row(ws, values: dict, row: int | None = None) -> int:
 def row_of(ws, name: str, nth: int = 1) -> int:
     """The row of dataset ``name`` on a sheet (Datasets: by URL name; other sheets: its ``nth`` row
     there), so a test names the record it edits, whatever order the export writes them in."""
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     key = cols["name"] if ws.title == "Datasets" else cols["package_name"]
     rows = [r for r in range(3, ws.max_row + 1) if ws.cell(r, key).value == name]
     return rows[nth - 1]

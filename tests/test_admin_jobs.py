@@ -10,7 +10,7 @@ import uuid
 
 import openpyxl
 from click.testing import CliRunner
-from conftest import NEW_DATASET, put_row
+from conftest import NEW_DATASET, columns, put_row
 from test_apply import Org, apply, edit, report
 
 from bcdc_bulk.cli import cli
@@ -80,7 +80,7 @@ def test_the_report_names_the_row_of_the_entry_that_changed(tmp_path):
     bb.export(catalogue, export, org["name"])
     wb = openpyxl.load_workbook(export)
     ws = wb["Contacts"]
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     name = packages[1]["name"]
     rows = {ws.cell(r, cols["position"]).value: r for r in range(3, ws.max_row + 1)
             if ws.cell(r, cols["package_name"]).value == name}

@@ -11,7 +11,7 @@ import ckanapi
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import NEW_DATASET, NEW_RESOURCE, put_row
+from conftest import NEW_DATASET, NEW_RESOURCE, columns, put_row
 from test_validate_corpus import base_package
 
 import bcdc_bulk as bb
@@ -52,7 +52,7 @@ def edit(src: Path, dst: Path, edits: list[tuple[str, str, str, Any]]) -> Path:
     wb = openpyxl.load_workbook(src)
     for sheet, key, field, value in edits:
         ws = wb[sheet]
-        cols = {c.value: c.column for c in ws[2]}
+        cols = columns(ws)
         if "|" in key:
             name, position = key.split("|")
             row = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, cols["package_name"]).value == name

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
+from conftest import columns, export_open
 from faultproxy import FaultProxy
 from test_validate_corpus import base_package
 
@@ -108,10 +108,9 @@ def make_world(request):
 def edited(world: World, folder: Path, edits: dict[str, tuple[str, str]]) -> Path:
     """The organization exported, with (package id -> (field, value)) typed into the Datasets sheet."""
     path = folder / "org.xlsx"
-    bb.export(world.catalogue, path, world.org)
-    wb = openpyxl.load_workbook(path)
+    wb = export_open(world, path)
     ws = wb["Datasets"]
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     for row in range(3, ws.max_row + 1):
         pid = ws.cell(row, cols["id"]).value
         if pid in edits:
@@ -210,10 +209,9 @@ def test_a_run_killed_midway_resumes_and_writes_each_change_once(make_world, tmp
 def test_a_new_row_is_created_once_and_then_checks_as_nothing_to_send(make_world, tmp_path):
     world = make_world(1)
     path = tmp_path / "org.xlsx"
-    bb.export(world.catalogue, path, world.org)
-    wb = openpyxl.load_workbook(path)
+    wb = export_open(world, path)
     ws = wb["Datasets"]
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     name = f"{world.org}-new-{uuid.uuid4().hex[:6]}"
     for key, value in {"name": name, "title": f"New {name}", "owner_org": world.org, "publish_state": "DRAFT",
                          "notes": "New.", "license_id": "2", "tags": "new", "security_class": "PUBLIC",

@@ -10,7 +10,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import SANDBOX, fresh_organization, other_catalogue
+from conftest import SANDBOX, columns, fresh_organization, other_catalogue
 from test_libreoffice_edits import _uno_ready, office  # noqa: F401  (office: a fixture used below)
 from test_libreoffice_edits import edit as lo_edit
 
@@ -39,12 +39,12 @@ def world(sandbox: dict[str, str]) -> dict[str, Any]:
 
 
 def row_of(ws: Any, name: str, column: str = "name", nth: int = 1) -> int:
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     return [r for r in range(3, ws.max_row + 1) if ws.cell(r, cols[column]).value == name][nth - 1]
 
 
 def put(ws: Any, row: int, values: dict[str, Any]) -> None:
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     for field, value in values.items():
         ws.cell(row, cols[field]).value = value
 

@@ -10,6 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import columns
 
 import bcdc_bulk as bb
 from bcdc_bulk.cli import cli
@@ -83,7 +84,7 @@ def test_a_typed_licence_is_matched_by_its_words(exported, tmp_path):
 def test_the_editors_own_problems_come_first_then_those_already_there(exported, tmp_path):
     wb = openpyxl.load_workbook(exported)
     ws = wb["Datasets"]
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     rows = range(3, ws.max_row + 1)
     legacy = next(r for r in rows if ws.cell(r, cols["security_class"]).value == "HIGH-CABINET")
     ws.cell(legacy, cols["purpose"]).value = "Edited"  # a record that already had a problem

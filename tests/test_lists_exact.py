@@ -16,6 +16,7 @@ from typing import Any
 import ckanapi
 import openpyxl
 import pytest
+from conftest import columns
 from test_validate_corpus import base_package
 
 import bcdc_bulk as bb
@@ -78,7 +79,7 @@ def _expected(entries: list[dict[str, Any]], step: str, new_entry: dict[str, Any
 
 def _rows(ws: Any, package: str) -> dict[int, int]:
     """Entry position -> sheet row of a dataset's entries on a group sheet."""
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     return {int(ws.cell(r, cols["position"]).value): r for r in range(3, ws.max_row + 1)
             if ws.cell(r, cols["package_name"]).value == package and ws.cell(r, cols["position"]).value}
 
@@ -92,7 +93,7 @@ def _sheet_for(book: Any, field_names: set[str]) -> Any:
 
 
 def _edit(ws: Any, rows: dict[int, int], step: str, new_entry: dict[str, Any], package: str) -> None:
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     verb, *positions = step.split()
     numbers = [int(p) for p in positions]
     if verb == "remove":

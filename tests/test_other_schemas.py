@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, columns
 from schema_records import records_for
 
 import bcdc_bulk as bb
@@ -47,7 +47,7 @@ def exported(schema: Schema, folder: Path) -> Path:
 def typed(path: Path, out: Path, sheet: str, row: int, values: dict[str, Any]) -> Path:
     wb = openpyxl.load_workbook(path)
     ws = wb[sheet]
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     for name, value in values.items():
         ws.cell(row, cols[name]).value = value
     wb.save(out)

@@ -8,9 +8,8 @@ import os
 import uuid
 from pathlib import Path
 
-import openpyxl
 from click.testing import CliRunner
-from conftest import NEW_RESOURCE, put_row
+from conftest import NEW_RESOURCE, columns, export_open, put_row
 from test_catalogue_contract import SETTINGS, memory_world
 
 import bcdc_bulk as bb
@@ -37,8 +36,7 @@ def server_paths(secret: Path) -> list[str]:
 
 def workbook_with_new_resources(world, folder: Path, urls: list[str]) -> Path:
     export = folder / "org.xlsx"
-    bb.export(world.catalogue, export, world.org)
-    wb = openpyxl.load_workbook(export)
+    wb = export_open(world, export)
     name = world.packages[0]["name"]
     for i, url in enumerate(urls):
         put_row(wb["Resources"], dict(NEW_RESOURCE, package_name=name, name=f"Attempt {i}", url=url))
@@ -116,10 +114,9 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 def test_no_text_becomes_a_formula_in_the_problems_csv_of_validate(tmp_path):
     world = memory_world(1)
     export = tmp_path / "org.xlsx"
-    bb.export(world.catalogue, export, world.org)
-    wb = openpyxl.load_workbook(export)
+    wb = export_open(world, export)
     ws = wb["Datasets"]
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     cell = ws.cell(3, cols["security_class"])
     cell.value = HOSTILE
     cell.data_type = "s"  # typed as text (a formula cell is refused as a formula anyway)

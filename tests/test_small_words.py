@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import row_of
+from conftest import columns, row_of
 
 import bcdc_bulk as bb
 from bcdc_bulk.cli import cli
@@ -27,7 +27,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _book(exported: Path) -> tuple[openpyxl.Workbook, dict[str, dict[str, int]]]:
     wb = openpyxl.load_workbook(exported)
-    return wb, {ws.title: {c.value: c.column for c in ws[2]} for ws in wb.worksheets if ws.max_row > 1}
+    return wb, {ws.title: columns(ws) for ws in wb.worksheets if ws.max_row > 1}
 
 
 def test_an_emptied_title_is_required_and_pasted_spaces_are_named(exported, tmp_path):

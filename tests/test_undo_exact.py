@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from conftest import NEW_RESOURCE, put_row
+from conftest import NEW_RESOURCE, columns, export_open, put_row
 from test_catalogue_contract import SETTINGS, make_world  # noqa: F401  (the fixture)
 
 import bcdc_bulk as bb
@@ -48,7 +48,7 @@ def _plant(world: Any, pid: str) -> dict[str, Any]:
 
 
 def _set(ws: Any, key_field: str, key: str, field: str, value: Any) -> None:
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     row = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, cols[key_field]).value == key)
     ws.cell(row, cols[field]).value = value
 
@@ -123,8 +123,7 @@ def test_an_undo_removes_the_resource_a_run_added_and_puts_back_one_it_removed(m
     world = make_world(1)
     pkg = world.packages[0]
     export = tmp_path / "org.xlsx"
-    bb.export(world.catalogue, export, world.org)
-    wb = openpyxl.load_workbook(export)
+    wb = export_open(world, export)
     _set(wb["Resources"], "id", pkg["resources"][1]["id"], "remove", "remove")
     put_row(wb["Resources"], dict(NEW_RESOURCE, package_name=pkg["name"], name="Added", url="https://example.invalid/a"))
     edited = tmp_path / "edited.xlsx"

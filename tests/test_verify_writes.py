@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import openpyxl
 import pytest
+from conftest import columns, export_open
 from faultproxy import FaultProxy
 from test_catalogue_contract import memory_world, sandbox_world
 
@@ -53,10 +53,9 @@ def test_a_change_the_catalogue_does_not_keep_is_reported_failed(dropping_world,
     world = dropping_world
     p0, p1 = world.packages
     export = tmp_path / "org.xlsx"
-    bb.export(world.catalogue, export, world.org)
-    wb = openpyxl.load_workbook(export)
+    wb = export_open(world, export)
     ws = wb["Datasets"]
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     for row in range(3, ws.max_row + 1):
         if ws.cell(row, cols["id"]).value == p0["id"]:
             ws.cell(row, cols["purpose"]).value = "Mine"

@@ -13,6 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 from browser import Browser, available, keep
+from conftest import columns
 from test_apply import Org
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not available(), reason="needs chromium and chromium-driver")]
@@ -48,7 +49,7 @@ def set_cells(path: Path, out: Path, edits: dict[tuple[int, str], Any]) -> Path:
     """Type values into the Datasets sheet: (row, field name) -> value, as a person does in Excel."""
     wb = openpyxl.load_workbook(path)
     ws = wb["Datasets"]
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     for (row, field), value in edits.items():
         ws.cell(row, cols[field]).value = value
     wb.save(out)
@@ -119,7 +120,7 @@ def test_an_editor_downloads_edits_uploads_fixes_applies_and_an_admin_undoes(org
 
 def _id_at(path: Path, row: int) -> str:
     ws = openpyxl.load_workbook(path)["Datasets"]
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     return ws.cell(row, cols["id"]).value
 
 
@@ -404,7 +405,7 @@ def test_my_drafts_are_prepared_across_organizations_and_applied_back(browser, s
     ws = openpyxl.load_workbook(drafts)["Datasets"]
     names = {r[0] for r in ws.iter_rows(min_row=3, values_only=True) if r[0]}
     assert names == {first.packages[0]["name"], second.packages[0]["name"]}
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     row = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, 1).value == second.packages[0]["name"])
     edited = set_cells(drafts, tmp_path / "drafts-edited.xlsx", {(row, "purpose"): "Found among my drafts."})
     assert cols["purpose"]

@@ -8,8 +8,8 @@ import time
 import zipfile
 from pathlib import Path
 
-import openpyxl
 import pytest
+from conftest import columns, export_open, put_row
 
 import bcdc_bulk as bb
 from bcdc_bulk.catalogue import FileCatalogue
@@ -204,10 +204,9 @@ def test_the_check_page_shows_what_the_catalogue_holds_now_and_what_changed_sinc
     p0, p1 = world.packages
     world.edit_as_someone_else(p1["id"], "purpose", "Line one\nline two")
     export = tmp_path / "org.xlsx"
-    bb.export(world.catalogue, export, world.org)
-    book = openpyxl.load_workbook(export)
+    book = export_open(world, export)
     ws = book["Datasets"]
-    cols = {c.value: c.column for c in ws[2]}
+    cols = columns(ws)
     for row in range(3, ws.max_row + 1):
         ws.cell(row, cols["purpose"]).value = "Mine"
     book.save(export)
@@ -227,13 +226,9 @@ def test_a_dataset_not_sent_points_to_its_errors_above_instead_of_saying_them_ag
 
     world = memory_world(2)
     export = tmp_path / "org.xlsx"
-    bb.export(world.catalogue, export, world.org)
-    book = openpyxl.load_workbook(export)
-    ws = book["Datasets"]
-    cols = {c.value: c.column for c in ws[2]}
-    ws.cell(3, cols["title"]).value = ""
-    ws.cell(3, cols["name"]).value = "Not A Name"
-    ws.cell(4, cols["purpose"]).value = "Fine"
+    book = export_open(world, export)
+    put_row(book["Datasets"], {"title": "", "name": "Not A Name"}, row=3)
+    put_row(book["Datasets"], {"purpose": "Fine"}, row=4)
     book.save(export)
     view = bb.check(export, world.catalogue).page()
     blocked = [d for d in view["datasets"] if not d["sent"]]

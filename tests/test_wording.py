@@ -9,6 +9,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import columns
 
 import bcdc_bulk as bb
 from bcdc_bulk.cli import cli
@@ -27,7 +28,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _columns(ws: openpyxl.worksheet.worksheet.Worksheet) -> dict[str, int]:
-    return {c.value: c.column for c in ws[2]}
+    return columns(ws)
 
 
 def _edited(exported: Path, out: Path) -> tuple[Path, dict[str, str]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import SAMPLE
+from conftest import SAMPLE, columns
 
 import bcdc_bulk as bb
 from bcdc_bulk.catalogue import FileCatalogue
@@ -146,7 +146,7 @@ def test_choice_cells_say_what_to_pick_and_never_refuse_a_typed_code(books):
 def test_the_cells_show_labels_and_untouched_export_plans_nothing(books):
     wb = openpyxl.load_workbook(books["export"])
     ws = wb["Datasets"]
-    col = {c.value: c.column for c in ws[2]}
+    col = columns(ws)
     shown = {ws.cell(r, col["security_class"]).value for r in range(3, ws.max_row + 1)}
     assert "Public" in shown and "PUBLIC" not in shown
     book = bb.read(books["export"])
