@@ -270,9 +270,9 @@ class RunStore:
     def claim(self, run: Run, user: str) -> None:
         """Mark the run queued for ``user``; raise Busy, naming who holds it, when another apply of the
         organization (or this one) is under way. The database decides between processes asking at once."""
-        holder = self._active(run.org_id)
-        if holder is not None:
-            raise Busy(self._busy(holder, run))
+        under_way = self._active(run.org_id)
+        if under_way is not None:
+            raise Busy(self._busy(under_way, run))
         if RunState.QUEUED not in MOVES[run.state]:
             raise Busy(self._applied_already(run))
         claimed = replace(run, applied_by=user, applied_at=now_text(), heartbeat=time.time())
@@ -282,8 +282,8 @@ class RunStore:
                 done = conn.execute(update(RUNS).where(RUNS.c.id == run.id, RUNS.c.state == str(RunState.CHECKED))
                                     .values(**_row(claimed))).rowcount
         except IntegrityError:  # another process claimed the organization between our look and our write
-            holder = self._active(run.org_id)
-            raise Busy(self._busy(holder, run) if holder else "another apply has just started") from None
+            under_way = self._active(run.org_id)
+            raise Busy(self._busy(under_way, run) if under_way else "another apply has just started") from None
         if not done:  # another process moved it on since this one read it
             raise Busy(self._applied_already(run))
         run.move(RunState.QUEUED)
@@ -299,14 +299,14 @@ class RunStore:
                                                   RUNS.c.state.in_([str(s) for s in ACTIVE]))).first()
         return _run(row) if row is not None else None
 
-    def _busy(self, holder: Run, run: Run) -> str:
-        if holder.id == run.id:
-            return f"'{run.filename}' is already being applied (since {holder.applied_at})"
-        if holder.stale(limit=self.stale_after):
-            return (f"{holder.applied_by}'s apply of '{holder.filename}' stopped when its worker stopped; open it "
-                    "from the history and press Resume, then apply this one")
-        return (f"{holder.applied_by} is applying '{holder.filename}' to {run.org_name} (since {holder.applied_at}); "
-                "wait until it has finished, then apply again")
+    def _busy(self, under_way: Run, run: Run) -> str:
+        if under_way.id == run.id:
+            return f"'{run.filename}' is already being applied (since {under_way.applied_at})"
+        if under_way.stale(limit=self.stale_after):
+            return (f"{under_way.applied_by}'s apply of '{under_way.filename}' stopped when its worker stopped; "
+                    "open it from the history and press Resume, then apply this one")
+        return (f"{under_way.applied_by} is applying '{under_way.filename}' to {run.org_name} "
+                f"(since {under_way.applied_at}); wait until it has finished, then apply again")
 
     def requeue(self, run: Run) -> None:
         """A stale run given back to a job (its journal makes the rerun write nothing twice)."""
