@@ -1,7 +1,7 @@
 """The pages of the web extension: a thin shell over the library API, the run store and the job queue.
 A page request does about a second of work at most: uploads are kept and handed to a job, checks,
 applies, inventories and large exports run in CKAN's job workers, and no page view starts a job (only
-a POST does). Who may see what is decided here, once per request."""
+a POST does). Who may see what is decided by access.py, once per request."""
 from __future__ import annotations
 
 import io
@@ -15,6 +15,7 @@ from flask import Blueprint, jsonify, request, send_file
 import bcdc_bulk as bb
 from bcdc_bulk.errors import BulkError
 from bcdc_bulk.web import jobs
+from bcdc_bulk.web.access import Login, OrgPage, signed_in
 from bcdc_bulk.web.runs import PAGE_SIZE, Busy, Run, RunKind, RunState, RunStore
 from bcdc_bulk.web.settings import options
 from bcdc_bulk.web.uploads import MB, check_upload
@@ -27,66 +28,6 @@ DOWNLOADS = {"workbook": (RunStore.WORKBOOK, XLSX), "annotated": (jobs.ANNOTATED
 SITE = ""  # the org_id of runs about the whole catalogue (its inventory)
 
 
-def may_edit(org_id: str) -> bool:
-    """True when the signed-in user may create datasets in the organization (editors, admins, sysadmins)."""
-    from ckan import authz
-    from ckan.plugins import toolkit
-
-    user = toolkit.current_user
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return authz.is_sysadmin(user.name) or authz.has_user_permission_for_group_or_org(org_id, user.name,
-                                                                                     "create_dataset")
-
-
-# --- who may do what --------------------------------------------------------------------------
-
-NO_COUNTS: dict[str, dict] = {"owner_org": {}, "groups": {}}
-
-
-class OrgPage:
-    """The signed-in user and what they may do in one organization (403 for those who may not edit)."""
-
-    def __init__(self, org_ref: str) -> None:
-        from ckan import authz
-        from ckan.plugins import toolkit
-
-        self.user: str = _signed_in()
-        try:
-            # Without a count: CKAN counts an organization's datasets with a search on every
-            # organization_show, and the progress page asks for its run's state every second.
-            self.org = toolkit.get_action("organization_show")(
-                {"user": self.user, "dataset_counts": NO_COUNTS},
-                {"id": org_ref, "include_datasets": False, "include_users": False})
-        except (toolkit.ObjectNotFound, toolkit.NotAuthorized):
-            toolkit.abort(404, "No such organization")
-        self.sysadmin = authz.is_sysadmin(self.user)
-        role = authz.users_role_for_group_or_org(self.org["id"], self.user)
-        self.admin = self.sysadmin or role == "admin"
-        if not (self.sysadmin or authz.has_user_permission_for_group_or_org(self.org["id"], self.user,
-                                                                            "create_dataset")):
-            toolkit.abort(403, "Only editors and admins of this organization may edit its records in bulk.")
-
-    def catalogue(self) -> bb.Catalogue:
-        """The catalogue as this user sees it."""
-        from ckan.plugins import toolkit
-
-        return bb.connect_as(self.user, toolkit.config.get("ckan.site_url"))
-
-
-class _Login(Exception):
-    """The page needs a signed-in user."""
-
-
-def _signed_in() -> str:
-    from ckan.plugins import toolkit
-
-    user = toolkit.current_user
-    if not getattr(user, "is_authenticated", False):
-        raise _Login()
-    return user.name
-
-
 @bulk.before_request
 def _csrf() -> None:
     """Every form here carries CKAN's CSRF token, and a post without it is refused (400), even on sites
@@ -97,7 +38,7 @@ def _csrf() -> None:
         current_app.extensions["csrf"].protect()
 
 
-@bulk.errorhandler(_Login)
+@bulk.errorhandler(Login)
 def _to_login(_: Exception) -> Any:
     from ckan.plugins import toolkit
 
@@ -326,7 +267,7 @@ def site_inventory() -> Any:
     from ckan import authz
     from ckan.plugins import toolkit
 
-    user = _signed_in()
+    user = signed_in()
     if not authz.is_sysadmin(user):
         toolkit.abort(403, "Only sysadmins may download the whole catalogue's inventory.")
     store = jobs.ckan_store()
@@ -345,7 +286,7 @@ def site_inventory_file(run_id: str) -> Any:
     from ckan import authz
     from ckan.plugins import toolkit
 
-    if not authz.is_sysadmin(_signed_in()):
+    if not authz.is_sysadmin(signed_in()):
         toolkit.abort(403, "Only sysadmins may download the whole catalogue's inventory.")
     store = jobs.ckan_store()
     found = store.get(run_id)

@@ -40,7 +40,7 @@ class BulkPlugin(plugins.SingletonPlugin):
 
     def get_helpers(self) -> dict[str, Any]:
         """h.bcdc_bulk_may_edit(org id): whether the signed-in user sees the Bulk edit tab."""
-        from bcdc_bulk.web.views import may_edit
+        from bcdc_bulk.web.access import may_edit
 
         return {"bcdc_bulk_may_edit": may_edit}
 
