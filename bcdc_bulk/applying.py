@@ -115,7 +115,8 @@ class RecordWriter:
         if not pending and len(there) == len(added):
             return outcome
         todo = copy.copy(rec)
-        todo.changes = pending + [c for c in added if c not in there]
+        landed = {c.id for c in there}
+        todo.changes = pending + [c for c in added if c.id not in landed]
         todo.new_resources = [c.new_index for c in todo.changes if c.new_index is not None]
         for call in record_calls(todo, self.settings.method):
             if self.stop.is_set():

@@ -315,7 +315,8 @@ class Problem:
 
     @property
     def where(self) -> str:
-        """Where to look: 'Datasets!F7', or 'Datasets row 7' without a column, or the sheet."""
+        """Where to look: 'Datasets!F7' (the id of the change typed in that cell), or 'Datasets row 7' without a
+        column, or the sheet."""
         if self.row and self.column:
             return f"{self.sheet}!{self.column}{self.row}"
         return f"{self.sheet} row {self.row}" if self.row else self.sheet

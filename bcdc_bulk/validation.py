@@ -883,8 +883,7 @@ def keep_refused_put_backs(plan: Plan, report: ValidationReport, shown: dict[str
         put_back = shown.get(problem.record)
         if rec is None or put_back is None or problem.pre_existing:
             continue
-        change = next((c for c in rec.changes if c.cell is not None and (c.cell.sheet, c.cell.row, c.cell.column)
-                       == (problem.sheet, problem.row, problem.column)), None)
+        change = next((c for c in rec.changes if c.cell is not None and c.id == problem.where), None)
         if change is None or change.removal or value_now(put_back, change) != (True, change.new):
             continue
         stays = words.parts(change, rec)[0].old  # as the workbook shows it

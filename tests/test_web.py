@@ -72,6 +72,10 @@ def test_an_editor_downloads_edits_uploads_fixes_applies_and_an_admin_undoes(org
     problems = editor.text("#problems-table")
     assert "Datasets, row 4" in problems and "Secret" in problems, problems
     assert "not sent" in editor.text(".plan-dataset.panel-danger")
+    # the error is said once, in the table above; the dataset points to it
+    assert ("Not sent: the error listed above (Datasets row 4) stops this dataset; nothing of it is sent until it "
+            "is fixed") in editor.text(".plan-dataset.panel-danger")
+    assert "is not one of the choices" not in editor.text(".plan-dataset.panel-danger")
     # values read as in the workbook (the form's words), not as the catalogue stores them
     assert "Public" in editor.text(".plan-dataset.panel-danger") and "PUBLIC" not in editor.text("#plan ~ div")
     annotated = keep(editor.download("#annotated-link"), tmp_path / "annotated.xlsx")
