@@ -257,6 +257,8 @@ def test_every_message_takes_the_values_it_names():
     from bcdc_bulk.messages import SAYS, Say, said
 
     assert set(SAYS) == set(Say)
+    said_somewhere = "".join(m.read_text(encoding="utf-8") for m in MODULES if m.name != "messages.py")
+    assert [k.name for k in Say if f"Say.{k.name}" not in said_somewhere] == []  # no template left unsaid
     for key, template in SAYS.items():
         names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
         text = said(key, **dict.fromkeys(names, 12345))
