@@ -34,7 +34,7 @@ def page_view(checked: Check, site: str = "") -> dict[str, Any]:
         datasets.append({"name": rec.name or rec.key, "action": rec.action, "sent": rec.key not in blocked,
                          "why": _why(errors_of.get(rec.key, [])), "changes": changes})
     return {"problems": [_problem(p) for p in checked.problems], "datasets": datasets, "notes": checked.report.notes,
-            "ignored": [{"where": f"{n.sheet} row {n.row}" if n.row else n.sheet, "record": n.record,
+            "ignored": [{"where": said(Say.SHEET_ROW, sheet=n.sheet, rows=n.row) if n.row else n.sheet, "record": n.record,
                          "message": n.message} for n in checked.plan.kept + checked.plan.ignored]}
 
 
@@ -47,7 +47,7 @@ def _change_rows(words: Wording, rec: RecordPlan, change: FieldChange, now: dict
     since = _since_export(change, found, value)
     rows = []
     for i, part in enumerate(parts):
-        new = {ADDED: f"added: {part.new}", REMOVED: "removed"}.get(part.how, part.new)
+        new = {ADDED: said(Say.ADDED_VALUE, value=part.new), REMOVED: said(Say.REMOVED_VALUE)}.get(part.how, part.new)
         old = "" if part.how == ADDED else part.old
         note = f" ({part.note})" if part.note else ""
         rows.append({"field": part.what, "old": old, "new": new + note, "where": _cell(change.cell),
@@ -59,13 +59,13 @@ def _since_export(change: FieldChange, found: bool, now: Any) -> str:
     """What changed in the catalogue since the export, for a change whose value there is no longer
     the exported one (it will be a conflict); '' when it is still as exported."""
     if not found:
-        return "deleted in the catalogue since your export"
+        return said(Say.SINCE_DELETED)
     if change.removal or same_value(now, change.old) or same_value(now, change.new):
         return ""
     unseen = invisible_difference(now, change.old)
     if unseen:
-        return f"changed in the catalogue since your export, though it looks the same: {unseen}"
-    return f"changed in the catalogue since your export (exported: {quoted(change.old if change.old is not None else '')})"
+        return said(Say.SINCE_UNSEEN, unseen=unseen)
+    return said(Say.SINCE_CHANGED, old=quoted(change.old if change.old is not None else ""))
 
 
 def _why(errors: list[Problem]) -> str:
@@ -75,10 +75,9 @@ def _why(errors: list[Problem]) -> str:
         return ""
     rows: dict[str, list[str]] = {}
     for p in errors:
-        shown = str(p.row) if p.row else ""
-        if shown and shown not in rows.setdefault(p.sheet, []):
-            rows[p.sheet].append(shown)
-        rows.setdefault(p.sheet, [])
+        numbers = rows.setdefault(p.sheet, [])
+        if p.row and str(p.row) not in numbers:
+            numbers.append(str(p.row))
     where = "; ".join(said(Say.SHEET_ROWS if len(numbers) > 1 else Say.SHEET_ROW, sheet=sheet,
                            rows=", ".join(numbers)) if numbers else sheet for sheet, numbers in rows.items())
     return said(Say.NOT_SENT_ONE, where=where) if len(errors) == 1 else said(Say.NOT_SENT_MANY, count=len(errors),
@@ -93,4 +92,6 @@ def _problem(p: Problem) -> dict[str, Any]:
 def _cell(cell: CellRef | None) -> str:
     if cell is None:
         return ""
-    return f"{cell.sheet}, row {cell.row}" + (f", column {cell.column}" if cell.column else "")
+    if cell.column:
+        return said(Say.CELL_AT, sheet=cell.sheet, row=cell.row, column=cell.column)
+    return said(Say.ROW_AT, sheet=cell.sheet, row=cell.row)

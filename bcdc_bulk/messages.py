@@ -68,7 +68,14 @@ class Say(TextEnum):
     ENTRY_DIFFERS = "entry-differs"
     HOLDS_INSTEAD = "holds-instead"
     UNSEEN = "unseen"
-    # the check page: why a dataset is not sent
+    # the check page: what changed since the export, where a change is, why a dataset is not sent
+    SINCE_DELETED = "since-deleted"
+    SINCE_UNSEEN = "since-unseen"
+    SINCE_CHANGED = "since-changed"
+    ADDED_VALUE = "added-value"
+    REMOVED_VALUE = "removed-value"
+    CELL_AT = "cell-at"
+    ROW_AT = "row-at"
     NOT_SENT_ONE = "not-sent-one"
     NOT_SENT_MANY = "not-sent-many"
     SHEET_ROW = "sheet-row"
@@ -145,6 +152,13 @@ SAYS: dict[Say, str] = {
     Say.ENTRY_DIFFERS: "{label} #{number}: asked for {asked}, the catalogue has {stored}",
     Say.HOLDS_INSTEAD: "{label}: asked for {asked}, the catalogue holds {stored}",
     Say.UNSEEN: "{said} ({unseen})",
+    Say.SINCE_DELETED: "deleted in the catalogue since your export",
+    Say.SINCE_UNSEEN: "changed in the catalogue since your export, though it looks the same: {unseen}",
+    Say.SINCE_CHANGED: "changed in the catalogue since your export (exported: {old})",
+    Say.ADDED_VALUE: "added: {value}",
+    Say.REMOVED_VALUE: "removed",
+    Say.CELL_AT: "{sheet}, row {row}, column {column}",
+    Say.ROW_AT: "{sheet}, row {row}",
     Say.NOT_SENT_ONE: "the error listed above ({where}) stops this dataset; nothing of it is sent until it is fixed",
     Say.NOT_SENT_MANY: "the {count} errors listed above ({where}) stop this dataset; nothing of it is sent until "
                        "they are fixed",

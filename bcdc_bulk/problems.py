@@ -76,11 +76,6 @@ class Code(TextEnum):
         """How to fix a problem of this code, in a few words."""
         return RULES[self].fix
 
-    @property
-    def severity(self) -> str:
-        """ERROR, WARNING, or AS_ENFORCED (either, as the catalogue's schema enforces the rule)."""
-        return RULES[self].severity
-
 
 @dataclass(frozen=True)
 class Rule:

@@ -218,7 +218,7 @@ def test_a_url_a_server_will_not_fetch_is_worded_by_the_registry():
 # the modules that say what happens to a row: every sentence they say is a template of a registry
 # (problems.RULES for problems, messages.SAYS for notes, conflicts, outcomes and read-backs)
 SPEAKERS = ("planning.py", "diffing.py", "validation.py", "settled.py", "applying.py", "verifying.py", "rebasing.py",
-            "row_results.py", "sending.py", "local_files.py")
+            "row_results.py", "sending.py", "local_files.py", "check_view.py")
 
 
 def sentences_in(tree: ast.AST) -> list[int]:
